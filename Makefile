@@ -1,0 +1,50 @@
+# aiospec — the entry point. On a fresh Debian/Ubuntu machine:
+#   make conformance   build, run every scenario on the reference loop (all backends), summarise
+#   make test          everything: unit tests, conformance, mutants, oracle freshness, lint
+# Also: make bless (regenerate expected traces; never on CI), make lint, make diff S=spec/x.yaml,
+#       make sanitize (ASan+UBSan and TSan builds running the tests).
+
+BUILD   ?= build
+PYTHON  ?= /usr/bin/python3
+JOBS    ?= $(shell nproc)
+CMAKE_FLAGS ?=
+SPEC_ENV = PYTHONPATH=$(CURDIR)/tools:$(CURDIR)/oracle
+
+.PHONY: all bootstrap configure build test conformance bless lint diff sanitize clean
+
+all: build
+
+bootstrap:
+	@bootstrap/install-deps
+
+configure: bootstrap
+	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DPython3_EXECUTABLE=$(PYTHON) $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+conformance: build
+	$(BUILD)/tools/aiospec report --backend select --backend poll --json $(BUILD)/conformance-report.json
+
+bless: bootstrap
+	$(SPEC_ENV) $(PYTHON) -m aiospec_spec bless
+
+lint: bootstrap
+	$(SPEC_ENV) $(PYTHON) -m aiospec_spec lint
+
+diff: build
+	@test -n "$(S)" || { echo "usage: make diff S=spec/<area>/<file>.yaml [B=select|poll|all]"; exit 2; }
+	$(BUILD)/tools/aiospec diff $(S) --backend $(or $(B),all)
+
+sanitize: bootstrap
+	$(MAKE) BUILD=build-asan CMAKE_FLAGS=-DAIOSPEC_SANITIZE=address,undefined build
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants' -LE oracle
+	$(MAKE) BUILD=build-tsan CMAKE_FLAGS=-DAIOSPEC_SANITIZE=thread build
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants' -LE oracle
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan

@@ -1,0 +1,91 @@
+// The seam a loop author implements to run the conformance suite on their loop.
+//
+// The interpreter (interpreter.hpp) turns each scenario operation into one call below and records
+// what the loop did. Implement these with your loop's own primitives, translate its errors into
+// LoopError with Python's class name and message, and route its clock and its waits through the
+// VirtualTime it is given, so that no test ever sleeps. See spec/INTERPRETING.md.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "aiospec/conformance/virtual_time.hpp"
+
+namespace aiospec::conformance {
+
+using Callback = std::function<void()>;
+using Value = nlohmann::json;  // what a scenario can put in a future: string, number, bool, null
+
+// An error the loop raised, named the way CPython would name it ("RuntimeError",
+// "This event loop is already running"): both strings are compared with CPython's trace.
+class LoopError : public std::runtime_error {
+ public:
+  LoopError(std::string python_type, const std::string& message)
+      : std::runtime_error(message), type_(std::move(python_type)) {}
+  const std::string& type() const noexcept { return type_; }
+
+ private:
+  std::string type_;
+};
+
+class Handle {
+ public:
+  virtual ~Handle() = default;
+  virtual void cancel() = 0;
+  virtual double when() const = 0;  // timer handles only; a plain handle throws LoopError
+};
+
+class Future {
+ public:
+  virtual ~Future() = default;
+  virtual void set_result(const Value& value) = 0;
+  virtual Value result() const = 0;
+  virtual bool done() const = 0;
+  virtual void add_done_callback(Callback callback) = 0;
+};
+
+// One event loop under test. Callbacks handed to it may throw an exception that does not derive
+// from std::exception (the suite's budget stop, Abort); such exceptions must escape run_forever
+// and run_until_complete the way SystemExit escapes an asyncio loop.
+class Loop {
+ public:
+  virtual ~Loop() = default;
+  virtual std::shared_ptr<Handle> call_soon(Callback callback) = 0;
+  virtual std::shared_ptr<Handle> call_soon_threadsafe(Callback callback) = 0;
+  virtual std::shared_ptr<Handle> call_later(double delay, Callback callback) = 0;
+  virtual std::shared_ptr<Handle> call_at(double when, Callback callback) = 0;
+  virtual double time() = 0;
+  virtual void run_forever() = 0;
+  virtual Value run_until_complete(const std::shared_ptr<Future>& future) = 0;
+  virtual void stop() = 0;
+  virtual void close() = 0;
+  virtual bool is_running() const = 0;
+  virtual bool is_closed() const = 0;
+  virtual std::shared_ptr<Future> create_future() = 0;
+  virtual void add_reader(int fd, Callback callback) = 0;
+  virtual bool remove_reader(int fd) = 0;
+  virtual void add_writer(int fd, Callback callback) = 0;
+  virtual bool remove_writer(int fd) = 0;
+};
+
+// The factory of loops for one implementation (and one backend of it).
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  // Shown in reports and trace headers: "aiospec-reference/poll", "myloop-1.2/epoll".
+  virtual std::string name() const = 0;
+  // Names from spec/features.txt; a scenario needing any other is UNSUPPORTED.
+  virtual std::set<std::string> features() const = 0;
+  // A new loop whose time() is time.now() and whose selector waits through time.
+  virtual std::unique_ptr<Loop> new_loop(VirtualTime& time) = 0;
+  // The loop running in the calling thread, as one of the Loops made by new_loop, or nullptr.
+  virtual Loop* running_loop() = 0;
+};
+
+}  // namespace aiospec::conformance

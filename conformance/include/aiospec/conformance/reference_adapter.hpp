@@ -1,0 +1,38 @@
+// The adapter for aiospec's own reference loop (reference/): the first implementation of
+// adapter.hpp and the example to copy when plugging in another C++ loop.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aiospec/conformance/adapter.hpp"
+#include "aiospec/ref/base_events.hpp"
+
+namespace aiospec::conformance {
+
+class ReferenceAdapter : public Adapter {
+ public:
+  // Builds the ref::EventLoop; the mutant loops (conformance/mutants) pass their own subclass.
+  using LoopFactory = std::function<std::unique_ptr<ref::EventLoop>(std::unique_ptr<ref::Selector>, ref::Clock&)>;
+
+  explicit ReferenceAdapter(std::string backend, std::string name = {}, LoopFactory factory = {});
+
+  std::string name() const override { return name_; }
+  std::set<std::string> features() const override;
+  std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
+  Loop* running_loop() override;
+
+  // Bookkeeping for running_loop(): each wrapper registers the ref::EventLoop it owns.
+  void enroll(const ref::EventLoop* native, Loop* wrapper) { wrappers_[native] = wrapper; }
+  void withdraw(const ref::EventLoop* native) { wrappers_.erase(native); }
+
+ private:
+  std::string backend_;
+  std::string name_;
+  LoopFactory factory_;
+  std::map<const ref::EventLoop*, Loop*> wrappers_;
+};
+
+}  // namespace aiospec::conformance

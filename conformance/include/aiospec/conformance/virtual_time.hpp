@@ -1,0 +1,83 @@
+// Virtual time for a scenario: one clock shared by every loop, the external events that happen
+// while a loop waits, and the budget that stops a runaway scenario.
+//
+// A loop under test reads now() as its time() and, in place of a blocking wait, makes two calls
+// per selector poll (this is the oracle's VirtualSelector rule, spec/README.md "The world"):
+//
+//   time.before_poll(timeout);                 // every poll, even a zero-timeout one
+//   ready = poll_without_blocking();
+//   if (ready.empty() && timeout != 0) {
+//     // Fixed once per wait: an external event that makes nothing ready does not move it.
+//     deadline = !timeout ? nullopt : *timeout < 86400 ? head_timer_when : now() + 86400;
+//     for (;;) {
+//       bool reached = time.let_time_pass(deadline);
+//       ready = poll_without_blocking();
+//       if (reached || !ready.empty()) break;
+//     }
+//   }
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aiospec::conformance {
+
+// Ends the scenario early. Deliberately not a std::exception: loops let it escape run_forever the
+// way asyncio lets SystemExit escape, instead of handing it to their exception handler.
+struct Abort {
+  std::string limit;  // "iterations", "callbacks" or "time"
+};
+
+// Thrown by let_time_pass when nothing could ever wake the loop: no deadline, no external event.
+struct Blocked {};
+
+struct Budget {
+  std::int64_t iterations = 10000;
+  std::int64_t callbacks = 100000;
+  double time = 31536000.0;  // one year of virtual seconds
+};
+
+class VirtualTime {
+ public:
+  using SelectObserver = std::function<void(std::optional<double> timeout)>;
+
+  explicit VirtualTime(Budget budget = {}) : budget_(budget) {}
+
+  double now() const { return now_; }
+  void burn(double seconds);
+
+  // `action` runs (on the caller's thread of choice: the interpreter uses a fresh thread) when a
+  // loop polls at or after virtual time `at`, or when time reaches `at` while a loop waits.
+  void add_external(double at, std::function<void()> action);
+  bool has_pending_externals() const { return !externals_.empty(); }
+
+  void observe_selects(SelectObserver observer) { select_observer_ = std::move(observer); }
+  void count_callback();  // called as each scenario callback starts; throws Abort past the budget
+
+  void before_poll(std::optional<double> timeout);
+  // Nothing is ready. Lets time pass to `deadline` (nullopt: none) or to the next external event
+  // if that comes first, running it. True when the deadline itself was reached.
+  bool let_time_pass(std::optional<double> deadline);
+
+ private:
+  struct External {
+    double at;
+    std::uint64_t order;  // equal times run in the order they were added
+    std::function<void()> action;
+  };
+  void advance_to(double t);
+  void run_due_externals();
+
+  Budget budget_;
+  double now_ = 0.0;
+  std::int64_t iterations_ = 0;
+  std::int64_t callbacks_ = 0;
+  std::uint64_t next_order_ = 0;
+  std::vector<External> externals_;
+  SelectObserver select_observer_;
+};
+
+}  // namespace aiospec::conformance

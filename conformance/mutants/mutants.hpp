@@ -1,0 +1,23 @@
+// Mutant loops: the reference loop with exactly one asyncio rule broken each. They exist to prove
+// that the suite has teeth: every mutant must fail at least one named scenario, while the
+// reference loop passes it. They are test-only subclasses overriding EventLoop::run_once(), never
+// switches inside the reference loop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aiospec/conformance/reference_adapter.hpp"
+
+namespace aiospec::conformance::mutants {
+
+struct Mutant {
+  std::string name;                    // "timers-before-ready"
+  std::string rule;                    // the asyncio rule it breaks, in one line
+  std::vector<std::string> caught_by;  // scenario ids that must fail on it
+  ReferenceAdapter::LoopFactory factory;
+};
+
+const std::vector<Mutant>& all();
+
+}  // namespace aiospec::conformance::mutants

@@ -1,0 +1,147 @@
+#include "aiospec/conformance/reference_adapter.hpp"
+
+#include "aiospec/ref/clock.hpp"
+#include "aiospec/ref/events.hpp"
+#include "aiospec/ref/exceptions.hpp"
+#include "aiospec/ref/futures.hpp"
+#include "aiospec/ref/selectors.hpp"
+#include "aiospec/ref/virtual_time.hpp"
+
+namespace aiospec::conformance {
+
+namespace {
+
+// The reference loop raises ref::Error with CPython's class name; the suite speaks LoopError.
+template <class F>
+auto translated(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ref::Error& e) {
+    throw LoopError(e.python_type(), e.what());
+  }
+}
+
+// The loop's clock and its waits both belong to the scenario's VirtualTime.
+class WorldClock final : public ref::Clock {
+ public:
+  explicit WorldClock(VirtualTime& time) : time_(time) {}
+  double time() override { return time_.now(); }
+
+ private:
+  VirtualTime& time_;
+};
+
+class WorldKeeper final : public ref::TimeKeeper {
+ public:
+  explicit WorldKeeper(VirtualTime& time) : time_(time) {}
+  void before_poll(std::optional<double> timeout) override { time_.before_poll(timeout); }
+  bool let_time_pass(std::optional<double> deadline) override { return time_.let_time_pass(deadline); }
+
+ private:
+  VirtualTime& time_;
+};
+
+class RefHandle final : public Handle {
+ public:
+  explicit RefHandle(ref::HandlePtr handle) : handle_(std::move(handle)) {}
+  void cancel() override { handle_->cancel(); }
+  double when() const override {
+    auto timer = std::dynamic_pointer_cast<ref::TimerHandle>(handle_);
+    if (!timer) throw LoopError("AttributeError", "'Handle' object has no attribute 'when'");
+    return timer->when();
+  }
+
+ private:
+  ref::HandlePtr handle_;
+};
+
+class RefFuture final : public Future {
+ public:
+  explicit RefFuture(std::shared_ptr<ref::Future<Value>> future) : future_(std::move(future)) {}
+  void set_result(const Value& value) override { translated([&] { future_->set_result(value); }); }
+  Value result() const override { return translated([&] { return future_->result(); }); }
+  bool done() const override { return future_->done(); }
+  void add_done_callback(Callback callback) override {
+    future_->add_done_callback([callback = std::move(callback)](ref::Future<Value>&) { callback(); });
+  }
+  const std::shared_ptr<ref::Future<Value>>& native() const { return future_; }
+
+ private:
+  std::shared_ptr<ref::Future<Value>> future_;
+};
+
+class RefLoop final : public Loop {
+ public:
+  RefLoop(ReferenceAdapter& adapter, VirtualTime& time, const std::string& backend,
+          const ReferenceAdapter::LoopFactory& factory)
+      : adapter_(adapter), clock_(time), keeper_(time) {
+    auto selector = std::make_unique<ref::VirtualSelector>(ref::make_selector(backend), clock_, keeper_);
+    auto* virtual_selector = selector.get();
+    loop_ = factory ? factory(std::move(selector), clock_) : std::make_unique<ref::EventLoop>(std::move(selector), clock_);
+    virtual_selector->attach(*loop_);
+    adapter_.enroll(loop_.get(), this);
+  }
+  ~RefLoop() override { adapter_.withdraw(loop_.get()); }
+
+  std::shared_ptr<Handle> call_soon(Callback cb) override {
+    return wrap(translated([&] { return loop_->call_soon(std::move(cb)); }));
+  }
+  std::shared_ptr<Handle> call_soon_threadsafe(Callback cb) override {
+    return wrap(translated([&] { return loop_->call_soon_threadsafe(std::move(cb)); }));
+  }
+  std::shared_ptr<Handle> call_later(double delay, Callback cb) override {
+    return wrap(translated([&] { return loop_->call_later(delay, std::move(cb)); }));
+  }
+  std::shared_ptr<Handle> call_at(double when, Callback cb) override {
+    return wrap(translated([&] { return loop_->call_at(when, std::move(cb)); }));
+  }
+  double time() override { return loop_->time(); }
+  void run_forever() override { translated([&] { loop_->run_forever(); }); }
+  Value run_until_complete(const std::shared_ptr<Future>& future) override {
+    auto native = std::dynamic_pointer_cast<RefFuture>(future);
+    if (!native) throw LoopError("TypeError", "a future of another implementation");
+    return translated([&] { return loop_->run_until_complete(native->native()); });
+  }
+  void stop() override { loop_->stop(); }
+  void close() override { translated([&] { loop_->close(); }); }
+  bool is_running() const override { return loop_->is_running(); }
+  bool is_closed() const override { return loop_->is_closed(); }
+  std::shared_ptr<Future> create_future() override {
+    return std::make_shared<RefFuture>(translated([&] { return loop_->create_future<Value>(); }));
+  }
+  void add_reader(int fd, Callback cb) override { translated([&] { loop_->add_reader(fd, std::move(cb)); }); }
+  bool remove_reader(int fd) override { return translated([&] { return loop_->remove_reader(fd); }); }
+  void add_writer(int fd, Callback cb) override { translated([&] { loop_->add_writer(fd, std::move(cb)); }); }
+  bool remove_writer(int fd) override { return translated([&] { return loop_->remove_writer(fd); }); }
+
+ private:
+  static std::shared_ptr<Handle> wrap(ref::HandlePtr handle) { return std::make_shared<RefHandle>(std::move(handle)); }
+
+  ReferenceAdapter& adapter_;
+  WorldClock clock_;
+  WorldKeeper keeper_;
+  std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
+};
+
+}  // namespace
+
+ReferenceAdapter::ReferenceAdapter(std::string backend, std::string name, LoopFactory factory)
+    : backend_(std::move(backend)),
+      name_(name.empty() ? "aiospec-reference/" + backend_ : std::move(name)),
+      factory_(std::move(factory)) {}
+
+std::set<std::string> ReferenceAdapter::features() const {
+  return {"threads",        "fd-io",   "select-trace", "timer-heap-ties", "multiple-loops",
+          "futures",        "running-loop", "float-specials"};
+}
+
+std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {
+  return std::make_unique<RefLoop>(*this, time, backend_, factory_);
+}
+
+Loop* ReferenceAdapter::running_loop() {
+  auto it = wrappers_.find(ref::running_loop_or_null());
+  return it == wrappers_.end() ? nullptr : it->second;
+}
+
+}  // namespace aiospec::conformance

@@ -1,0 +1,72 @@
+#include "aiospec/conformance/scenario.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace aiospec::conformance {
+
+Scenario Scenario::from_canonical(const nlohmann::json& canonical, std::string path, std::string area,
+                                  std::string sha256) {
+  Scenario s;
+  s.id = canonical.at("id").get<std::string>();
+  s.path = std::move(path);
+  s.area = std::move(area);
+  s.title = canonical.at("title").get<std::string>();
+  s.level = canonical.at("level").get<std::string>();
+  for (const auto& f : canonical.at("features")) s.features.insert(f.get<std::string>());
+  if (canonical.contains("python")) {
+    const auto& py = canonical.at("python");
+    if (py.contains("min")) s.python_min = py.at("min").get<std::string>();
+    if (py.contains("max")) s.python_max = py.at("max").get<std::string>();
+  }
+  if (canonical.contains("budget")) {
+    const auto& b = canonical.at("budget");
+    s.budget.iterations = b.value("iterations", s.budget.iterations);
+    s.budget.callbacks = b.value("callbacks", s.budget.callbacks);
+    s.budget.time = b.value("time", s.budget.time);
+  }
+  s.program = canonical.at("program");
+  s.sha256 = std::move(sha256);
+  return s;
+}
+
+int compare_versions(const std::string& a, const std::string& b) {
+  std::istringstream sa(a), sb(b);
+  for (;;) {
+    int x = -1, y = -1;
+    char dot;
+    bool ha = static_cast<bool>(sa >> x), hb = static_cast<bool>(sb >> y);
+    if (!ha && !hb) return 0;
+    if (x != y) return x < y ? -1 : 1;
+    sa >> dot;
+    sb >> dot;
+  }
+}
+
+bool Scenario::applies_to(const std::string& version) const {
+  if (python_min && compare_versions(version, *python_min) < 0) return false;
+  if (python_max && compare_versions(version, *python_max) > 0) return false;
+  return true;
+}
+
+std::vector<Scenario> read_bundle(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read the scenario bundle (build it with `make`)");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  if (doc.value("format", "") != "aiospec-bundle/1") throw std::runtime_error(path + ": not an aiospec-bundle/1 file");
+  std::vector<Scenario> scenarios;
+  for (const auto& entry : doc.at("scenarios")) {
+    scenarios.push_back(Scenario::from_canonical(entry.at("scenario"), entry.at("path").get<std::string>(),
+                                                 entry.at("area").get<std::string>(),
+                                                 entry.at("sha256").get<std::string>()));
+  }
+  return scenarios;
+}
+
+}  // namespace aiospec::conformance

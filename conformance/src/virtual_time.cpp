@@ -1,0 +1,60 @@
+#include "aiospec/conformance/virtual_time.hpp"
+
+#include <algorithm>
+
+namespace aiospec::conformance {
+
+void VirtualTime::burn(double seconds) { advance_to(now_ + seconds); }
+
+void VirtualTime::add_external(double at, std::function<void()> action) {
+  externals_.push_back({at, next_order_++, std::move(action)});
+}
+
+void VirtualTime::count_callback() {
+  if (++callbacks_ > budget_.callbacks) throw Abort{"callbacks"};
+}
+
+void VirtualTime::before_poll(std::optional<double> timeout) {
+  if (select_observer_) select_observer_(timeout);
+  if (++iterations_ > budget_.iterations) throw Abort{"iterations"};
+  run_due_externals();
+}
+
+bool VirtualTime::let_time_pass(std::optional<double> deadline) {
+  std::optional<double> next_external;
+  for (const External& e : externals_) {
+    if (!next_external || e.at < *next_external) next_external = e.at;
+  }
+  if (!deadline && !next_external) throw Blocked{};
+  // An external event due at the deadline itself happens first: it is what a real selector
+  // would have seen before its timeout expired.
+  if (next_external && (!deadline || *next_external <= *deadline)) {
+    advance_to(std::max(now_, *next_external));
+    run_due_externals();
+    return false;
+  }
+  advance_to(*deadline);
+  return true;
+}
+
+void VirtualTime::advance_to(double t) {
+  if (t > budget_.time) throw Abort{"time"};
+  if (t > now_) now_ = t;
+}
+
+void VirtualTime::run_due_externals() {
+  // Each action may add further externals, so pick the earliest due one afresh every time.
+  for (;;) {
+    auto due = externals_.end();
+    for (auto it = externals_.begin(); it != externals_.end(); ++it) {
+      if (it->at > now_) continue;
+      if (due == externals_.end() || it->at < due->at || (it->at == due->at && it->order < due->order)) due = it;
+    }
+    if (due == externals_.end()) return;
+    auto action = std::move(due->action);
+    externals_.erase(due);
+    action();
+  }
+}
+
+}  // namespace aiospec::conformance

@@ -1,0 +1,103 @@
+// The interpreter on small inline programs: the guarantees the suite itself makes (budgets, blocked
+// loops, errors as events), independent of the committed scenarios.
+#include <gtest/gtest.h>
+
+#include "aiospec/conformance/interpreter.hpp"
+#include "aiospec/conformance/reference_adapter.hpp"
+
+namespace aiospec::conformance {
+namespace {
+
+Scenario scenario(const char* program_json, nlohmann::json features = nlohmann::json::array(),
+                  nlohmann::json budget = nullptr) {
+  nlohmann::json canonical = {{"id", "tst-0001"},  {"title", "inline"},       {"level", "must"},
+                              {"features", features}, {"clauses", {"ORD-01"}}, {"program", nlohmann::json::parse(program_json)}};
+  if (!budget.is_null()) canonical["budget"] = budget;
+  return Scenario::from_canonical(canonical, "inline.yaml", "inline", "");
+}
+
+std::vector<std::string> run(const Scenario& s, const std::string& backend = "poll") {
+  ReferenceAdapter adapter(backend);
+  return render_events(Interpreter(adapter, s).run().events);
+}
+
+TEST(Interpreter, RecordsInOrderWithVirtualTime) {
+  auto lines = run(scenario(R"([
+    {"call_later": {"delay": 0.5, "do": [{"record": {"label": "late"}}, {"stop": {}}]}},
+    {"call_soon": {"do": [{"record": {"label": "soon"}}]}},
+    {"run_forever": {}},
+    {"time": {}}])"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], R"({"t": 0.0, "ev": "record", "label": "soon"})");
+  EXPECT_EQ(lines[1], R"({"t": 0.5, "ev": "record", "label": "late"})");
+  EXPECT_EQ(lines[2], R"({"t": 0.5, "ev": "time", "value": 0.5})");
+}
+
+TEST(Interpreter, ARunawayCallbackStopsAtTheCallbackBudget) {
+  // A callback that reschedules itself forever: the budget ends it, never a hang.
+  auto lines = run(scenario(R"([
+    {"repeat": {"times": 1, "do": [{"call_soon": {"do": [{"record": {"label": "spin"}}]}}]}},
+    {"call_soon": {"do": [{"record": {"label": "a"}}]}},
+    {"run_forever": {}}])", nlohmann::json::array(), {{"iterations", 5}}));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), R"({"t": 0.0, "ev": "budget_exceeded", "limit": "iterations"})");
+}
+
+TEST(Interpreter, ALoopWithNothingToDoIsBlockedNotHung) {
+  auto lines = run(scenario(R"([{"run_forever": {}}, {"is_running": {}}])"));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], R"({"t": 0.0, "ev": "blocked", "op": "run_forever"})");
+  EXPECT_EQ(lines[1], R"({"t": 0.0, "ev": "is_running", "value": false})");
+}
+
+TEST(Interpreter, ErrorsBecomeEventsAndTheProgramGoesOn) {
+  auto lines = run(scenario(R"([
+    {"close": {}},
+    {"call_soon": {"do": []}},
+    {"run_forever": {}},
+    {"record": {"label": "after"}}])"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], R"({"t": 0.0, "ev": "error", "message": "Event loop is closed", "op": "call_soon", "type": "RuntimeError"})");
+  EXPECT_EQ(lines[2], R"({"t": 0.0, "ev": "record", "label": "after"})");
+}
+
+TEST(Interpreter, RepeatSubstitutesTheIndexAtExpansion) {
+  auto lines = run(scenario(R"([
+    {"repeat": {"times": 3, "var": "k", "do": [{"call_soon": {"do": [{"record": {"label": "n{k}"}}]}}]}},
+    {"call_soon": {"do": [{"stop": {}}]}},
+    {"run_forever": {}}])"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2], R"({"t": 0.0, "ev": "record", "label": "n2"})");
+}
+
+TEST(Interpreter, AnExternalEventWakesAWaitingLoopAtItsTime) {
+  auto lines = run(scenario(R"([
+    {"call_later": {"delay": 100, "do": [{"stop": {}}]}},
+    {"external": {"at": 2.5, "do": [{"call_soon_threadsafe": {"do": [{"record": {"label": "woke"}}, {"stop": {}}]}}]}},
+    {"run_forever": {}}])", {"threads"}));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], R"({"t": 2.5, "ev": "record", "label": "woke"})");
+}
+
+TEST(Interpreter, SelectTraceShowsTheDailyWakeUps) {
+  for (const char* backend : {"select", "poll"}) {
+    auto lines = run(scenario(R"([
+      {"call_later": {"delay": 259200, "do": [{"record": {"label": "three-days"}}, {"stop": {}}]}},
+      {"run_forever": {}}])", {"select-trace"}), backend);
+    // Three capped waits of exactly one day; the last one lands on the deadline itself.
+    ASSERT_EQ(lines.size(), 4u) << backend;
+    EXPECT_EQ(lines[0], R"({"t": 0.0, "ev": "select", "timeout": 86400.0})");
+    EXPECT_EQ(lines[1], R"({"t": 86400.0, "ev": "select", "timeout": 86400.0})");
+    EXPECT_EQ(lines[2], R"({"t": 172800.0, "ev": "select", "timeout": 86400.0})");
+    EXPECT_EQ(lines[3], R"({"t": 259200.0, "ev": "record", "label": "three-days"})");
+  }
+}
+
+TEST(Interpreter, FeaturesTheAdapterLacksAreNamed) {
+  ReferenceAdapter adapter("poll");
+  auto missing = missing_features(adapter, scenario("[]", {"contextvars", "threads"}));
+  EXPECT_EQ(missing, std::vector<std::string>{"contextvars"});
+}
+
+}  // namespace
+}  // namespace aiospec::conformance

@@ -1,0 +1,33 @@
+"""The event loop under observation: CPython's own, on a virtual clock."""
+
+import asyncio
+
+from .virtual_time import VirtualSelector
+
+__all__ = ('VirtualEventLoop',)
+
+
+class VirtualEventLoop(asyncio.SelectorEventLoop):
+    """``asyncio.SelectorEventLoop`` reading the world's virtual clock.
+
+    Only ``time()`` is overridden.  ``_run_once``, the timer heap, stop,
+    close and I/O dispatch are inherited untouched: they are what the
+    oracle observes.  Two settings are pinned after ``__init__`` so that
+    the host does not leak into the trace:
+
+    * ``_clock_resolution = 1e-9`` (the Linux monotonic resolution), since
+      "expired" means ``when < time() + _clock_resolution`` (ORD-07);
+    * debug mode off, whatever PYTHONASYNCIODEBUG or ``-X dev`` say, since
+      debug mode adds thread checks and slow-callback logging.
+    """
+
+    def __init__(self, world):
+        self._world = world
+        selector = VirtualSelector(world)
+        super().__init__(selector)
+        self._clock_resolution = 1e-9
+        self.set_debug(False)
+        selector.attach(self)
+
+    def time(self):
+        return self._world.now

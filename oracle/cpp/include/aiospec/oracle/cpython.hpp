@@ -1,0 +1,43 @@
+// CPython, embedded: the live oracle for the C++ tools. It runs the very same Python packages as
+// `make bless` (tools/aiospec_spec reads the YAML, oracle/aiospec_oracle runs the scenario on the
+// real asyncio loop), so a live trace and a committed one can only differ if CPython does.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace aiospec::oracle {
+
+// A scenario file the loader rejected; what() is the loader's one-line message with file:line:col.
+class LoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedScenario {
+  nlohmann::json canonical;
+  std::string path;
+  std::string area;
+  std::string sha256;
+};
+
+class CPython {
+ public:
+  // The process-wide interpreter, started on first use (CPython allows one per process).
+  static CPython& instance();
+
+  std::string version() const;        // "3.11.2"
+  std::string minor_version() const;  // "3.11"
+
+  // Loads and validates one scenario file through tools/aiospec_spec; throws LoadError.
+  LoadedScenario load_scenario(const std::string& path);
+  // Runs a canonical scenario on the real asyncio loop; returns the trace file as JSON.
+  nlohmann::json run(const nlohmann::json& canonical);
+
+ private:
+  CPython();
+};
+
+}  // namespace aiospec::oracle

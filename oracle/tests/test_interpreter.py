@@ -1,0 +1,535 @@
+"""The operation language, run on CPython's loop."""
+
+import asyncio
+import threading
+import unittest
+
+from aiospec_oracle import ScenarioError, run_scenario, run_scenario_json
+from aiospec_oracle.interpreter import OPERATIONS
+from aiospec_oracle.trace import render_trace
+
+from .support import STOP, events, record, scenario, version
+
+
+def nested_call_soon(depth, label):
+    """A callback that schedules the next one, ``depth`` levels deep: the
+    data form of a self-rescheduling callback."""
+    block = [record(label)]
+    for _ in range(depth):
+        block = [record(label), {'call_soon': {'do': block}}]
+    return block
+
+
+class OrderingTests(unittest.TestCase):
+
+    def test_fifo(self):
+        self.assertEqual(events([
+            {'call_soon': {'do': [record('a')]}},
+            {'call_soon': {'do': [record('b')]}},
+            {'call_soon': {'do': [record('c'), STOP]}},
+            {'run_forever': {}},
+        ]), [
+            '{"t": 0.0, "ev": "record", "label": "a"}',
+            '{"t": 0.0, "ev": "record", "label": "b"}',
+            '{"t": 0.0, "ev": "record", "label": "c"}',
+        ])
+
+    def ties(self, n):
+        lines = events([
+            {'repeat': {'times': n, 'do': [
+                {'call_later': {'delay': 1.0, 'do': [record('{i}')]}}]}},
+            {'call_later': {'delay': 2.0, 'do': [STOP]}},
+            {'run_forever': {}},
+        ], ['timer-heap-ties'])
+        return [int(line.split('"label": "')[1].split('"')[0]) for line in lines]
+
+    def test_equal_deadlines_follow_the_heap(self):
+        # spec inventory TMR-02, each with one later timer in the heap.
+        self.assertEqual(self.ties(3), [0, 2, 1])
+        self.assertEqual(self.ties(4), [0, 2, 1, 3])
+        self.assertEqual(self.ties(5), [0, 2, 1, 3, 4])
+        self.assertEqual(self.ties(10), [0, 2, 6, 5, 9, 8, 7, 1, 3, 4])
+
+    def test_stop_lets_the_batch_finish(self):
+        self.assertEqual(events([
+            {'call_soon': {'do': [record('a'), STOP, record('b'),
+                                  {'call_soon': {'do': [record('next-run')]}}]}},
+            {'call_soon': {'do': [record('same-batch')]}},
+            {'run_forever': {}},
+            record('between'),
+            {'call_soon': {'do': [STOP]}},
+            {'run_forever': {}},
+        ]), [
+            '{"t": 0.0, "ev": "record", "label": "a"}',
+            '{"t": 0.0, "ev": "record", "label": "b"}',
+            '{"t": 0.0, "ev": "record", "label": "same-batch"}',
+            '{"t": 0.0, "ev": "record", "label": "between"}',
+            '{"t": 0.0, "ev": "record", "label": "next-run"}',
+        ])
+
+    def test_cancel_and_when(self):
+        self.assertEqual(events([
+            {'call_later': {'delay': 0.5, 'as': 't1', 'do': [record('late')]}},
+            {'call_at': {'when': 2, 'as': 't2', 'do': [record('at-2'), STOP]}},
+            {'when': {'handle': 't1'}},
+            {'when': {'handle': 't2'}},
+            {'call_soon': {'do': [{'cancel': {'handle': 't1'}}, record('cancelled-it')]}},
+            {'run_forever': {}},
+        ]), [
+            '{"t": 0.0, "ev": "when", "handle": "t1", "value": 0.5}',
+            '{"t": 0.0, "ev": "when", "handle": "t2", "value": 2.0}',
+            '{"t": 0.0, "ev": "record", "label": "cancelled-it"}',
+            '{"t": 2.0, "ev": "record", "label": "at-2"}',
+        ])
+
+    def test_repeat_substitutes_every_string(self):
+        self.assertEqual(events([
+            {'repeat': {'times': 2, 'var': 'n', 'do': [
+                {'repeat': {'times': 2, 'do': [
+                    {'call_soon': {'as': 'h{n}-{i}', 'do': [record('{n}.{i}')]}}]}}]}},
+            {'cancel': {'handle': 'h1-0'}},
+            {'call_soon': {'do': [STOP]}},
+            {'run_forever': {}},
+        ]), [
+            '{"t": 0.0, "ev": "record", "label": "0.0"}',
+            '{"t": 0.0, "ev": "record", "label": "0.1"}',
+            '{"t": 0.0, "ev": "record", "label": "1.1"}',
+        ])
+
+    def test_repeat_does_not_change_the_scenario(self):
+        s = scenario([{'repeat': {'times': 2, 'do': [record('{i}')]}}])
+        before = repr(s)
+        run_scenario(s)
+        self.assertEqual(repr(s), before)
+
+
+class WorldTests(unittest.TestCase):
+
+    def test_blocked_run_is_abandoned_and_the_program_goes_on(self):
+        self.assertEqual(events([
+            {'call_soon': {'do': [record('ran')]}},
+            {'run_forever': {}},
+            record('after'),
+            {'is_running': {}},
+            {'new_future': {'name': 'f'}},
+            {'run_until_complete': {'future': 'f'}},
+            {'call_soon': {'do': [record('loop-still-usable'), STOP]}},
+            {'run_forever': {}},
+        ], ['futures']), [
+            '{"t": 0.0, "ev": "record", "label": "ran"}',
+            '{"t": 0.0, "ev": "blocked", "op": "run_forever"}',
+            '{"t": 0.0, "ev": "record", "label": "after"}',
+            '{"t": 0.0, "ev": "is_running", "value": false}',
+            '{"t": 0.0, "ev": "blocked", "op": "run_until_complete"}',
+            '{"t": 0.0, "ev": "record", "label": "loop-still-usable"}',
+        ])
+
+    def test_blocked_after_the_last_timer(self):
+        self.assertEqual(events([
+            {'call_later': {'delay': 1.5, 'do': [record('timer')]}},
+            {'run_forever': {}},
+            {'time': {}},
+        ], ['select-trace']), [
+            '{"t": 0.0, "ev": "select", "timeout": 1.5}',
+            '{"t": 1.5, "ev": "record", "label": "timer"}',
+            '{"t": 1.5, "ev": "select", "timeout": null}',
+            '{"t": 1.5, "ev": "blocked", "op": "run_forever"}',
+            '{"t": 1.5, "ev": "time", "value": 1.5}',
+        ])
+
+    def test_pending_external_is_not_blocked(self):
+        self.assertEqual(events([
+            {'external': {'at': 2.0, 'do': [
+                {'call_soon_threadsafe': {'do': [record('woke'), STOP]}}]}},
+            {'run_forever': {}},
+            {'time': {}},
+        ], ['threads', 'select-trace']), [
+            '{"t": 0.0, "ev": "select", "timeout": null}',
+            '{"t": 2.0, "ev": "record", "label": "woke"}',
+            '{"t": 2.0, "ev": "time", "value": 2.0}',
+        ])
+
+    def test_externals_run_on_a_thread_in_order(self):
+        self.assertEqual(events([
+            {'external': {'at': 1.0, 'do': [record('second'), {'get_running_loop': {}}]}},
+            {'external': {'at': 0.5, 'do': [record('first')]}},
+            {'external': {'at': 1.0, 'do': [record('third')]}},
+            {'call_later': {'delay': 3.0, 'do': [STOP]}},
+            {'run_forever': {}},
+        ], ['threads', 'running-loop']), [
+            '{"t": 0.5, "ev": "record", "label": "first"}',
+            '{"t": 1.0, "ev": "record", "label": "second"}',
+            '{"t": 1.0, "ev": "error", "message": "no running event loop", '
+            '"op": "get_running_loop", "type": "RuntimeError"}',
+            '{"t": 1.0, "ev": "record", "label": "third"}',
+        ])
+
+    def test_external_in_the_past_runs_at_the_next_poll(self):
+        self.assertEqual(events([
+            {'burn': {'seconds': 5.0}},
+            {'external': {'at': 1.0, 'do': [record('late')]}},
+            {'call_soon': {'do': [record('soon'), STOP]}},
+            {'run_forever': {}},
+        ], ['threads']), [
+            '{"t": 5.0, "ev": "record", "label": "late"}',
+            '{"t": 5.0, "ev": "record", "label": "soon"}',
+        ])
+
+    def test_in_thread_waits_for_the_thread(self):
+        seen = []
+        original = threading.Thread.start
+
+        def start(thread):
+            seen.append(thread.name)
+            original(thread)
+        threading.Thread.start = start
+        try:
+            lines = events([
+                {'in_thread': {'do': [
+                    record('on-thread'),
+                    {'call_soon_threadsafe': {'do': [record('from-thread'), STOP]}}]}},
+                record('joined'),
+                {'run_forever': {}},
+            ], ['threads'])
+        finally:
+            threading.Thread.start = original
+        self.assertEqual(seen, ['in_thread'])
+        self.assertEqual(lines, [
+            '{"t": 0.0, "ev": "record", "label": "on-thread"}',
+            '{"t": 0.0, "ev": "record", "label": "joined"}',
+            '{"t": 0.0, "ev": "record", "label": "from-thread"}',
+        ])
+
+
+class BudgetTests(unittest.TestCase):
+
+    def test_self_rescheduling_callback_stops_at_the_callback_budget(self):
+        lines = events([
+            {'call_soon': {'do': nested_call_soon(50, 'again')}},
+            {'run_forever': {}},
+            record('never'),
+        ], budget={'callbacks': 7})
+        self.assertEqual(lines[:-1], ['{"t": 0.0, "ev": "record", "label": "again"}'] * 7)
+        self.assertEqual(lines[-1],
+                         '{"t": 0.0, "ev": "budget_exceeded", "limit": "callbacks"}')
+
+    def test_level_triggered_reader_stops_at_the_callback_budget(self):
+        lines = events([
+            {'socketpair': {'names': ['a', 'b']}},
+            {'send': {'fd': 'b', 'data': 'x'}},
+            {'add_reader': {'fd': 'a', 'do': [record('readable')]}},
+            {'run_forever': {}},
+        ], ['fd-io'], budget={'callbacks': 3})
+        self.assertEqual(lines, ['{"t": 0.0, "ev": "record", "label": "readable"}'] * 3
+                         + ['{"t": 0.0, "ev": "budget_exceeded", "limit": "callbacks"}'])
+
+    def test_far_timer_stops_at_the_time_budget(self):
+        # One empty wake-up a day: 365 of them reach the default budget.
+        self.assertEqual(events([
+            {'call_later': {'delay': 'inf', 'do': []}},
+            {'run_forever': {}},
+            record('never'),
+        ], ['float-specials']), [
+            '{"t": 31536000.0, "ev": "budget_exceeded", "limit": "time"}'])
+
+    def test_far_timer_stops_at_the_iteration_budget(self):
+        self.assertEqual(events([
+            {'call_later': {'delay': 1e9, 'do': []}},
+            {'run_forever': {}},
+        ], ['select-trace'], budget={'iterations': 2}), [
+            '{"t": 0.0, "ev": "select", "timeout": 86400.0}',
+            '{"t": 86400.0, "ev": "select", "timeout": 86400.0}',
+            '{"t": 172800.0, "ev": "select", "timeout": 86400.0}',
+            '{"t": 172800.0, "ev": "budget_exceeded", "limit": "iterations"}',
+        ])
+
+    def test_burn_past_the_time_budget(self):
+        self.assertEqual(events([
+            {'call_soon': {'do': [{'burn': {'seconds': 4.0}}, record('a'),
+                                  {'burn': {'seconds': 4.0}}, record('never')]}},
+            {'run_forever': {}},
+        ], budget={'time': 6}), [
+            '{"t": 4.0, "ev": "record", "label": "a"}',
+            '{"t": 4.0, "ev": "budget_exceeded", "limit": "time"}',
+        ])
+
+    def test_budget_exceeded_on_a_thread_stops_the_program(self):
+        self.assertEqual(events([
+            {'in_thread': {'do': [{'burn': {'seconds': 10.0}}, record('never')]}},
+            record('never'),
+        ], ['threads'], budget={'time': 1}), [
+            '{"t": 0.0, "ev": "budget_exceeded", "limit": "time"}'])
+
+    def test_loops_are_closed_after_a_budget_stop(self):
+        trace = run_scenario(scenario([
+            {'call_later': {'delay': 1e9, 'do': []}}, {'run_forever': {}}],
+            budget={'iterations': 1}))
+        self.assertEqual(trace['events'][-1]['ev'], 'budget_exceeded')
+        with self.assertRaises(RuntimeError):
+            asyncio.get_running_loop()
+
+
+class IoTests(unittest.TestCase):
+
+    def test_reader_before_writer_on_one_descriptor(self):
+        self.assertEqual(events([
+            {'socketpair': {'names': ['a', 'b']}},
+            {'send': {'fd': 'b', 'data': 'ping'}},
+            {'add_writer': {'fd': 'a', 'do': [record('writer'), {'remove_writer': {'fd': 'a'}}]}},
+            {'add_reader': {'fd': 'a', 'do': [record('reader'), {'recv': {'fd': 'a'}},
+                                              {'remove_reader': {'fd': 'a'}}]}},
+            {'call_later': {'delay': 1.0, 'do': [STOP]}},
+            {'run_forever': {}},
+        ], ['fd-io']), [
+            '{"t": 0.0, "ev": "record", "label": "reader"}',
+            '{"t": 0.0, "ev": "recv", "data": "ping", "fd": "a"}',
+            '{"t": 0.0, "ev": "remove_reader", "fd": "a", "value": true}',
+            '{"t": 0.0, "ev": "record", "label": "writer"}',
+            '{"t": 0.0, "ev": "remove_writer", "fd": "a", "value": true}',
+        ])
+
+    def test_recv(self):
+        self.assertEqual(events([
+            {'socketpair': {'names': ['a', 'b']}},
+            {'recv': {'fd': 'a'}},
+            {'send': {'fd': 'b', 'data': 'hello'}},
+            {'recv': {'fd': 'a', 'size': 2}},
+            {'recv': {'fd': 'a'}},
+            {'close_fd': {'fd': 'b'}},
+            {'recv': {'fd': 'a'}},
+            {'remove_reader': {'fd': 'a'}},
+        ], ['fd-io']), [
+            '{"t": 0.0, "ev": "recv", "data": null, "fd": "a"}',
+            '{"t": 0.0, "ev": "recv", "data": "he", "fd": "a"}',
+            '{"t": 0.0, "ev": "recv", "data": "llo", "fd": "a"}',
+            '{"t": 0.0, "ev": "recv", "data": "", "fd": "a"}',
+            '{"t": 0.0, "ev": "remove_reader", "fd": "a", "value": false}',
+        ])
+
+    def test_data_arriving_from_an_external_wakes_the_reader(self):
+        self.assertEqual(events([
+            {'socketpair': {'names': ['a', 'b']}},
+            {'add_reader': {'fd': 'a', 'do': [{'recv': {'fd': 'a'}}, STOP]}},
+            {'external': {'at': 1.25, 'do': [{'send': {'fd': 'b', 'data': 'late'}}]}},
+            {'run_forever': {}},
+        ], ['fd-io', 'threads', 'select-trace']), [
+            '{"t": 0.0, "ev": "select", "timeout": null}',
+            '{"t": 1.25, "ev": "recv", "data": "late", "fd": "a"}',
+        ])
+
+
+class ErrorTests(unittest.TestCase):
+
+    def error(self, op, type_, message, t=0.0):
+        return ('{"t": %r, "ev": "error", "message": "%s", "op": "%s", "type": "%s"}'
+                % (t, message, op, type_))
+
+    def test_errors_are_recorded_and_the_block_goes_on(self):
+        self.assertEqual(events([
+            {'get_running_loop': {}},
+            {'new_future': {'name': 'f'}},
+            {'result': {'future': 'f'}},
+            {'set_result': {'future': 'f', 'value': 'v'}},
+            {'set_result': {'future': 'f', 'value': 2}},
+            {'result': {'future': 'f'}},
+            {'call_soon': {'as': 'h', 'do': [{'when': {'handle': 'h'}}, {'close': {}},
+                                             record('still-here'), STOP]}},
+            {'run_forever': {}},
+            {'close': {}},
+            {'close': {}},
+            {'run_forever': {}},
+            {'call_later': {'delay': 1, 'do': []}},
+            {'time': {}},
+        ], ['futures', 'running-loop']), [
+            self.error('get_running_loop', 'RuntimeError', 'no running event loop'),
+            self.error('result', 'InvalidStateError', 'Result is not set.'),
+            self.error('set_result', 'InvalidStateError', 'invalid state'),
+            '{"t": 0.0, "ev": "result", "future": "f", "value": "v"}',
+            self.error('when', 'AttributeError', "'Handle' object has no attribute 'when'"),
+            self.error('close', 'RuntimeError', 'Cannot close a running event loop'),
+            '{"t": 0.0, "ev": "record", "label": "still-here"}',
+            self.error('run_forever', 'RuntimeError', 'Event loop is closed'),
+            self.error('call_later', 'RuntimeError', 'Event loop is closed'),
+            '{"t": 0.0, "ev": "time", "value": 0.0}',
+        ])
+
+    def test_run_inside_a_callback(self):
+        self.assertEqual(events([
+            {'new_loop': {'name': 'other'}},
+            {'call_soon': {'do': [{'run_forever': {'loop': 'other'}}, STOP]}},
+            {'run_forever': {}},
+        ], ['multiple-loops']), [
+            self.error('run_forever', 'RuntimeError',
+                       'Cannot run the event loop while another loop is running'),
+        ])
+
+    def test_future_of_another_loop(self):
+        lines = events([
+            {'new_loop': {'name': 'other'}},
+            {'new_future': {'name': 'f', 'loop': 'other'}},
+            {'run_until_complete': {'future': 'f'}},
+        ], ['multiple-loops', 'futures'])
+        self.assertEqual(len(lines), 1)
+        self.assertIn('"op": "run_until_complete", "type": "ValueError"', lines[0])
+
+    def test_nan_deadline(self):
+        lines = events([
+            {'call_at': {'when': 'nan', 'do': [record('nan-timer'), STOP]}},
+            {'run_forever': {}},
+        ], ['float-specials', 'select-trace'])
+        if version() >= (3, 13):
+            # 3.13's clamp passes NaN through; the real selector rejects it.
+            self.assertEqual(lines, [
+                '{"t": 0.0, "ev": "select", "timeout": "nan"}',
+                self.error('run_forever', 'ValueError', 'cannot convert float NaN to integer'),
+            ])
+        else:
+            self.assertEqual(lines, [
+                '{"t": 0.0, "ev": "select", "timeout": 0.0}',
+                '{"t": 0.0, "ev": "record", "label": "nan-timer"}',
+            ])
+
+    def test_infinite_deadlines(self):
+        self.assertEqual(events([
+            {'call_at': {'when': '-inf', 'as': 'past', 'do': [record('past'), STOP]}},
+            {'call_later': {'delay': 'inf', 'as': 'never', 'do': [record('never')]}},
+            {'when': {'handle': 'past'}},
+            {'when': {'handle': 'never'}},
+            {'run_forever': {}},
+        ], ['float-specials']), [
+            '{"t": 0.0, "ev": "when", "handle": "past", "value": "-inf"}',
+            '{"t": 0.0, "ev": "when", "handle": "never", "value": "inf"}',
+            '{"t": 0.0, "ev": "record", "label": "past"}',
+        ])
+
+
+class FutureAndLoopTests(unittest.TestCase):
+
+    def test_run_until_complete(self):
+        self.assertEqual(events([
+            {'new_future': {'name': 'f'}},
+            {'add_done_callback': {'future': 'f', 'do': [record('done-cb')]}},
+            {'call_later': {'delay': 1.5, 'do': [{'set_result': {'future': 'f', 'value': 42}}]}},
+            {'run_until_complete': {'future': 'f'}},
+            {'done': {'future': 'f'}},
+        ], ['futures']), [
+            '{"t": 1.5, "ev": "record", "label": "done-cb"}',
+            '{"t": 1.5, "ev": "run_until_complete", "value": 42}',
+            '{"t": 1.5, "ev": "done", "future": "f", "value": true}',
+        ])
+
+    def test_loops_share_the_clock(self):
+        self.assertEqual(events([
+            {'new_loop': {'name': 'other'}},
+            {'call_later': {'loop': 'other', 'delay': 2.0, 'do': [
+                {'get_running_loop': {}}, {'stop': {'loop': 'other'}}]}},
+            {'run_forever': {'loop': 'other'}},
+            {'time': {}},
+            {'is_closed': {'loop': 'other'}},
+        ], ['multiple-loops', 'running-loop']), [
+            '{"t": 2.0, "ev": "get_running_loop", "value": "other"}',
+            '{"t": 2.0, "ev": "time", "value": 2.0}',
+            '{"t": 2.0, "ev": "is_closed", "value": false}',
+        ])
+
+    def test_python_only_operations(self):
+        self.assertEqual(events([
+            {'get_event_loop': {}},
+            {'in_thread': {'do': [{'get_event_loop': {}}]}},
+            {'contextvar_set': {'var': 'v', 'value': 'outer'}},
+            {'call_soon': {'do': [{'contextvar_set': {'var': 'v', 'value': 'cb'}},
+                                  {'contextvar_get': {'var': 'v'}}]}},
+            {'contextvar_set': {'var': 'v', 'value': 'changed'}},
+            {'call_soon': {'do': [{'contextvar_get': {'var': 'v'}}, STOP]}},
+            {'run_forever': {}},
+            {'contextvar_get': {'var': 'v'}},
+            {'contextvar_get': {'var': 'unset'}},
+            {'set_event_loop': {'loop': None}},
+            {'get_event_loop': {}},
+        ], ['contextvars', 'policies', 'threads']), [
+            '{"t": 0.0, "ev": "get_event_loop", "value": "main"}',
+            '{"t": 0.0, "ev": "error", "message": "There is no current event loop in '
+            'thread \'in_thread\'.", "op": "get_event_loop", "type": "RuntimeError"}',
+            '{"t": 0.0, "ev": "contextvar_get", "value": "cb", "var": "v"}',
+            '{"t": 0.0, "ev": "contextvar_get", "value": "changed", "var": "v"}',
+            '{"t": 0.0, "ev": "contextvar_get", "value": "changed", "var": "v"}',
+            '{"t": 0.0, "ev": "contextvar_get", "value": null, "var": "unset"}',
+            '{"t": 0.0, "ev": "error", "message": "There is no current event loop in '
+            'thread \'MainThread\'.", "op": "get_event_loop", "type": "RuntimeError"}',
+        ])
+
+    def test_a_run_leaves_no_loop_behind(self):
+        policy = asyncio.get_event_loop_policy()
+        run_scenario(scenario([{'get_event_loop': {}}], ['policies']))
+        self.assertIs(asyncio.get_event_loop_policy(), policy)
+
+
+class MalformedTests(unittest.TestCase):
+
+    def assertMalformed(self, program, features=(), message=None, **extra):
+        with self.assertRaises(ScenarioError) as cm:
+            run_scenario(scenario(program, features, **extra))
+        if message is not None:
+            self.assertIn(message, str(cm.exception))
+
+    def test_operations(self):
+        self.assertMalformed([{'no_such_op': {}}], message='unknown operation')
+        self.assertMalformed([{'record': 'a'}], message='arguments must be an object')
+        self.assertMalformed([{'record': {}}], message='missing argument(s) label')
+        self.assertMalformed([{'record': {'label': 'a', 'x': 1}}],
+                             message='unknown argument(s) x')
+        self.assertMalformed([{'record': {'label': 'a'}, 'stop': {}}],
+                             message='one-key object')
+        self.assertMalformed([{'call_soon': {'do': 'x'}}], message='block')
+
+    def test_names(self):
+        self.assertMalformed([{'cancel': {'handle': 'nope'}}], message="no handle named 'nope'")
+        self.assertMalformed([{'run_forever': {'loop': 'nope'}}], message="no loop named")
+
+    def test_malformed_inside_a_callback_stops_the_run(self):
+        self.assertMalformed([{'call_soon': {'do': [{'cancel': {'handle': 'nope'}}]}},
+                              {'run_forever': {}}], message="no handle named 'nope'")
+
+    def test_arguments(self):
+        self.assertMalformed([{'call_later': {'delay': 'soon', 'do': []}}],
+                             message='must be a number')
+        self.assertMalformed([{'burn': {'seconds': -1}}], message='negative')
+        self.assertMalformed([{'external': {'at': 'nan', 'do': []}}], message='NaN')
+        self.assertMalformed([{'repeat': {'times': 1.5, 'do': []}}], message='times')
+        self.assertMalformed([{'socketpair': {'names': ['a']}}], ['fd-io'])
+
+    def test_python_only_operations_need_their_feature(self):
+        self.assertMalformed([{'get_event_loop': {}}], message="feature 'policies'")
+        self.assertMalformed([{'contextvar_get': {'var': 'v'}}], message="feature 'contextvars'")
+
+    def test_scenario_keys(self):
+        s = scenario([])
+        s['surprise'] = 1
+        with self.assertRaises(ScenarioError):
+            run_scenario(s)
+        s = scenario([])
+        del s['title']
+        with self.assertRaises(ScenarioError):
+            run_scenario(s)
+        with self.assertRaises(ScenarioError):
+            run_scenario(scenario([], budget={'ticks': 3}))
+
+    def test_every_operation_is_dispatched(self):
+        from aiospec_oracle.interpreter import Interpreter
+        for name in OPERATIONS:
+            self.assertTrue(callable(getattr(Interpreter, '_op_' + name)), name)
+
+
+class DeterminismTests(unittest.TestCase):
+
+    def test_run_scenario_json(self):
+        import json
+        s = scenario([{'call_later': {'delay': 0.1, 'do': [{'time': {}}, STOP]}},
+                      {'run_forever': {}}])
+        text = run_scenario_json(json.dumps(s))
+        self.assertEqual(text, render_trace(run_scenario(s)))
+        self.assertIn('{"t": 0.1, "ev": "time", "value": 0.1}', text)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,171 @@
+"""`bless`: regenerate conformance/expected/cpython-X.Y/ with every CPython 3.8+ available.
+
+The traces are written by the oracle (`PY -m aiospec_oracle bless --bundle B --out DIR`), which
+runs every applicable scenario twice, refuses nondeterminism and writes only changed files.
+This module only finds interpreters, compiles the bundle once (YAML is never read by the
+oracle), runs one oracle per CPython minor version in parallel, and streams their output with
+a `cpython-X.Y: ` prefix so that interleaved lines stay attributable.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from . import paths
+
+MIN_VERSION = (3, 8)
+_PROBE = "import sys; print(sys.implementation.name, *sys.version_info[:3])"
+# Variables that would switch the oracle's loops into another mode (debug mode changes the
+# scheduling checks, DBG-01) or change warnings; traces must not depend on the caller's shell.
+_SCRUB = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", "PYTHONWARNINGS", "PYTHONSTARTUP",
+          "PYTHONHOME", "PYTHONPATH")
+
+
+def probe(python):
+    """(major, minor, micro) of a CPython interpreter, or None if it is not one / not runnable."""
+    try:
+        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=20,
+                             env=_child_env(None))
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = out.stdout.split()
+    if out.returncode != 0 or len(parts) != 4 or parts[0] != "cpython":
+        return None
+    return tuple(int(p) for p in parts[1:])
+
+
+def candidates():
+    """Interpreters to consider: /usr/bin/python3, python3.X on PATH, pyenv versions."""
+    found = ["/usr/bin/python3"]
+    for minor in range(MIN_VERSION[1], 30):
+        p = shutil.which("python3.%d" % minor)
+        # pyenv shims resolve through pyenv's own version selection, which may differ from
+        # shell to shell; the real interpreters are found under ~/.pyenv/versions below.
+        if p and "/shims/" not in p:
+            found.append(p)
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin/python")))
+    return found
+
+
+def discover(explicit=()):
+    """{(3, minor): (path, (3, minor, micro))}, newest patch per minor version.
+
+    Explicit interpreters (--python) replace discovery; one that is not CPython 3.8+ is an
+    error rather than silently skipped, since the user asked for it."""
+    chosen, errors, seen = {}, [], set()
+    for python in (explicit or candidates()):
+        real = os.path.realpath(shutil.which(python) or python)
+        if real in seen:
+            continue
+        seen.add(real)
+        version = probe(python)
+        if version is None or version[:2] < MIN_VERSION:
+            if explicit:
+                errors.append("%s: not a runnable CPython %d.%d+" % ((python,) + MIN_VERSION))
+            continue
+        key = version[:2]
+        if key not in chosen or version > chosen[key][1]:
+            chosen[key] = (python, version)
+    return dict(sorted(chosen.items())), errors
+
+
+def _child_env(oracle_dir):
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    if oracle_dir is not None:
+        env["PYTHONPATH"] = str(oracle_dir)
+    env["PYTHONUNBUFFERED"] = "1"       # stream lines as the oracle prints them
+    return env
+
+
+class _Printer:
+    def __init__(self, stream):
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def line(self, text):
+        with self.lock:
+            print(text, file=self.stream, flush=True)
+
+
+def _run_one(python, version, bundle, out_dir, oracle_dir, printer, results):
+    tag = "cpython-%d.%d" % version[:2]
+    cmd = [python, "-m", "aiospec_oracle", "bless", "--bundle", str(bundle), "--out", out_dir]
+    start = time.monotonic()
+    printer.line("%s: %s (%d.%d.%d)" % (tag, python, *version))
+    try:
+        proc = subprocess.Popen(cmd, cwd=str(paths.REPO), env=_child_env(oracle_dir),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                errors="replace")
+    except OSError as exc:
+        printer.line("%s: cannot run: %s" % (tag, exc))
+        results[tag] = (127, 0.0)
+        return
+    for raw in proc.stdout:
+        printer.line("%s: %s" % (tag, raw.rstrip("\n")))
+    code = proc.wait()
+    elapsed = time.monotonic() - start
+    results[tag] = (code, elapsed)
+    printer.line("%s: %s in %.1fs" % (tag, "ok" if code == 0 else "FAILED (exit %d)" % code,
+                                       elapsed))
+
+
+def cmd_bless(args, stream=None):
+    from .cli import EXIT_ERRORS, _print_diags, build_bundle, write_bundle
+
+    stream = stream or sys.stdout
+    oracle_dir = Path(getattr(args, "oracle", None) or paths.ORACLE)
+    if not (oracle_dir / "aiospec_oracle").is_dir():
+        print("bless: no aiospec_oracle package in %s" % paths.display(oracle_dir),
+              file=sys.stderr)
+        return 1
+    interpreters, errors = discover(args.python)
+    for e in errors:
+        print("bless: " + e, file=sys.stderr)
+    if errors:
+        return 1
+    if not interpreters:
+        print("bless: no CPython %d.%d+ interpreter found" % MIN_VERSION, file=sys.stderr)
+        return 1
+    if getattr(args, "list", False):
+        for python, version in interpreters.values():
+            print("cpython-%d.%d  %d.%d.%d  %s" % (version[:2] + version + (python,)),
+                  file=stream)
+        return 0
+    bundle, diags = build_bundle([str(paths.SPEC)])
+    if diags:
+        _print_diags(diags, sys.stderr)
+        print("bless: the scenarios do not load (see above); nothing blessed", file=sys.stderr)
+        return EXIT_ERRORS
+    printer = _Printer(stream)
+    printer.line("bless: %d scenarios, interpreters: %s" % (
+        len(bundle["scenarios"]),
+        ", ".join("%d.%d.%d" % v for _, v in interpreters.values())))
+    results = {}
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="aiospec-bless-") as tmp:
+        bundle_path = Path(tmp) / "bundle.json"
+        write_bundle(bundle, bundle_path)
+        threads = []
+        for (major, minor), (python, version) in interpreters.items():
+            out_dir = "conformance/expected/cpython-%d.%d" % (major, minor)
+            t = threading.Thread(target=_run_one, args=(python, version, bundle_path, out_dir,
+                                                        oracle_dir, printer, results))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+    failed = sorted(tag for tag, (code, _) in results.items() if code != 0)
+    total = time.monotonic() - start
+    for tag in sorted(results, key=lambda t: tuple(int(x) for x in t.split("-")[1].split("."))):
+        code, elapsed = results[tag]
+        printer.line("  %-14s %-16s %6.1fs" % (tag, "ok" if code == 0 else "FAILED (%d)" % code,
+                                               elapsed))
+    printer.line("bless: %d interpreters, %d failed%s, total %.1fs" % (
+        len(results), len(failed), (" (" + ", ".join(failed) + ")") if failed else "", total))
+    return 1 if failed else 0

@@ -1,0 +1,99 @@
+"""The clause catalogue (spec/clauses.yaml) and the feature vocabulary (spec/features.txt)."""
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List
+
+import jsonschema
+
+from . import ops, paths
+from .errors import Diagnostic
+from .validate import messages
+from .yaml12 import parse
+
+CLAUSE_AREAS = ["ordering", "timers", "futures", "tasks", "cancellation", "exceptions", "debug",
+                "lifecycle"]
+
+# clauses.yaml is small and owned by this package, so its schema lives here.
+CLAUSES_SCHEMA = {
+    "type": "object",
+    "required": ["clauses"],
+    "additionalProperties": False,
+    "properties": {"clauses": {"type": "array", "items": {
+        "type": "object",
+        "required": ["id", "area", "statement", "documented"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": ops.CLAUSE_PATTERN,
+                   "description": "a clause id such as 'ORD-01'"},
+            "area": {"enum": CLAUSE_AREAS, "description": "one of " + ", ".join(CLAUSE_AREAS)},
+            "statement": {"type": "string", "pattern": "^[^\\n]+" + ops.END,
+                          "description": "a one-line statement"},
+            "documented": {"type": "boolean", "description": "true or false"},
+            "versions": {"type": "string", "pattern": r"^3\.[0-9]+(\+|-3\.[0-9]+)" + ops.END,
+                         "description": "a version range such as '3.11+' or '3.8-3.10'"},
+            "note": {"type": "string", "description": "free text"},
+        }}}},
+}
+
+
+@dataclass
+class Catalog:
+    clauses: Dict[str, dict] = field(default_factory=dict)
+    features: Dict[str, str] = field(default_factory=dict)
+    diagnostics: List[Diagnostic] = field(default_factory=list)   # problems in the files
+
+
+def _load_clauses(path, cat):
+    shown = paths.display(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        cat.diagnostics.append(Diagnostic(shown, 1, 1, (), "cannot read: %s" % exc.strerror))
+        return
+    data, marks, errs = parse(text, shown)
+    cat.diagnostics.extend(errs)
+    if data is None:
+        return
+    for error in jsonschema.Draft202012Validator(CLAUSES_SCHEMA).iter_errors(data):
+        for p, prefer_key, message in messages(error):
+            line, col = marks.at(p, prefer_key)
+            cat.diagnostics.append(Diagnostic(shown, line, col, p[:-1] if prefer_key else p,
+                                              message))
+    entries = data.get("clauses") if isinstance(data, dict) else None
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        cid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(cid, str):
+            continue
+        if cid in cat.clauses:
+            line, col = marks.at(("clauses", i, "id"))
+            cat.diagnostics.append(Diagnostic(shown, line, col, ("clauses", i, "id"),
+                                              "duplicate clause id '%s'" % cid))
+        cat.clauses[cid] = entry
+
+
+def _load_features(path, cat):
+    shown = paths.display(path)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        cat.diagnostics.append(Diagnostic(shown, 1, 1, (), "cannot read: %s" % exc.strerror))
+        return
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = re.match(r"^([a-z][a-z0-9-]*)\s*(.*)$", line)
+        if not m:
+            cat.diagnostics.append(Diagnostic(shown, n, 1, (), "bad feature line"))
+            continue
+        cat.features[m.group(1)] = m.group(2)
+
+
+@lru_cache(maxsize=None)
+def load_catalog(clauses_path=None, features_path=None):
+    cat = Catalog()
+    _load_clauses(clauses_path or paths.CLAUSES, cat)
+    _load_features(features_path or paths.FEATURES, cat)
+    return cat

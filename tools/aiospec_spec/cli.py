@@ -1,0 +1,190 @@
+"""python3 -m aiospec_spec {lint,compile,next-id,show,bless}  (PYTHONPATH=tools:oracle).
+
+Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from . import ops, paths
+from .catalog import load_catalog
+from .errors import Diagnostic, LoadError
+from .loader import discover, is_spec_root, load_scenario, load_tree
+from .traces import check_traces, trace_dirs, version_applies
+
+EXIT_ERRORS = 2
+
+BUNDLE_FORMAT = "aiospec-bundle/1"
+
+
+def _print_diags(diags, stream):
+    for d in sorted(set(diags), key=Diagnostic.sort_key):
+        print(d, file=stream)
+
+
+def _targets(args):
+    return args.paths or [str(paths.SPEC)]
+
+
+# ---------------------------------------------------------------------------------------- lint
+
+def cmd_lint(args):
+    if args.next_id:                       # README spells it `aiospec lint --next-id timers`
+        return cmd_next_id(argparse.Namespace(area=args.next_id))
+    catalog = load_catalog()
+    targets = _targets(args)
+    tree = load_tree(targets, catalog)
+    diags = list(catalog.diagnostics) + list(tree.diagnostics)
+    # Orphans can only be told apart when every scenario was loaded, i.e. the spec root.
+    whole = any(Path(t).is_dir() and is_spec_root(t) for t in targets)
+    trace_diags, have = check_traces(tree, whole_tree=whole)
+    diags += trace_diags
+    _print_diags(diags, sys.stdout)
+    if whole:
+        missing = {}
+        for d in trace_dirs():
+            for s in tree.scenarios:
+                ver = tuple(int(x) for x in d.name.split("-")[1].split("."))
+                if version_applies(s.canonical, ver) and d.name not in have.get(s.id, ()):
+                    missing.setdefault(d.name, []).append(s.id)
+        for name, ids in sorted(missing.items(), key=lambda kv: int(kv[0].rsplit(".", 1)[1])):
+            print("note: %d scenario(s) have no expected trace in %s yet (make bless): %s"
+                  % (len(ids), name, " ".join(sorted(ids)[:8]) + (" ..." if len(ids) > 8 else "")))
+    referenced = {c for s in tree.scenarios for c in s.canonical["clauses"]}
+    errors = len(set(diags))
+    print("lint: %d scenarios, %d clauses (%d referenced), %d errors"
+          % (len(tree.scenarios), len(catalog.clauses), len(referenced & set(catalog.clauses)),
+             errors))
+    return EXIT_ERRORS if errors else 0
+
+
+# ------------------------------------------------------------------------------------- compile
+
+def build_bundle(targets):
+    """(bundle dict, diagnostics)."""
+    catalog = load_catalog()
+    tree = load_tree(targets, catalog)
+    diags = list(catalog.diagnostics) + list(tree.diagnostics)
+    entries = [{"path": paths.repo_relative(s.path), "area": s.area, "sha256": s.sha256,
+                "scenario": s.canonical} for s in tree.scenarios]
+    entries.sort(key=lambda e: e["path"])
+    return {"format": BUNDLE_FORMAT, "scenarios": entries}, diags
+
+
+def write_bundle(bundle, out):
+    text = json.dumps(bundle, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)           # readers never see a half-written bundle
+
+
+def cmd_compile(args):
+    bundle, diags = build_bundle(_targets(args))
+    if diags:
+        _print_diags(diags, sys.stderr)
+        print("compile: %d errors, bundle not written" % len(set(diags)), file=sys.stderr)
+        return EXIT_ERRORS
+    write_bundle(bundle, args.out)
+    print("compile: %d scenarios -> %s" % (len(bundle["scenarios"]), paths.display(args.out)),
+          file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------- next-id
+
+_ID_LINE = re.compile(r"^id:\s*['\"]?([a-z]+-[0-9]{4})", re.M)
+
+
+def next_id(area, spec_dir=None, expected=None):
+    prefix = ops.AREAS.get(area, area)
+    if prefix not in ops.AREAS.values():
+        raise ValueError("unknown area '%s' (one of: %s)" % (area, ", ".join(ops.AREAS)))
+    used = set()
+    # Text scan, not load(): a half-written or broken scenario still owns its id.
+    files, _ = discover([spec_dir or paths.SPEC])
+    for f in files:
+        try:
+            used.update(_ID_LINE.findall(f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            pass
+    # Traces keep ids of scenarios that were deleted, until lint makes someone remove them.
+    for d in trace_dirs(expected):
+        used.update(p.stem for p in d.glob("*.json"))
+    numbers = [int(i.split("-")[1]) for i in used if i.split("-")[0] == prefix]
+    return "%s-%04d" % (prefix, max(numbers, default=0) + 1)
+
+
+def cmd_next_id(args):
+    try:
+        print(next_id(args.area))
+    except ValueError as exc:
+        print("next-id: %s" % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- show
+
+def cmd_show(args):
+    try:
+        s = load_scenario(args.file)
+    except LoadError as exc:
+        _print_diags(exc.diagnostics, sys.stderr)
+        return EXIT_ERRORS
+    print(json.dumps(s.canonical, indent=2, ensure_ascii=True))
+    return 0
+
+
+def _cmd_bless(args):
+    from .bless import cmd_bless    # imported lazily: subprocess/threading are not needed to lint
+    return cmd_bless(args)
+
+
+# --------------------------------------------------------------------------------------- parser
+
+def make_parser():
+    p = argparse.ArgumentParser(prog="python3 -m aiospec_spec",
+                                description="Load, check and compile aiospec scenarios.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lint = sub.add_parser("lint", help="check scenarios, clauses and expected traces")
+    lint.add_argument("paths", nargs="*", help="files or directories (default: spec/)")
+    lint.add_argument("--next-id", metavar="AREA", help="same as `next-id AREA`")
+    lint.set_defaults(func=cmd_lint)
+
+    comp = sub.add_parser("compile", help="write the canonical JSON bundle")
+    comp.add_argument("--out", required=True, help="bundle file to write")
+    comp.add_argument("paths", nargs="*", help="files or directories (default: spec/)")
+    comp.set_defaults(func=cmd_compile)
+
+    nid = sub.add_parser("next-id", help="print the next free id of an area")
+    nid.add_argument("area", help="ordering, timers, lifecycle or io (or ord, tmr, lif, io)")
+    nid.set_defaults(func=cmd_next_id)
+
+    show = sub.add_parser("show", help="print the canonical JSON of one scenario")
+    show.add_argument("file")
+    show.set_defaults(func=cmd_show)
+
+    bless = sub.add_parser("bless", help="regenerate conformance/expected with every CPython")
+    bless.add_argument("--python", action="append", metavar="PY", default=[],
+                       help="interpreter to use (repeatable); default: discover 3.8+")
+    bless.add_argument("--list", action="store_true",
+                       help="only print the interpreters that would be used")
+    bless.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)   # tests: fake oracle
+    bless.set_defaults(func=_cmd_bless)
+    return p
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,78 @@
+"""Short forms -> canonical form (spec/README.md, "canonical" columns).
+
+Runs on data that already passed the source schema.  Every operation becomes a one-key object
+whose value is an object of arguments; ``do`` blocks are normalised recursively.  Defaults are
+NOT filled in (``run_forever:`` -> ``{}``, not ``{"loop": "main"}``), as README's examples show.
+
+Numbers: NUM and seconds arguments become floats and integer arguments ints, so that `delay: 1`
+and `delay: 1.0` give the same canonical JSON (and the same scenario_sha256), and CPython never
+sees an int deadline it would echo back as "2" where a C++ double renders "2.0".
+
+``visit`` is called for every operation with (name, canonical args, source path of each
+argument, source path of the operation); the semantic checks use it to find names and needed
+features with positions.
+"""
+
+from . import ops
+
+
+def _short_to_args(op, value):
+    if op.short == ops.SHORT_BLOCK:
+        return {"do": value}
+    if op.short == ops.SHORT_NULL:
+        return {}
+    return {op.short_key: value}
+
+
+def _coerce(kind, value):
+    if kind in ops.FLOAT_TYPES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind in ops.INT_TYPES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def normalise_block(block, path, visit=None):
+    out = []
+    for i, item in enumerate(block):
+        (name, value), = item.items()
+        op = ops.OPS[name]
+        op_path = path + (i, name)
+        if isinstance(value, dict):
+            args = dict(value)
+            arg_paths = {a: op_path + (a,) for a in args}
+            do_path = op_path + ("do",)
+        else:
+            args = _short_to_args(op, value)
+            arg_paths = {a: op_path for a in args}
+            do_path = op_path
+        canonical = {}
+        for arg in op.args:            # README argument order, for readable `show` output
+            if arg not in args:
+                continue
+            kind = op.args[arg]
+            if kind == ops.BLOCK:
+                canonical[arg] = normalise_block(args[arg], do_path, visit)
+            else:
+                canonical[arg] = _coerce(kind, args[arg])
+        if visit is not None:
+            visit(name, canonical, arg_paths, op_path)
+        out.append({name: canonical})
+    return out
+
+
+def normalise(scenario, visit=None):
+    """The canonical dict of a validated source scenario (keys in README order)."""
+    out = {}
+    for key in ops.TOP_KEYS:
+        if key not in scenario:
+            continue
+        value = scenario[key]
+        if key == "program":
+            value = normalise_block(value, ("program",), visit)
+        elif key == "budget":
+            value = {k: (float(v) if k == "time" else int(v)) for k, v in value.items()}
+        elif isinstance(value, (list, dict)):
+            value = type(value)(value)
+        out[key] = value
+    return out

@@ -1,0 +1,163 @@
+"""The operation language of spec/README.md, as data.
+
+This table is the single source of truth for the loader: the JSON Schema in
+spec/schema/scenario.schema.json is generated from it (``python3 -m aiospec_spec.schemagen``),
+the normaliser expands short forms with it, and the semantic checks read which names an
+operation defines or uses from it.  A test fails when the checked-in schema drifts.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+# Argument types.  Each has a schema fragment in schemagen.ARG_SCHEMAS.
+NAME = "name"            # NAME: [A-Za-z_][A-Za-z0-9_.{}-]*
+NUM = "num"              # number, or "inf" / "-inf" / "nan"
+BLOCK = "block"          # list of operations
+LABEL = "label"          # any string
+VALUE = "value"          # string, number, boolean or null
+SECONDS = "seconds"      # non-negative number (burn)
+TIMES = "times"          # integer >= 0
+SIZE = "size"            # integer >= 1
+VAR = "var"              # identifier used as {var} in repeat
+NAMES2 = "names2"        # [a, b], two distinct NAMEs
+LOOP_OR_NULL = "loop_or_null"   # NAME or null (set_event_loop)
+ASCII = "ascii"          # ASCII text
+
+# Short-form kinds: what the value of `op: <value>` may be when it is not a mapping.
+SHORT_BLOCK = "block"    # call_soon: [..]        -> {do: [..]}
+SHORT_NULL = "null"      # run_forever:           -> {}
+SHORT_STRING = "string"  # record: a              -> {label: "a"}
+SHORT_NUMBER = "number"  # burn: 0.25             -> {seconds: 0.25}
+SHORT_NAMES = "names"    # socketpair: [a, b]     -> {names: [a, b]}
+
+# Kinds of scenario names, for the "defined somewhere" checks.
+HANDLE, FUTURE, LOOP, FD = "handle", "future", "loop", "fd"
+
+
+@dataclass(frozen=True)
+class Op:
+    args: Dict[str, str]                  # argument -> type, in README order
+    required: Tuple[str, ...] = ()
+    short: Optional[str] = None           # SHORT_* kind, None = long form only
+    short_key: Optional[str] = None       # argument the short value fills (None for null/block)
+    feature: Optional[str] = None         # features.txt name the operation needs
+    defines: Dict[str, str] = field(default_factory=dict)   # argument -> name kind it defines
+    uses: Dict[str, str] = field(default_factory=dict)      # argument -> name kind it refers to
+    doc: str = ""                         # one-line summary for schema descriptions
+
+
+def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
+        doc=""):
+    return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
+              dict(uses or {}), doc)
+
+
+_SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
+_LOOP_ONLY = {"loop": NAME}
+_LOOP_USE = {"loop": LOOP}
+
+OPS: Dict[str, Op] = {
+    # Recording and the world
+    "record": _op({"label": LABEL}, ["label"], SHORT_STRING, "label",
+                  doc="record an event with a label"),
+    "burn": _op({"seconds": SECONDS}, ["seconds"], SHORT_NUMBER, "seconds",
+                doc="the running callback takes this many virtual seconds"),
+    "repeat": _op({"times": TIMES, "var": VAR, "do": BLOCK}, ["times", "do"],
+                  doc="run a block N times, substituting {i} (or {var}) in its strings"),
+    "in_thread": _op({"do": BLOCK}, ["do"], SHORT_BLOCK, feature="threads",
+                     doc="run a block on a new thread and wait for it"),
+    "external": _op({"at": NUM, "do": BLOCK}, ["at", "do"], feature="threads",
+                    doc="run a block on a new thread when the loop polls at or after time 'at'"),
+    # Scheduling callbacks
+    "call_soon": _op(_SCHEDULE, ["do"], SHORT_BLOCK, defines={"as": HANDLE}, uses=_LOOP_USE,
+                     doc="loop.call_soon"),
+    "call_soon_threadsafe": _op(_SCHEDULE, ["do"], SHORT_BLOCK, feature="threads",
+                                defines={"as": HANDLE}, uses=_LOOP_USE,
+                                doc="loop.call_soon_threadsafe"),
+    "call_later": _op({"delay": NUM, **_SCHEDULE}, ["delay", "do"], defines={"as": HANDLE},
+                      uses=_LOOP_USE, doc="loop.call_later"),
+    "call_at": _op({"when": NUM, **_SCHEDULE}, ["when", "do"], defines={"as": HANDLE},
+                   uses=_LOOP_USE, doc="loop.call_at"),
+    "cancel": _op({"handle": NAME}, ["handle"], SHORT_STRING, "handle", uses={"handle": HANDLE},
+                  doc="Handle.cancel()"),
+    "when": _op({"handle": NAME}, ["handle"], SHORT_STRING, "handle", uses={"handle": HANDLE},
+                doc="TimerHandle.when(), recorded"),
+    # Running and stopping
+    "run_forever": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE, doc="loop.run_forever()"),
+    "run_until_complete": _op({"future": NAME, "loop": NAME}, ["future"], SHORT_STRING, "future",
+                              feature="futures", uses={"future": FUTURE, "loop": LOOP},
+                              doc="loop.run_until_complete(future), result recorded"),
+    "stop": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE, doc="loop.stop()"),
+    "close": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE, doc="loop.close()"),
+    "is_running": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE,
+                      doc="loop.is_running(), recorded"),
+    "is_closed": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE, doc="loop.is_closed(), recorded"),
+    "time": _op(_LOOP_ONLY, (), SHORT_NULL, uses=_LOOP_USE, doc="loop.time(), recorded"),
+    "new_loop": _op({"name": NAME}, ["name"], SHORT_STRING, "name", feature="multiple-loops",
+                    defines={"name": LOOP}, doc="a second loop sharing the virtual clock"),
+    "get_running_loop": _op({}, (), SHORT_NULL, feature="running-loop",
+                            doc="asyncio.get_running_loop(), recorded"),
+    # Futures
+    "new_future": _op({"name": NAME, "loop": NAME}, ["name"], SHORT_STRING, "name",
+                      feature="futures", defines={"name": FUTURE}, uses=_LOOP_USE,
+                      doc="loop.create_future()"),
+    "set_result": _op({"future": NAME, "value": VALUE}, ["future", "value"], feature="futures",
+                      uses={"future": FUTURE}, doc="Future.set_result(value)"),
+    "add_done_callback": _op({"future": NAME, "do": BLOCK}, ["future", "do"], feature="futures",
+                             uses={"future": FUTURE}, doc="Future.add_done_callback"),
+    "done": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
+                uses={"future": FUTURE}, doc="Future.done(), recorded"),
+    "result": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
+                  uses={"future": FUTURE}, doc="Future.result(), recorded"),
+    # I/O on socket pairs
+    "socketpair": _op({"names": NAMES2}, ["names"], SHORT_NAMES, "names", feature="fd-io",
+                      defines={"names": FD}, doc="two connected non-blocking stream sockets"),
+    "add_reader": _op({"fd": NAME, "do": BLOCK, "loop": NAME}, ["fd", "do"], feature="fd-io",
+                      uses={"fd": FD, "loop": LOOP}, doc="loop.add_reader"),
+    "add_writer": _op({"fd": NAME, "do": BLOCK, "loop": NAME}, ["fd", "do"], feature="fd-io",
+                      uses={"fd": FD, "loop": LOOP}, doc="loop.add_writer"),
+    "remove_reader": _op({"fd": NAME, "loop": NAME}, ["fd"], SHORT_STRING, "fd", feature="fd-io",
+                         uses={"fd": FD, "loop": LOOP}, doc="loop.remove_reader, recorded"),
+    "remove_writer": _op({"fd": NAME, "loop": NAME}, ["fd"], SHORT_STRING, "fd", feature="fd-io",
+                         uses={"fd": FD, "loop": LOOP}, doc="loop.remove_writer, recorded"),
+    "send": _op({"fd": NAME, "data": ASCII}, ["fd", "data"], feature="fd-io", uses={"fd": FD},
+                doc="send ASCII text on a socket"),
+    "recv": _op({"fd": NAME, "size": SIZE}, ["fd"], SHORT_STRING, "fd", feature="fd-io",
+                uses={"fd": FD}, doc="receive up to size bytes (default 4096), recorded"),
+    "close_fd": _op({"fd": NAME}, ["fd"], SHORT_STRING, "fd", feature="fd-io", uses={"fd": FD},
+                    doc="close a socket"),
+    # Python-only operations.  README gives no short forms for these; the no-argument
+    # get_event_loop accepts `get_event_loop:` like get_running_loop does.
+    "contextvar_set": _op({"var": NAME, "value": VALUE}, ["var", "value"], feature="contextvars",
+                          doc="ContextVar.set(value)"),
+    "contextvar_get": _op({"var": NAME}, ["var"], feature="contextvars",
+                          doc="ContextVar.get(None), recorded"),
+    "set_event_loop": _op({"loop": LOOP_OR_NULL}, ["loop"], feature="policies",
+                          uses={"loop": LOOP}, doc="asyncio.set_event_loop(loop or None)"),
+    "get_event_loop": _op({}, (), SHORT_NULL, feature="policies",
+                          doc="asyncio.get_event_loop(), recorded"),
+}
+
+# Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
+# int deadline as an int (call_at(2) -> when() == 2), which would render "2" in a trace where a
+# C++ double renders "2.0".  Normalising here removes that difference at the source.
+FLOAT_TYPES = (NUM, SECONDS)
+INT_TYPES = (TIMES, SIZE)
+
+SPECIAL_NUMS = ("inf", "-inf", "nan")
+
+# Patterns end with (?![\s\S]) rather than $: in Python's re (which jsonschema uses) `$` also
+# matches before a final newline, so "ord-0001\n" would pass; ECMA-262 has no \Z, and this
+# lookahead means "end of input" in both dialects.
+END = r"(?![\s\S])"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.{}-]*" + END
+VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*" + END
+ID_PATTERN = r"^(ord|tmr|lif|io|fut|tsk|cxl|exc|dbg)-[0-9]{4}" + END
+CLAUSE_PATTERN = r"^[A-Z]{3}-[0-9]{2}" + END
+VERSION_PATTERN = r"^3\.([89]|[1-9][0-9])" + END
+
+# Area directory -> id prefix of scenarios born there.
+AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io"}
+
+TOP_KEYS = ("id", "title", "clauses", "features", "level", "python", "description", "budget",
+            "program")

@@ -1,0 +1,90 @@
+"""clauses.yaml, features.txt and the generated schemas."""
+
+import json
+import unittest
+
+import jsonschema
+
+from aiospec_spec import hashing, ops, paths, schemagen
+from aiospec_spec.catalog import load_catalog
+
+# The inventory's clause ids (asyncio-semantics.md): area prefix -> count.
+INVENTORY = {"ORD": 10, "TMR": 10, "FUT": 6, "TSK": 10, "CXL": 12, "EXC": 8, "DBG": 9, "LIF": 12}
+
+
+class Clauses(unittest.TestCase):
+
+    def setUp(self):
+        self.cat = load_catalog()
+
+    def test_catalogue_is_clean(self):
+        self.assertEqual([str(d) for d in self.cat.diagnostics], [])
+
+    def test_every_inventory_clause(self):
+        expected = {"%s-%02d" % (p, n) for p, count in INVENTORY.items()
+                    for n in range(1, count + 1)}
+        self.assertEqual(set(self.cat.clauses), expected)
+
+    def test_entries(self):
+        for cid, entry in self.cat.clauses.items():
+            with self.subTest(clause=cid):
+                self.assertNotIn("\n", entry["statement"])
+                self.assertIsInstance(entry["documented"], bool)
+                self.assertLessEqual(len(entry["statement"]), 240)
+
+    def test_features(self):
+        self.assertIn("threads", self.cat.features)
+        for op in ops.OPS.values():
+            if op.feature:
+                self.assertIn(op.feature, self.cat.features)
+
+
+class Schemas(unittest.TestCase):
+
+    def test_generated_schemas_are_up_to_date(self):
+        for path, text in schemagen.outputs():
+            with self.subTest(path=path.name):
+                self.assertTrue(path.exists(), "run python3 -m aiospec_spec.schemagen")
+                self.assertEqual(path.read_text(encoding="utf-8"), text,
+                                 "%s is stale: run python3 -m aiospec_spec.schemagen" % path)
+
+    def test_schemas_are_valid_2020_12(self):
+        for path in (paths.SCENARIO_SCHEMA, paths.TRACE_SCHEMA):
+            jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+    def test_every_operation_in_schema(self):
+        schema = json.loads(paths.SCENARIO_SCHEMA.read_text())
+        self.assertEqual(set(schema["$defs"]["operation"]["properties"]), set(ops.OPS))
+        for name in ops.OPS:
+            self.assertIn("args." + name, schema["$defs"])
+            self.assertFalse(schema["$defs"]["args." + name]["additionalProperties"])
+
+    def test_operations_agree_with_the_oracle(self):
+        try:
+            from aiospec_oracle.interpreter import OPERATIONS
+        except ImportError:
+            self.skipTest("oracle not importable")
+        self.assertEqual(set(OPERATIONS), set(ops.OPS))
+        for name, (required, optional) in OPERATIONS.items():
+            with self.subTest(op=name):
+                self.assertEqual(set(required), set(ops.OPS[name].required))
+                self.assertEqual(set(required) | set(optional), set(ops.OPS[name].args))
+
+
+class Hashing(unittest.TestCase):
+
+    def test_formula(self):
+        s = {"b": [1.0, "x"], "a": {"z": None, "y": True}}
+        self.assertEqual(hashing._fallback_scenario_sha256(s),
+                         "%s" % __import__("hashlib").sha256(
+                             b'{"a":{"y":true,"z":null},"b":[1.0,"x"]}').hexdigest())
+
+    def test_oracle_and_fallback_agree(self):
+        if hashing.SOURCE != "aiospec_oracle.trace":
+            self.skipTest("oracle not importable; using the fallback")
+        s = {"id": "ord-0001", "title": "caf\u00e9", "program": [{"run_forever": {}}]}
+        self.assertEqual(hashing.scenario_sha256(s), hashing._fallback_scenario_sha256(s))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,151 @@
+"""The loader: bad fixtures give one precise line each, good ones normalise as README says."""
+
+import json
+import os
+import unittest
+
+import jsonschema
+
+from aiospec_spec import paths, schemagen
+from aiospec_spec.errors import LoadError
+from aiospec_spec.loader import discover, load, load_tree
+
+from .util import BAD, GOOD, REPO, expectation, run_cli
+
+
+def _bad_fixtures():
+    return sorted(BAD.glob("*.yaml"))
+
+
+def _one_error(path):
+    try:
+        load(path)
+    except LoadError as exc:
+        return [str(d) for d in exc.diagnostics]
+    return []
+
+
+class BadFixtures(unittest.TestCase):
+    """Each tools/tests/bad/*.yaml starts with `# expect: <regex>`: exactly one error line,
+    matching the regex (searched), and the CLI exits 2 printing that line."""
+
+    def setUp(self):
+        self._cwd = os.getcwd()
+        os.chdir(REPO)          # messages show paths relative to the working directory
+
+    def tearDown(self):
+        os.chdir(self._cwd)
+
+    def test_fixtures_exist(self):
+        self.assertGreaterEqual(len(_bad_fixtures()), 10)
+
+    def test_each_bad_fixture(self):
+        for path in _bad_fixtures():
+            with self.subTest(fixture=path.name):
+                lines = _one_error(path)
+                self.assertEqual(len(lines), 1, "expected exactly one error, got:\n" +
+                                 "\n".join(lines))
+                self.assertRegex(lines[0], expectation(path))
+                self.assertEqual(lines[0].count("\n"), 0)
+
+    def test_cli_exit_2(self):
+        for path in _bad_fixtures():
+            with self.subTest(fixture=path.name):
+                proc = run_cli("lint", path.relative_to(REPO))
+                self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+                self.assertRegex(proc.stdout, "(?m)" + expectation(path).rstrip("$") + "$")
+                self.assertRegex(proc.stdout, r"(?m)^lint: 0 scenarios, \d+ clauses "
+                                              r"\(0 referenced\), 1 errors$")
+
+    def test_duplicate_id_across_files(self):
+        d = BAD / "dup-id"
+        tree = load_tree([d])
+        lines = [str(x) for x in tree.diagnostics]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertRegex(lines[0], expectation(d / "b.yaml"))
+        self.assertIn("a.yaml", lines[0])
+        self.assertIn("b.yaml", lines[0])
+        proc = run_cli("lint", d.relative_to(REPO))
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stdout, r"(?m)^lint: 1 scenarios, .* 1 errors$")
+
+    def test_compile_refuses_bad_input(self):
+        out = REPO / "tools" / "tests" / "_should_not_exist.json"
+        proc = run_cli("compile", "--out", out, BAD / "unknown-op.yaml")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unknown operation 'cal_soon'", proc.stderr)
+        self.assertFalse(out.exists())
+
+    def test_show_bad_input(self):
+        proc = run_cli("show", BAD / "missing-field.yaml")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("'delay' is required", proc.stderr)
+
+
+class Normalisation(unittest.TestCase):
+
+    def test_short_forms_equal_long_forms(self):
+        short = load(GOOD / "short-forms.yaml")
+        long_ = load(GOOD / "long-forms.yaml")
+        self.assertEqual(json.dumps(short, sort_keys=True), json.dumps(long_, sort_keys=True))
+
+    def test_canonical_shapes(self):
+        s = load(GOOD / "short-forms.yaml")
+        prog = s["program"]
+        self.assertEqual(prog[0], {"record": {"label": "a"}})
+        self.assertEqual(prog[1], {"burn": {"seconds": 1.0}})
+        self.assertEqual(prog[3]["call_soon"]["do"][1], {"cancel": {"handle": "h"}})
+        self.assertEqual(prog[4], {"call_soon_threadsafe": {"do": [{"stop": {}}]}})
+        self.assertEqual(prog[8], {"run_forever": {}})          # defaults are not filled in
+        self.assertEqual(prog[12], {"socketpair": {"names": ["r", "w"]}})
+        self.assertEqual(prog[15], {"recv": {"fd": "r"}})
+        self.assertEqual(prog[17], {"get_event_loop": {}})
+
+    def test_numbers(self):
+        s = load(GOOD / "short-forms.yaml")
+        later = s["program"][5]["call_later"]
+        self.assertIsInstance(later["delay"], float)           # `delay: 2` -> 2.0
+        self.assertEqual(s["program"][6]["call_at"]["when"], "inf")
+        self.assertIsInstance(s["budget"]["time"], float)
+        self.assertIsInstance(s["budget"]["iterations"], int)
+        self.assertIsInstance(s["program"][-1]["repeat"]["times"], int)
+
+    def test_canonical_output_matches_canonical_schema(self):
+        validator = jsonschema.Draft202012Validator(schemagen.build(canonical=True))
+        for f in [GOOD / "short-forms.yaml", GOOD / "yaml12-scalars.yaml"]:
+            with self.subTest(f=f.name):
+                errors = list(validator.iter_errors(load(f)))
+                self.assertEqual(errors, [], [e.message for e in errors])
+
+    def test_yaml12_scalars_stay_strings(self):
+        s = load(GOOD / "yaml12-scalars.yaml")
+        labels = [op["record"]["label"] for op in s["program"] if "record" in op]
+        self.assertEqual(labels, ["on", "no", "yes", "off", "y", "true"])
+        values = [op["set_result"]["value"] for op in s["program"] if "set_result" in op]
+        self.assertEqual(values, [10, 31, 1000.0, True, None, "2001-12-14", "1_000", "NO"])
+        self.assertIs(type(values[0]), int)
+
+    def test_show_prints_canonical_json(self):
+        proc = run_cli("show", GOOD / "short-forms.yaml")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout), load(GOOD / "short-forms.yaml"))
+
+
+class SpecTree(unittest.TestCase):
+    """Every scenario in the real spec/ tree loads and is canonical-schema clean."""
+
+    def test_every_spec_file_loads(self):
+        files, diags = discover([paths.SPEC])
+        if not files:
+            self.skipTest("no scenarios under spec/ yet")
+        self.assertEqual([str(d) for d in diags], [])
+        tree = load_tree([paths.SPEC])
+        self.assertEqual([str(d) for d in tree.diagnostics], [])
+        validator = jsonschema.Draft202012Validator(schemagen.build(canonical=True))
+        for s in tree.scenarios:
+            with self.subTest(path=s.shown):
+                self.assertEqual([e.message for e in validator.iter_errors(s.canonical)], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
