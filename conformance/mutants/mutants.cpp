@@ -143,17 +143,17 @@ ReferenceAdapter::LoopFactory factory() {
 const std::vector<Mutant>& all() {
   static const std::vector<Mutant> mutants = {
       {"timers-before-ready", "expired timers run before the callbacks already in the ready queue (libuv order)",
-       {"ord-0003"}, factory<TimersBeforeReady>()},
+       {"ord-0003", "ord-0004"}, factory<TimersBeforeReady>()},
       {"fifo-ties", "timers with equal deadlines fire in FIFO order instead of CPython's heap order",
-       {"tmr-0003"}, factory<FifoTies>()},
+       {"tmr-0004", "tmr-0007"}, factory<FifoTies>()},
       {"no-batch-snapshot", "callbacks added while a batch runs are run in that same batch",
        {"ord-0002"}, factory<NoBatchSnapshot>()},
       {"stop-discards-batch", "stop() drops the rest of the current batch",
        {"lif-0001"}, factory<StopDiscardsBatch>()},
       {"less-or-equal-expiry", "timers expire when `when <= now + resolution` instead of `<`",
-       {"tmr-0010"}, factory<LessOrEqualExpiry>()},
+       {"ord-0008"}, factory<LessOrEqualExpiry>()},
       {"no-day-cap", "the selector timeout is not capped at 86400 s",
-       {"tmr-0011"}, factory<NoDayCap>()},
+       {"tmr-0015"}, factory<NoDayCap>()},
   };
   return mutants;
 }

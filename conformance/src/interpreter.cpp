@@ -84,12 +84,16 @@ void Interpreter::record(nlohmann::json event) {
   events_.push_back(std::move(event));
 }
 
-void Interpreter::run_block(const nlohmann::json& block) {
-  for (const auto& op : block) run_op(op);
+void Interpreter::run_block(const nlohmann::json& block, bool in_callback) {
+  for (const auto& op : block) run_op(op, in_callback);
 }
 
-void Interpreter::run_op(const nlohmann::json& op) {
+void Interpreter::run_op(const nlohmann::json& op, bool in_callback) {
   const auto& [name, args] = *op.items().begin();
+  if (name == "raise" && in_callback) {
+    // The point of `raise`: the exception leaves the callback and meets the loop.
+    adapter_.raise_in_callback(args.at("type").get<std::string>(), args.value("message", ""));
+  }
   try {
     dispatch(name, args);
   } catch (const LoopError& e) {
@@ -100,7 +104,7 @@ void Interpreter::run_op(const nlohmann::json& op) {
 Callback Interpreter::make_callback(const nlohmann::json& block) {
   return [this, block] {
     time_.count_callback();
-    run_block(block);
+    run_block(block, true);
   };
 }
 
@@ -154,6 +158,7 @@ void Interpreter::dispatch(const std::string& op, const nlohmann::json& a) {
   // Recording and the world
   if (op == "record") return record({{"ev", "record"}, {"label", a.at("label")}});
   if (op == "burn") return time_.burn(num(a.at("seconds")));
+  if (op == "raise") throw LoopError(a.at("type").get<std::string>(), a.value("message", ""));  // outside a callback
   if (op == "repeat") {
     std::string placeholder = "{" + a.value("var", "i") + "}";
     for (std::int64_t i = 0; i < a.at("times").get<std::int64_t>(); ++i) {

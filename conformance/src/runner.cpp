@@ -1,8 +1,5 @@
 #include "aiospec/conformance/runner.hpp"
 
-#include <filesystem>
-#include <regex>
-
 #include "aiospec/conformance/interpreter.hpp"
 
 namespace aiospec::conformance {
@@ -20,20 +17,6 @@ const char* to_string(Status status) {
 
 std::string expected_trace_path(const std::string& expected_root, const std::string& version, const std::string& id) {
   return expected_root + "/cpython-" + version + "/" + id + ".json";
-}
-
-std::string newest_profile(const std::string& expected_root) {
-  std::string best;
-  std::error_code ec;
-  static const std::regex name(R"(cpython-(\d+\.\d+))");
-  for (const auto& entry : std::filesystem::directory_iterator(expected_root, ec)) {
-    std::smatch m;
-    std::string file = entry.path().filename().string();
-    if (entry.is_directory() && std::regex_match(file, m, name)) {
-      if (best.empty() || compare_versions(m[1], best) > 0) best = m[1];
-    }
-  }
-  return best;
 }
 
 Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color) {

@@ -33,14 +33,25 @@ TEST(Interpreter, RecordsInOrderWithVirtualTime) {
   EXPECT_EQ(lines[2], R"({"t": 0.5, "ev": "time", "value": 0.5})");
 }
 
-TEST(Interpreter, ARunawayCallbackStopsAtTheCallbackBudget) {
-  // A callback that reschedules itself forever: the budget ends it, never a hang.
-  auto lines = run(scenario(R"([
-    {"repeat": {"times": 1, "do": [{"call_soon": {"do": [{"record": {"label": "spin"}}]}}]}},
-    {"call_soon": {"do": [{"record": {"label": "a"}}]}},
+TEST(Interpreter, RunawayScenariosStopAtTheirBudgetNeverHang) {
+  // Too many callbacks.
+  auto many = run(scenario(R"([
+    {"repeat": {"times": 200, "do": [{"call_soon": {"do": [{"record": {"label": "spin"}}]}}]}},
+    {"run_forever": {}}])", nlohmann::json::array(), {{"callbacks", 100}}));
+  ASSERT_EQ(many.size(), 101u);
+  EXPECT_EQ(many.back(), R"({"t": 0.0, "ev": "budget_exceeded", "limit": "callbacks"})");
+  // A loop that is never stopped, waking once a day for a far timer: too many iterations.
+  auto days = run(scenario(R"([
+    {"call_later": {"delay": 1e9, "do": []}},
     {"run_forever": {}}])", nlohmann::json::array(), {{"iterations", 5}}));
-  ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back(), R"({"t": 0.0, "ev": "budget_exceeded", "limit": "iterations"})");
+  ASSERT_FALSE(days.empty());
+  EXPECT_EQ(days.back(), R"({"t": 432000.0, "ev": "budget_exceeded", "limit": "iterations"})");
+  // The same loop under a virtual-time budget: the clock never passes it.
+  auto late = run(scenario(R"([
+    {"call_later": {"delay": 1e9, "do": []}},
+    {"run_forever": {}}])", nlohmann::json::array(), {{"time", 1000.0}}));
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late.back(), R"({"t": 0.0, "ev": "budget_exceeded", "limit": "time"})");
 }
 
 TEST(Interpreter, ALoopWithNothingToDoIsBlockedNotHung) {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "../mutants/mutants.hpp"
+#include "mutants/mutants.hpp"
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "suite_paths.hpp"
@@ -13,7 +13,7 @@ namespace aiospec::conformance {
 namespace {
 
 const std::vector<Scenario>& scenarios() {
-  static const std::vector<Scenario> all = read_bundle(testing::bundle_path());
+  static const std::vector<Scenario> all = read_bundle(suite::bundle_path());
   return all;
 }
 
@@ -28,16 +28,16 @@ class MutantTest : public ::testing::TestWithParam<mutants::Mutant> {};
 
 TEST_P(MutantTest, IsCaughtByItsScenariosWhichTheReferencePasses) {
   const mutants::Mutant& mutant = GetParam();
-  std::string version = newest_profile(testing::expected_root());
+  const std::string version = kDefaultProfile;
   ASSERT_FALSE(mutant.caught_by.empty());
   for (const auto& backend : ref::available_backends()) {
     ReferenceAdapter reference(backend);
     ReferenceAdapter broken(backend, "mutant/" + mutant.name + "/" + backend, mutant.factory);
     for (const auto& id : mutant.caught_by) {
       const Scenario& s = by_id(id);
-      Outcome control = judge(reference, s, testing::expected_root(), version);
+      Outcome control = judge(reference, s, suite::expected_root(), version);
       EXPECT_EQ(control.status, Status::pass) << id << " must pass on the reference loop: " << control.reason;
-      Outcome caught = judge(broken, s, testing::expected_root(), version);
+      Outcome caught = judge(broken, s, suite::expected_root(), version);
       EXPECT_TRUE(caught.status == Status::fail || caught.status == Status::error)
           << "mutant " << mutant.name << " (" << mutant.rule << ") was not caught by " << id << " on " << backend;
     }
@@ -47,11 +47,11 @@ TEST_P(MutantTest, IsCaughtByItsScenariosWhichTheReferencePasses) {
 // How many scenarios each mutant fails in all: printed for the record, asserted only to be >= 1.
 TEST_P(MutantTest, FailsSomewhereInTheWholeSuite) {
   const mutants::Mutant& mutant = GetParam();
-  std::string version = newest_profile(testing::expected_root());
+  const std::string version = kDefaultProfile;
   ReferenceAdapter broken("poll", "mutant/" + mutant.name, mutant.factory);
   int failed = 0;
   for (const auto& s : scenarios()) {
-    Status st = judge(broken, s, testing::expected_root(), version).status;
+    Status st = judge(broken, s, suite::expected_root(), version).status;
     failed += st == Status::fail || st == Status::error;
   }
   std::cout << "[ mutant   ] " << mutant.name << ": fails " << failed << " of " << scenarios().size() << " scenarios\n";
@@ -59,8 +59,8 @@ TEST_P(MutantTest, FailsSomewhereInTheWholeSuite) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Mutants, MutantTest, ::testing::ValuesIn(mutants::all()),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
+                         [](const ::testing::TestParamInfo<mutants::Mutant>& param) {
+                           std::string name = param.param.name;
                            for (char& c : name) c = c == '-' ? '_' : c;
                            return name;
                          });

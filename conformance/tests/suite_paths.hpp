@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace aiospec::conformance::testing {
+namespace aiospec::conformance::suite {
 
 inline std::string bundle_path() {
   const char* env = std::getenv("AIOSPEC_BUNDLE");
@@ -17,4 +17,4 @@ inline std::string expected_root() {
   return env ? env : AIOSPEC_DEFAULT_EXPECTED;
 }
 
-}  // namespace aiospec::conformance::testing
+}  // namespace aiospec::conformance::suite

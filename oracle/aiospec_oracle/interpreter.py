@@ -38,6 +38,15 @@ from .virtual_time import Budget, World
 __all__ = ('Interpreter', 'run_program', 'OPERATIONS', 'SCENARIO_KEYS')
 
 
+# What `raise` may throw, by name.
+RAISABLE = {
+    'Exception': Exception,
+    'ValueError': ValueError,
+    'RuntimeError': RuntimeError,
+    'KeyboardInterrupt': KeyboardInterrupt,
+    'SystemExit': SystemExit,
+}
+
 # Top-level keys of a canonical scenario: (required, optional).
 SCENARIO_KEYS = (
     ('id', 'title', 'clauses', 'features', 'level', 'program'),
@@ -49,6 +58,7 @@ SCENARIO_KEYS = (
 OPERATIONS = {
     # recording and the world
     'record': (('label',), ()),
+    'raise': (('type',), ('message',)),
     'burn': (('seconds',), ()),
     'repeat': (('times', 'do'), ('var',)),
     'in_thread': (('do',), ()),
@@ -248,21 +258,26 @@ class Interpreter:
 
     # -- blocks and operations -----------------------------------------------
 
-    def _run_block(self, block):
+    def _run_block(self, block, in_callback=False):
         if not isinstance(block, list):
             _fail('a block must be a list of operations, not %r' % (block,))
         for op in block:
-            self._run_op(op)
+            self._run_op(op, in_callback)
 
-    def _run_op(self, op):
+    def _run_op(self, op, in_callback=False):
         name, args = self._parse(op)
+        if name == 'raise' and in_callback:
+            # The point of `raise`: the exception leaves the callback and meets the loop.
+            self._dispatch[name](name, args)
         try:
             self._dispatch[name](name, args)
         except Abort:
             raise
         except WouldBlockForever:
             self.world.record('blocked', op=name)
-        except (Exception, asyncio.CancelledError) as exc:
+        except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
+            # KeyboardInterrupt and SystemExit come from a `raise` in a callback and escape
+            # run_forever (ORD-08); the run operation records them like any other error.
             # CancelledError is a BaseException since 3.8; it is an
             # ordinary outcome of result() on a cancelled future.
             self.world.record('error', op=name, type=type(exc).__name__,
@@ -300,7 +315,7 @@ class Interpreter:
 
         def callback(*args):
             self.world.count_callback()
-            self._run_block(block)
+            self._run_block(block, in_callback=True)
         return callback
 
     def _run_on_thread(self, block, thread_name):
@@ -361,8 +376,11 @@ class Interpreter:
 
     @staticmethod
     def _exception_handler(loop, context):
-        # Scenario callbacks catch what their operations raise, so nothing
-        # should ever get here (spec/README.md, "Errors").
+        # An exception from a `raise` operation is expected here: it is the point of ORD-08, and
+        # what the handler does with it is not traced in these areas. Anything else means an
+        # operation failed in a way the interpreter did not catch (spec/README.md, "Errors").
+        if getattr(context.get('exception'), '_aiospec_raised', False):
+            return
         raise OracleFault('exception handler called: %s: %r'
                           % (context.get('message'), context.get('exception')))
 
@@ -372,6 +390,15 @@ class Interpreter:
             self._handles[self._name(op, 'as', name)] = handle
 
     # -- recording and the world -----------------------------------------------
+
+    def _op_raise(self, op, args):
+        exc_type = RAISABLE.get(args['type'])
+        if exc_type is None:
+            _fail('raise: unknown exception type %r' % (args['type'],))
+        message = args.get('message')
+        exc = exc_type() if message is None else exc_type(message)
+        exc._aiospec_raised = True
+        raise exc
 
     def _op_record(self, op, args):
         self.world.record('record', label=args['label'])

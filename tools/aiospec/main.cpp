@@ -1,6 +1,7 @@
 // aiospec: the command line of the conformance suite.
 //
-//   aiospec diff SCENARIO.yaml [--backend poll|select] [--color]   CPython (live) vs the reference loop
+//   aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color] [--mutant NAME]
+//                                                                  CPython (live) vs the reference loop
 //   aiospec run SCENARIO.yaml [--loop cpython|reference] [--backend B]  print one trace
 //   aiospec report [--python 3.13] [--backend B]... [--json FILE]  the whole suite, summarised
 //   aiospec lint | bless | compile | next-id | show | fresh ...     the spec tools (tools/aiospec_spec)
@@ -17,6 +18,7 @@
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/oracle/cpython.hpp"
 #include "aiospec/ref/selectors.hpp"
+#include "mutants/mutants.hpp"
 #include "report.hpp"
 
 namespace aiospec::cli {
@@ -98,6 +100,19 @@ std::vector<std::string> backends_of(const Args& args) {
   return chosen;
 }
 
+// The reference loop, or with --mutant NAME one of the mutant loops that break a rule on purpose
+// (to see what a failure looks like, or to check that a new scenario catches a mutant).
+ReferenceAdapter adapter_for(const Args& args, const std::string& backend) {
+  std::string name = args.get("--mutant");
+  if (name.empty()) return ReferenceAdapter(backend);
+  for (const auto& m : mutants::all()) {
+    if (m.name == name) return ReferenceAdapter(backend, "mutant/" + name + "/" + backend, m.factory);
+  }
+  std::string known;
+  for (const auto& m : mutants::all()) known += " " + m.name;
+  throw UsageError("unknown mutant '" + name + "'; known:" + known);
+}
+
 int diff(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("diff takes one scenario file");
   auto& py = oracle::CPython::instance();
@@ -112,7 +127,7 @@ int diff(const Args& args) {
   Trace expected = parse_trace_file(py.run(loaded.canonical).dump());
   int status = kSame;
   for (const auto& backend : backends_of(args)) {
-    ReferenceAdapter adapter(backend);
+    ReferenceAdapter adapter = adapter_for(args, backend);
     if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
       std::cout << scenario.path << ": UNSUPPORTED on " << adapter.name() << ": needs";
       for (const auto& f : missing) std::cout << " " << f;
@@ -144,7 +159,7 @@ int run(const Args& args) {
   }
   if (loop != "reference") throw UsageError("--loop is cpython or reference");
   Scenario scenario = Scenario::from_canonical(loaded.canonical, loaded.path, loaded.area, loaded.sha256);
-  ReferenceAdapter adapter(backends_of(args).front());
+  ReferenceAdapter adapter = adapter_for(args, backends_of(args).front());
   if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
     std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
     return kBadInput;
@@ -168,10 +183,10 @@ int spec_tool(int argc, char** argv) {
 }
 
 void usage(std::ostream& out) {
-  out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color]\n"
-         "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B]\n"
+  out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
+         "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--mutant NAME]\n"
          "       aiospec report [--python X.Y] [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
-         "       aiospec lint [PATHS] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n";
+         "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n";
 }
 
 }  // namespace
@@ -183,8 +198,10 @@ int dispatch(int argc, char** argv) {
   }
   std::string command = argv[1];
   try {
-    if (command == "diff") return diff(parse(argc, argv, {"--backend", "--color-mode"}, {"--color", "--no-color"}));
-    if (command == "run") return run(parse(argc, argv, {"--backend", "--loop"}, {}));
+    if (command == "diff") {
+      return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
+    }
+    if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant"}, {}));
     if (command == "report") {
       Args args = parse(argc, argv, {"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode"},
                         {"--color", "--no-color"});
@@ -192,7 +209,7 @@ int dispatch(int argc, char** argv) {
                             args.get("--python"), args.all("--backend"), args.get("--json"), want_color(args)};
       return report(options);
     }
-    if (command == "lint" || command == "bless" || command == "compile" || command == "next-id" || command == "show" ||
+    if (command == "lint" || command == "coverage" || command == "bless" || command == "compile" || command == "next-id" || command == "show" ||
         command == "fresh") {
       return spec_tool(argc, argv);
     }

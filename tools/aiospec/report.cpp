@@ -42,11 +42,7 @@ std::string row(const std::string& area, const std::string& backend, const Tally
 
 int report(const ReportOptions& options) {
   std::vector<Scenario> scenarios = read_bundle(options.bundle);
-  std::string version = options.version.empty() ? newest_profile(options.expected_root) : options.version;
-  if (version.empty()) {
-    std::cerr << "aiospec report: no committed traces under " << options.expected_root << " (run `make bless`)\n";
-    return 2;
-  }
+  std::string version = options.version.empty() ? kDefaultProfile : options.version;
   std::vector<std::string> backends = options.backends.empty() ? ref::available_backends() : options.backends;
 
   auto started = std::chrono::steady_clock::now();

@@ -1,10 +1,15 @@
-"""`bless`: regenerate conformance/expected/cpython-X.Y/ with every CPython 3.8+ available.
+"""Running the oracle under other interpreters: `bless` and `fresh`.
 
-The traces are written by the oracle (`PY -m aiospec_oracle bless --bundle B --out DIR`), which
-runs every applicable scenario twice, refuses nondeterminism and writes only changed files.
-This module only finds interpreters, compiles the bundle once (YAML is never read by the
-oracle), runs one oracle per CPython minor version in parallel, and streams their output with
-a `cpython-X.Y: ` prefix so that interleaved lines stay attributable.
+bless: regenerate conformance/expected/cpython-X.Y/ with every CPython 3.8+ available.  The
+traces are written by the oracle (`PY -m aiospec_oracle bless --bundle B --out DIR`), which runs
+every applicable scenario twice, refuses nondeterminism, writes only changed files and removes
+traces of ids that no longer apply.  This module only finds interpreters, compiles the bundle
+once (YAML is never read by the oracle), runs one oracle per CPython minor version in parallel,
+and streams their output with a `cpython-X.Y: ` prefix so interleaved lines stay attributable.
+
+fresh: the CI side of the same thing, for one version (`fresh --version 3.11`): run
+`PY -m aiospec_oracle check` against the committed traces; exit 77 (ctest's skip code) when this
+machine has no interpreter of that version, so a missing CPython is a skip, not a failure.
 """
 
 import glob
@@ -93,22 +98,26 @@ class _Printer:
             print(text, file=self.stream, flush=True)
 
 
-def _run_one(python, version, bundle, out_dir, oracle_dir, printer, results):
-    tag = "cpython-%d.%d" % version[:2]
-    cmd = [python, "-m", "aiospec_oracle", "bless", "--bundle", str(bundle), "--out", out_dir]
-    start = time.monotonic()
-    printer.line("%s: %s (%d.%d.%d)" % (tag, python, *version))
+def _stream(cmd, oracle_dir, printer, prefix):
+    """Run cmd from the repo root, printing each output line with prefix; its exit code."""
     try:
         proc = subprocess.Popen(cmd, cwd=str(paths.REPO), env=_child_env(oracle_dir),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 errors="replace")
     except OSError as exc:
-        printer.line("%s: cannot run: %s" % (tag, exc))
-        results[tag] = (127, 0.0)
-        return
+        printer.line("%scannot run %s: %s" % (prefix, cmd[0], exc))
+        return 127
     for raw in proc.stdout:
-        printer.line("%s: %s" % (tag, raw.rstrip("\n")))
-    code = proc.wait()
+        printer.line(prefix + raw.rstrip("\n"))
+    return proc.wait()
+
+
+def _run_one(python, version, bundle, out_dir, oracle_dir, printer, results):
+    tag = "cpython-%d.%d" % version[:2]
+    cmd = [python, "-m", "aiospec_oracle", "bless", "--bundle", str(bundle), "--out", out_dir]
+    start = time.monotonic()
+    printer.line("%s: %s (%d.%d.%d)" % (tag, python, *version))
+    code = _stream(cmd, oracle_dir, printer, tag + ": ")
     elapsed = time.monotonic() - start
     results[tag] = (code, elapsed)
     printer.line("%s: %s in %.1fs" % (tag, "ok" if code == 0 else "FAILED (exit %d)" % code,
@@ -169,3 +178,48 @@ def cmd_bless(args, stream=None):
     printer.line("bless: %d interpreters, %d failed%s, total %.1fs" % (
         len(results), len(failed), (" (" + ", ".join(failed) + ")") if failed else "", total))
     return 1 if failed else 0
+
+
+EXIT_SKIP = 77     # ctest SKIP_RETURN_CODE in oracle/CMakeLists.txt
+
+
+def cmd_fresh(args, stream=None):
+    from .cli import EXIT_ERRORS, _print_diags, build_bundle, write_bundle
+
+    stream = stream or sys.stdout
+    try:
+        wanted = tuple(int(x) for x in args.version.split("."))
+        if len(wanted) != 2:
+            raise ValueError
+    except ValueError:
+        print("fresh: --version is a minor version such as 3.11, not %r" % args.version,
+              file=sys.stderr)
+        return 1
+    oracle_dir = Path(getattr(args, "oracle", None) or paths.ORACLE)
+    interpreters, errors = discover(args.python)
+    for e in errors:
+        print("fresh: " + e, file=sys.stderr)
+    if errors:
+        return 1
+    if wanted not in interpreters:
+        print("fresh: skipped: no CPython %d.%d interpreter on this machine (found: %s)" % (
+            wanted + (", ".join("%d.%d.%d" % v for _, v in interpreters.values()) or "none",)),
+            file=stream)
+        return EXIT_SKIP
+    python, version = interpreters[wanted]
+    expected = Path(args.expected) if args.expected else (
+        paths.EXPECTED / ("cpython-%d.%d" % wanted))
+    printer = _Printer(stream)
+    printer.line("fresh: %s (%d.%d.%d) against %s" % (python, *version, paths.display(expected)))
+    with tempfile.TemporaryDirectory(prefix="aiospec-fresh-") as tmp:
+        bundle_path = args.bundle
+        if not bundle_path:
+            bundle, diags = build_bundle([str(paths.SPEC)])
+            if diags:
+                _print_diags(diags, sys.stderr)
+                return EXIT_ERRORS
+            bundle_path = Path(tmp) / "bundle.json"
+            write_bundle(bundle, bundle_path)
+        cmd = [python, "-m", "aiospec_oracle", "check", "--bundle", str(bundle_path),
+               "--expected", str(expected)]
+        return _stream(cmd, oracle_dir, printer, "")

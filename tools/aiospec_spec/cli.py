@@ -1,6 +1,7 @@
-"""python3 -m aiospec_spec {lint,compile,next-id,show,bless}  (PYTHONPATH=tools:oracle).
+"""python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh}  (PYTHONPATH=tools:oracle).
 
-Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems.
+Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems
+(bless/fresh: an oracle run failed), 77 fresh skipped (no interpreter of that version).
 """
 
 import argparse
@@ -33,7 +34,7 @@ def _targets(args):
 # ---------------------------------------------------------------------------------------- lint
 
 def cmd_lint(args):
-    if args.next_id:                       # README spells it `aiospec lint --next-id timers`
+    if args.next_id:                       # older spelling of `next-id AREA`, kept as an alias
         return cmd_next_id(argparse.Namespace(area=args.next_id))
     catalog = load_catalog()
     targets = _targets(args)
@@ -42,7 +43,7 @@ def cmd_lint(args):
     # Orphans can only be told apart when every scenario was loaded, i.e. the spec root.
     whole = any(Path(t).is_dir() and is_spec_root(t) for t in targets)
     trace_diags, have = check_traces(tree, whole_tree=whole)
-    diags += trace_diags
+    diags += trace_diags + _level_diags(tree, catalog)
     _print_diags(diags, sys.stdout)
     if whole:
         missing = {}
@@ -60,6 +61,55 @@ def cmd_lint(args):
           % (len(tree.scenarios), len(catalog.clauses), len(referenced & set(catalog.clauses)),
              errors))
     return EXIT_ERRORS if errors else 0
+
+
+def _level_diags(tree, catalog):
+    """`level: must` claims the documentation promises the outcome: some clause must say so."""
+    diags = []
+    for s in tree.scenarios:
+        clauses = [catalog.clauses.get(c, {}) for c in s.canonical["clauses"]]
+        if s.canonical["level"] == "must" and not any(c.get("documented") for c in clauses):
+            line, col = s.id_pos
+            diags.append(Diagnostic(s.shown, line, col, ("level",),
+                                    "level 'must' but none of its clauses is documented "
+                                    "(use level 'cpython', or cite a documented clause)"))
+    return diags
+
+
+# ------------------------------------------------------------------------------------ coverage
+
+def cmd_coverage(args):
+    """Which clauses the scenarios cover, per clause area, and the scenarios per spec area."""
+    catalog = load_catalog()
+    tree = load_tree(_targets(args), catalog)
+    if tree.diagnostics:
+        _print_diags(tree.diagnostics, sys.stderr)
+        return EXIT_ERRORS
+    by_clause = {}
+    for s in tree.scenarios:
+        for c in s.canonical["clauses"]:
+            by_clause.setdefault(c, []).append(s.id)
+    areas = {}
+    for cid, entry in catalog.clauses.items():
+        areas.setdefault(entry.get("area", "?"), []).append(cid)
+    print("%-13s %8s %8s  %s" % ("clause area", "clauses", "covered", "not covered"))
+    for area, ids in areas.items():
+        missing = [c for c in ids if c not in by_clause]
+        print("%-13s %8d %8d  %s" % (area, len(ids), len(ids) - len(missing), " ".join(missing)))
+    print()
+    counts = {}
+    for s in tree.scenarios:
+        per = counts.setdefault(s.area, {"must": 0, "cpython": 0})
+        per[s.canonical["level"]] += 1
+    print("%-13s %9s %5s %8s" % ("spec area", "scenarios", "must", "cpython"))
+    for area, per in sorted(counts.items()):
+        print("%-13s %9d %5d %8d" % (area, per["must"] + per["cpython"], per["must"], per["cpython"]))
+    print("%-13s %9d" % ("total", len(tree.scenarios)))
+    if args.verbose:
+        print()
+        for cid in catalog.clauses:
+            print("%-7s %s" % (cid, " ".join(sorted(by_clause.get(cid, []))) or "-"))
+    return 0
 
 
 # ------------------------------------------------------------------------------------- compile
@@ -147,6 +197,11 @@ def _cmd_bless(args):
     return cmd_bless(args)
 
 
+def _cmd_fresh(args):
+    from .bless import cmd_fresh
+    return cmd_fresh(args)
+
+
 # --------------------------------------------------------------------------------------- parser
 
 def make_parser():
@@ -158,6 +213,11 @@ def make_parser():
     lint.add_argument("paths", nargs="*", help="files or directories (default: spec/)")
     lint.add_argument("--next-id", metavar="AREA", help="same as `next-id AREA`")
     lint.set_defaults(func=cmd_lint)
+
+    cov = sub.add_parser("coverage", help="clauses covered per area, scenarios per area")
+    cov.add_argument("paths", nargs="*", help="files or directories (default: spec/)")
+    cov.add_argument("-v", "--verbose", action="store_true", help="list the scenarios of every clause")
+    cov.set_defaults(func=cmd_coverage)
 
     comp = sub.add_parser("compile", help="write the canonical JSON bundle")
     comp.add_argument("--out", required=True, help="bundle file to write")
@@ -179,6 +239,16 @@ def make_parser():
                        help="only print the interpreters that would be used")
     bless.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)   # tests: fake oracle
     bless.set_defaults(func=_cmd_bless)
+    fresh = sub.add_parser("fresh", help="check the committed traces of one CPython version "
+                                         "(exit 77 when it is not installed)")
+    fresh.add_argument("--version", required=True, metavar="X.Y")
+    fresh.add_argument("--bundle", help="compiled bundle to use (default: compile spec/)")
+    fresh.add_argument("--expected", metavar="DIR",
+                       help="trace directory (default: conformance/expected/cpython-X.Y)")
+    fresh.add_argument("--python", action="append", metavar="PY", default=[],
+                       help="interpreter(s) to choose from; default: discover 3.8+")
+    fresh.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)
+    fresh.set_defaults(func=_cmd_fresh)
     return p
 
 

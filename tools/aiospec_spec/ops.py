@@ -22,6 +22,11 @@ VAR = "var"              # identifier used as {var} in repeat
 NAMES2 = "names2"        # [a, b], two distinct NAMEs
 LOOP_OR_NULL = "loop_or_null"   # NAME or null (set_event_loop)
 ASCII = "ascii"          # ASCII text
+EXCEPTION = "exception"  # one of RAISABLE
+
+# What `raise` may throw: ordinary exceptions go to the loop's exception handler and the batch
+# goes on; KeyboardInterrupt and SystemExit escape run_forever (ORD-08).
+RAISABLE = ("Exception", "ValueError", "RuntimeError", "KeyboardInterrupt", "SystemExit")
 
 # Short-form kinds: what the value of `op: <value>` may be when it is not a mapping.
 SHORT_BLOCK = "block"    # call_soon: [..]        -> {do: [..]}
@@ -62,6 +67,8 @@ OPS: Dict[str, Op] = {
                   doc="record an event with a label"),
     "burn": _op({"seconds": SECONDS}, ["seconds"], SHORT_NUMBER, "seconds",
                 doc="the running callback takes this many virtual seconds"),
+    "raise": _op({"type": EXCEPTION, "message": LABEL}, ["type"], SHORT_STRING, "type",
+                 doc="raise an exception of that class (message optional) from here"),
     "repeat": _op({"times": TIMES, "var": VAR, "do": BLOCK}, ["times", "do"],
                   doc="run a block N times, substituting {i} (or {var}) in its strings"),
     "in_thread": _op({"do": BLOCK}, ["do"], SHORT_BLOCK, feature="threads",

@@ -40,9 +40,14 @@ ARG_SCHEMAS = {
     ops.NAMES2: {"$ref": "#/$defs/names2"},
     ops.LOOP_OR_NULL: {"type": ["string", "null"], "pattern": ops.NAME_PATTERN,
                        "description": "a loop name or null"},
+    ops.EXCEPTION: {"enum": list(ops.RAISABLE), "description": "an exception class name"},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
                 "description": "ASCII text"},
 }
+
+_NAMES2 = {"type": "array", "items": {"$ref": "#/$defs/arg.name"}, "minItems": 2, "maxItems": 2,
+           "uniqueItems": True, "description": "a list of two different names"}
+
 
 # The "shape" wording used in messages: {do, as?, loop?}
 def _shape(op):
@@ -67,8 +72,8 @@ def _short_schema(name, op):
         return {"type": "array", "items": {"$ref": "#/$defs/operation"}, "description": desc}
     if op.short == ops.SHORT_NULL:
         return {"type": "null", "description": "nothing (`%s:`), or %s" % (name, _shape(op))}
-    if op.short == ops.SHORT_NAMES:
-        return {"$ref": "#/$defs/names2", "description": desc}
+    if op.short == ops.SHORT_NAMES:      # inlined, so a type error carries this description
+        return dict(_NAMES2, description=desc)
     sub = dict(ARG_SCHEMAS[op.args[op.short_key]])     # a string or number short form
     sub["description"] = desc
     return sub
@@ -90,9 +95,7 @@ def build(canonical=False):
     defs = {}
     for t, s in ARG_SCHEMAS.items():
         defs["arg." + t] = s
-    defs["names2"] = {"type": "array", "items": {"$ref": "#/$defs/arg.name"}, "minItems": 2,
-                      "maxItems": 2, "uniqueItems": True,
-                      "description": "a list of two different names"}
+    defs["names2"] = _NAMES2
     defs["block"] = {"type": "array", "items": {"$ref": "#/$defs/operation"},
                      "description": "a list of operations"}
     defs["operation"] = {

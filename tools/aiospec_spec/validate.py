@@ -79,8 +79,12 @@ def messages(error):
         yield path, False, "expected an operation such as `record: a`, got %s%s" % (
             show_value(inst), hint)
         return
-    if kind in ("type", "enum", "const", "anyOf", "oneOf", "pattern", "minimum",
-                "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+    bounds = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    if kind in bounds:
+        yield path, False, "expected a value %s %s, got %s" % (
+            bounds[kind], show_value(error.validator_value), show_value(inst))
+        return
+    if kind in ("type", "enum", "const", "anyOf", "oneOf", "pattern"):
         text = _expected(error)
         if text and isinstance(inst, float) and schema.get("pattern") == ops.VERSION_PATTERN:
             text += " (unquoted, 3.10 reads as the number 3.1)"

@@ -37,6 +37,12 @@ def trace_text(sid, sha, events=None):
     return "\n".join(lines) + "\n"
 
 
+def python_minor():
+    """'3.11' for the interpreter the tests run the CLI with."""
+    code = "import sys; print('%d.%d' % sys.version_info[:2])"
+    return subprocess.run([PYTHON, "-c", code], capture_output=True, text=True).stdout.strip()
+
+
 class TempRepo(unittest.TestCase):
     """A copy of the repository's spec catalogue with a few scenarios of its own."""
 
@@ -205,6 +211,22 @@ class Bless(TempRepo):
         self.assertEqual(proc.returncode, 1)
         self.assertIn("not a runnable CPython", proc.stderr)
 
+    def test_fresh_skips_missing_version(self):
+        proc = self.cli("fresh", "--version", "3.7", "--python", PYTHON, "--oracle",
+                        self.fake_oracle())
+        self.assertEqual(proc.returncode, 77, proc.stdout + proc.stderr)
+        self.assertIn("fresh: skipped: no CPython 3.7 interpreter", proc.stdout)
+
+    def test_fresh_runs_check(self):
+        oracle = self.fake_oracle()
+        main = oracle / "aiospec_oracle" / "__main__.py"
+        main.write_text("import sys; print('args', sys.argv[1:]); sys.exit(1)\n")
+        version = python_minor()
+        proc = self.cli("fresh", "--version", version, "--python", PYTHON, "--oracle", oracle)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("'check', '--bundle'", proc.stdout)
+        self.assertIn("cpython-%s'" % version, proc.stdout)
+
     def test_missing_oracle(self):
         proc = self.cli("bless", "--python", PYTHON)      # the temp repo has no oracle/
         self.assertEqual(proc.returncode, 1)
@@ -228,6 +250,10 @@ class BlessWithRealOracle(TempRepo):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         lint = self.cli("lint")
         self.assertEqual(lint.returncode, 0, lint.stdout)
+        version = python_minor()
+        fresh = self.cli("fresh", "--version", version, "--python", PYTHON,
+                         "--oracle", REPO / "oracle")
+        self.assertEqual(fresh.returncode, 0, fresh.stdout + fresh.stderr)
         self.write("ordering/a.yaml", "ord-0001", "first, edited")
         lint = self.cli("lint")
         self.assertEqual(lint.returncode, 2, lint.stdout)
@@ -236,6 +262,16 @@ class BlessWithRealOracle(TempRepo):
 
 
 class RealTree(unittest.TestCase):
+
+    def test_cpp_cli_forwards_exit_codes(self):
+        """ctest sets AIOSPEC_CLI to the C++ `aiospec` binary, which execs this package."""
+        cli = os.environ.get("AIOSPEC_CLI")
+        if not cli or not Path(cli).exists():
+            self.skipTest("AIOSPEC_CLI not set (only under ctest)")
+        proc = subprocess.run([cli, "lint", "tools/tests/bad/unknown-op.yaml"], cwd=str(REPO),
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("unknown operation 'cal_soon'", proc.stdout)
 
     def test_lint_summary_line(self):
         proc = run_cli("lint")

@@ -2,7 +2,9 @@
 
 import json
 import os
+import tempfile
 import unittest
+from pathlib import Path
 
 import jsonschema
 
@@ -80,6 +82,67 @@ class BadFixtures(unittest.TestCase):
         proc = run_cli("show", BAD / "missing-field.yaml")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("'delay' is required", proc.stderr)
+
+
+HEADER = """id: io-0001
+title: t
+clauses: [ORD-04]
+features: [fd-io, futures, threads, policies, multiple-loops, float-specials]
+level: must
+program:
+"""
+
+
+class Messages(unittest.TestCase):
+    """One operation line -> the one error line it must give (after the location)."""
+
+    CASES = [
+        ("- socketpair: a", "program[0].socketpair: expected a list of two names, or a mapping "
+                            "{names}, got 'a'"),
+        ("- socketpair: [a, a]", "program[0].socketpair: duplicate entries: 'a'"),
+        ("- socketpair: [a]", "program[0].socketpair: needs at least 2 items"),
+        ("- burn: -1", "program[0].burn: expected a value >= 0, got -1"),
+        ("- repeat: {times: 1.5, do: []}", "program[0].repeat.times: expected an integer (>= 0), "
+                                           "got 1.5"),
+        ("- set_event_loop: {loop: 5}", "program[0].set_event_loop.loop: expected a loop name or "
+                                        "null, got 5"),
+        ("- record: {}", "program[0].record: 'label' is required"),
+        ("- {}", "program[0]: empty mapping: an operation needs a name"),
+        ("- {record: a, stop: }", "program[0]: an operation is a mapping with exactly one key, "
+                                  "the operation name; got 2 keys (record, stop)"),
+        ("- run_forever: 1", "program[0].run_forever: expected nothing (`run_forever:`), or a "
+                             "mapping {loop?}, got 1"),
+        ("- send: {fd: a, data: caf\u00e9}", "program[0].send.data: expected ASCII text"),
+        ("- call_soon: [{record: [x]}]", "program[0].call_soon[0].record: expected a label "
+                                         "string, or a mapping {label}, got a list"),
+        ("- call_soon: {do: [], loop: nope}", "program[0].call_soon.loop: loop 'nope' is not "
+                                              "defined by any new_loop in this scenario"),
+        ("- new_future: f\n- set_result: {future: f, value: [1]}",
+         "program[1].set_result.value: expected a string, number, boolean or null, got a list"),
+        ("- call_soon: [{cancel: 't{i}'}]\n- repeat: {times: 2, do: [{call_later: "
+         "{delay: 1, as: 't{i}', do: []}}]}", None),                 # templates match
+        ("- repeat: {times: 2, var: j, do: [{call_soon: {as: 'h{j}', do: []}}]}\n"
+         "- cancel: h1", None),
+    ]
+
+    def test_messages(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, (ops_text, expected) in enumerate(self.CASES):
+                with self.subTest(case=ops_text):
+                    f = Path(tmp) / ("c%d.yaml" % i)
+                    body = "\n".join("  " + line for line in ops_text.split("\n"))
+                    f.write_text(HEADER + body + "\n", encoding="utf-8")
+                    try:
+                        load(f)
+                        lines = []
+                    except LoadError as exc:
+                        lines = [str(d) for d in exc.diagnostics]
+                    if expected is None:
+                        self.assertEqual(lines, [])
+                        continue
+                    self.assertEqual(len(lines), 1, lines)
+                    self.assertRegex(lines[0], r"^\S+:\d+:\d+: ")
+                    self.assertIn(expected, lines[0])
 
 
 class Normalisation(unittest.TestCase):

@@ -38,14 +38,14 @@ TEST(EmbeddedOracle, MatchesTheCommittedTracesOfItsVersion) {
 }
 
 TEST(EmbeddedOracle, ReportsABadScenarioAsOneLineWithItsLocation) {
-  std::string bad = std::string(AIOSPEC_SOURCE_DIR) + "/tools/tests/bad/unknown-operation.yaml";
+  std::string bad = std::string(AIOSPEC_SOURCE_DIR) + "/tools/tests/bad/unknown-op.yaml";
   if (!std::filesystem::exists(bad)) GTEST_SKIP() << bad << " is missing";
   try {
     CPython::instance().load_scenario(bad);
     FAIL() << "loading " << bad << " should fail";
   } catch (const LoadError& e) {
     std::string message = e.what();
-    EXPECT_NE(message.find("unknown-operation.yaml:"), std::string::npos) << message;
+    EXPECT_NE(message.find("unknown-op.yaml:"), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
 }

@@ -86,6 +86,11 @@ class Adapter {
   virtual std::unique_ptr<Loop> new_loop(VirtualTime& time) = 0;
   // The loop running in the calling thread, as one of the Loops made by new_loop, or nullptr.
   virtual Loop* running_loop() = 0;
+  // Throws, from inside a scenario callback, what your loop treats as the Python exception
+  // `type` (Exception, ValueError, RuntimeError, KeyboardInterrupt, SystemExit) with `message`.
+  // KeyboardInterrupt and SystemExit must escape run_forever mid-batch and come out of it as a
+  // LoopError of that type; the others go to the loop's exception handler (ORD-08).
+  [[noreturn]] virtual void raise_in_callback(const std::string& type, const std::string& message) = 0;
 };
 
 }  // namespace aiospec::conformance

@@ -29,8 +29,9 @@ class Interpreter {
   Trace run();
 
  private:
-  void run_block(const nlohmann::json& block);
-  void run_op(const nlohmann::json& op);
+  // `in_callback`: the block is a callback's own body, where `raise` throws into the loop.
+  void run_block(const nlohmann::json& block, bool in_callback = false);
+  void run_op(const nlohmann::json& op, bool in_callback);
   void dispatch(const std::string& name, const nlohmann::json& args);
   void run_on_new_thread(const nlohmann::json& block);
   Callback make_callback(const nlohmann::json& block);

@@ -23,6 +23,7 @@ class ReferenceAdapter : public Adapter {
   std::set<std::string> features() const override;
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
   Loop* running_loop() override;
+  [[noreturn]] void raise_in_callback(const std::string& type, const std::string& message) override;
 
   // Bookkeeping for running_loop(): each wrapper registers the ref::EventLoop it owns.
   void enroll(const ref::EventLoop* native, Loop* wrapper) { wrappers_[native] = wrapper; }

@@ -1,0 +1,147 @@
+// asyncio/base_events.py (+ the selector half in selector_events.cpp): the event loop.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "aiospec/ref/clock.hpp"
+#include "aiospec/ref/events.hpp"
+#include "aiospec/ref/selectors.hpp"
+
+namespace aiospec::ref {
+
+template <class T>
+class Future;
+
+class EventLoop {
+ public:
+  // base_events: MAXIMUM_SELECT_TIMEOUT, _MIN_SCHEDULED_TIMER_HANDLES,
+  // _MIN_CANCELLED_TIMER_HANDLES_FRACTION.
+  static constexpr double kMaximumSelectTimeout = 24 * 3600;
+  static constexpr std::size_t kMinScheduledTimerHandles = 100;
+  static constexpr double kMinCancelledTimerHandlesFraction = 0.5;
+
+  using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+  // `clock` must outlive the loop. The self-pipe is registered with `selector` at once.
+  EventLoop(std::unique_ptr<Selector> selector, Clock& clock);
+  // Real time (MonotonicClock), real descriptors.
+  explicit EventLoop(std::string_view backend = "poll");
+  virtual ~EventLoop();  // closes the loop unless it is closed or running
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Scheduling. All throw RuntimeError("Event loop is closed") on a closed loop.
+  HandlePtr call_soon(Callback callback);
+  // The only method safe to call from another thread: queues under ready_mutex_ and wakes the
+  // selector through the self-pipe.
+  HandlePtr call_soon_threadsafe(Callback callback);
+  TimerHandlePtr call_later(double delay, Callback callback);  // call_at(time() + delay)
+  TimerHandlePtr call_at(double when, Callback callback);
+  double time() const;
+  double clock_resolution() const { return clock_resolution_; }
+
+  // Running and stopping.
+  void run_forever();
+  template <class T>
+  T run_until_complete(std::shared_ptr<Future<T>> future);  // defined in futures.hpp
+  void stop();  // only sets a flag: the current iteration finishes first
+  void close();
+  bool is_running() const { return running_.load(); }
+  bool is_closed() const { return closed_.load(); }
+
+  template <class T>
+  std::shared_ptr<Future<T>> create_future();  // defined in futures.hpp
+
+  // I/O callbacks (selector_events.cpp). add_* replaces (and cancels) a previous callback for
+  // the descriptor; remove_* returns whether there was one and cancels it.
+  void add_reader(int fd, Callback callback);
+  bool remove_reader(int fd);
+  void add_writer(int fd, Callback callback);
+  bool remove_writer(int fd);
+
+  // The head of the timer heap: what a virtual-time selector waits for. Meaningful inside
+  // select(), where the head has just been cleaned of cancelled timers.
+  std::optional<double> next_deadline() const;
+
+  // Exception handling. nullptr restores the default handler.
+  void set_exception_handler(ExceptionHandler handler);
+  void call_exception_handler(const ExceptionContext& context);
+  // One line on stderr: the message, then the exception's type and text.
+  void default_exception_handler(const ExceptionContext& context);
+
+  // For tests and the conformance adapter: len(_ready), len(_scheduled), _timer_cancelled_count.
+  std::size_t ready_count() const;
+  std::size_t scheduled_count() const { return scheduled_.size(); }
+  long timer_cancelled_count() const { return timer_cancelled_count_; }
+
+ protected:
+  // One full iteration (_run_once). The only virtual: test-only mutant loops override it to
+  // break one rule each (conformance/mutants).
+  virtual void run_once();
+
+  // The phases of one iteration, in order (libuv style):
+  void drop_cancelled_timers();
+  std::optional<double> compute_timeout() const;
+  void process_events(const std::vector<ReadyEvent>& events);
+  void schedule_expired_timers(double end_time);  // pops while head.when < end_time
+  void run_ready_batch();                         // exactly the handles queued when it starts
+  void run_handle(Handle& handle);                // skips cancelled handles
+
+  // _add_reader/_add_writer: like add_reader/add_writer, returning the handle (which may then be
+  // cancelled without removing it, as sock_recv does).
+  HandlePtr add_reader_handle(int fd, Callback callback);
+  HandlePtr add_writer_handle(int fd, Callback callback);
+
+  Selector& selector() { return *selector_; }
+  Clock& clock() { return *clock_; }
+
+  // State mutants need. ready_ is shared with call_soon_threadsafe: touch it under the mutex.
+  std::deque<HandlePtr> ready_;
+  mutable std::mutex ready_mutex_;
+  std::vector<TimerHandlePtr> scheduled_;  // a heapq heap ordered by TimerHandleLess
+  long timer_cancelled_count_ = 0;
+  bool stopping_ = false;
+
+ private:
+  friend class TimerHandle;
+  void timer_handle_cancelled(const TimerHandle& handle);  // _timer_handle_cancelled
+
+  void check_closed() const;
+  void check_running() const;
+  void append_ready(HandlePtr handle);
+
+  // selector_events.cpp
+  struct IoHandles {  // the data of a selector key: (reader, writer)
+    HandlePtr reader, writer;
+  };
+  void make_self_pipe();
+  void close_self_pipe();
+  void read_from_self();
+  void write_to_self();  // callers hold ready_mutex_
+
+  std::unique_ptr<Clock> owned_clock_;
+  Clock* clock_;
+  std::unique_ptr<Selector> selector_;
+  double clock_resolution_;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> running_{false};
+  ExceptionHandler exception_handler_;
+  std::map<int, IoHandles> io_handles_;
+  int ssock_ = -1;  // self-pipe: the loop reads here
+  int csock_ = -1;  // others write here, under ready_mutex_
+};
+
+}  // namespace aiospec::ref
+
+// Future<T> needs the complete EventLoop and EventLoop's templates need Future<T>: whichever of
+// the two headers comes first, both end up complete.
+#include "aiospec/ref/futures.hpp"

@@ -1,0 +1,276 @@
+// asyncio/base_events.py: the ready queue, the timer heap, _run_once, run/stop/close.
+#include "aiospec/ref/base_events.hpp"
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "aiospec/ref/exceptions.hpp"
+#include "aiospec/ref/heapq.hpp"
+
+namespace aiospec::ref {
+
+EventLoop::EventLoop(std::unique_ptr<Selector> selector, Clock& clock)
+    : clock_(&clock), selector_(std::move(selector)), clock_resolution_(clock.resolution()) {
+  make_self_pipe();
+}
+
+EventLoop::EventLoop(std::string_view backend)
+    : owned_clock_(std::make_unique<MonotonicClock>()),
+      clock_(owned_clock_.get()),
+      selector_(make_selector(backend)),
+      clock_resolution_(clock_->resolution()) {
+  make_self_pipe();
+}
+
+EventLoop::~EventLoop() {
+  // BaseEventLoop.__del__: an unclosed loop closes itself unless it is running.
+  if (!is_closed() && !is_running()) {
+    try {
+      close();
+    } catch (...) {  // a destructor must not throw; close() only fails when running
+    }
+  }
+}
+
+void EventLoop::check_closed() const {
+  if (is_closed()) throw RuntimeError("Event loop is closed");
+}
+
+void EventLoop::check_running() const {
+  if (is_running()) throw RuntimeError("This event loop is already running");
+  if (running_loop_or_null() != nullptr) {
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  }
+}
+
+void EventLoop::append_ready(HandlePtr handle) {
+  std::lock_guard lock(ready_mutex_);
+  ready_.push_back(std::move(handle));
+}
+
+HandlePtr EventLoop::call_soon(Callback callback) {
+  check_closed();
+  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  append_ready(handle);
+  return handle;
+}
+
+HandlePtr EventLoop::call_soon_threadsafe(Callback callback) {
+  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  std::lock_guard lock(ready_mutex_);  // also orders this call against close()
+  check_closed();
+  ready_.push_back(handle);
+  write_to_self();
+  return handle;
+}
+
+TimerHandlePtr EventLoop::call_later(double delay, Callback callback) {
+  return call_at(time() + delay, std::move(callback));
+}
+
+TimerHandlePtr EventLoop::call_at(double when, Callback callback) {
+  check_closed();
+  auto timer = std::make_shared<TimerHandle>(when, std::move(callback), this);
+  heappush(scheduled_, timer, TimerHandleLess{});
+  timer->scheduled = true;
+  return timer;
+}
+
+double EventLoop::time() const { return clock_->time(); }
+
+void EventLoop::timer_handle_cancelled(const TimerHandle& handle) {
+  if (handle.scheduled) ++timer_cancelled_count_;
+}
+
+std::size_t EventLoop::ready_count() const {
+  std::lock_guard lock(ready_mutex_);
+  return ready_.size();
+}
+
+std::optional<double> EventLoop::next_deadline() const {
+  if (scheduled_.empty()) return std::nullopt;
+  return scheduled_.front()->when();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run one full iteration of the event loop (BaseEventLoop._run_once):
+//   1. drop cancelled timers: rebuild the heap when more than half of more than 100 timers are
+//      cancelled, else pop the cancelled ones off its head;
+//   2. poll for I/O, waiting until the first timer is due (not at all when callbacks are ready
+//      or stop() was called; at most a day; forever when there are no timers);
+//   3. queue the I/O callbacks behind the callbacks still ready from before;
+//   4. queue every timer due by now + clock resolution, in heap-pop order;
+//   5. run exactly the callbacks queued at this point. What they schedule runs next time round.
+void EventLoop::run_once() {
+  drop_cancelled_timers();
+  const auto events = selector().select(compute_timeout());
+  process_events(events);
+  schedule_expired_timers(time() + clock_resolution_);
+  run_ready_batch();
+}
+
+void EventLoop::drop_cancelled_timers() {
+  const std::size_t sched_count = scheduled_.size();
+  if (sched_count > kMinScheduledTimerHandles &&
+      static_cast<double>(timer_cancelled_count_) / static_cast<double>(sched_count) >
+          kMinCancelledTimerHandlesFraction) {
+    // Compaction. Reshapes the heap, and with it the order of equal deadlines (TMR-04).
+    std::vector<TimerHandlePtr> new_scheduled;
+    for (auto& handle : scheduled_) {
+      if (handle->cancelled()) {
+        handle->scheduled = false;
+      } else {
+        new_scheduled.push_back(std::move(handle));
+      }
+    }
+    heapify(new_scheduled, TimerHandleLess{});
+    scheduled_ = std::move(new_scheduled);
+    timer_cancelled_count_ = 0;
+  } else {
+    while (!scheduled_.empty() && scheduled_.front()->cancelled()) {
+      --timer_cancelled_count_;
+      auto handle = heappop(scheduled_, TimerHandleLess{});
+      handle->scheduled = false;
+    }
+  }
+}
+
+std::optional<double> EventLoop::compute_timeout() const {
+  bool ready;
+  {
+    std::lock_guard lock(ready_mutex_);
+    ready = !ready_.empty();
+  }
+  if (ready || stopping_) return 0.0;
+  if (scheduled_.empty()) return std::nullopt;
+  // min(max(0, when - time()), MAXIMUM_SELECT_TIMEOUT), comparison for comparison: a NaN
+  // deadline gives 0, as on CPython 3.8-3.12 (3.13's if/else passes NaN on to the selector).
+  double timeout = scheduled_.front()->when() - time();
+  timeout = (timeout > 0) ? timeout : 0.0;
+  timeout = (kMaximumSelectTimeout < timeout) ? kMaximumSelectTimeout : timeout;
+  return timeout;
+}
+
+void EventLoop::schedule_expired_timers(double end_time) {
+  while (!scheduled_.empty()) {
+    // `>=` so that a NaN deadline, comparing false with everything, counts as expired.
+    if (scheduled_.front()->when() >= end_time) break;
+    auto handle = heappop(scheduled_, TimerHandleLess{});
+    handle->scheduled = false;
+    // A cancelled timer still goes to the ready queue (to be skipped there), and the cancelled
+    // count is not decremented for it: the count drifts upward, as in CPython.
+    append_ready(std::move(handle));
+  }
+}
+
+void EventLoop::run_ready_batch() {
+  std::size_t ntodo;
+  {
+    std::lock_guard lock(ready_mutex_);
+    ntodo = ready_.size();
+  }
+  for (std::size_t i = 0; i < ntodo; ++i) {
+    HandlePtr handle;
+    {
+      std::lock_guard lock(ready_mutex_);
+      handle = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    run_handle(*handle);
+  }
+}
+
+void EventLoop::run_handle(Handle& handle) {
+  if (handle.cancelled()) return;
+  handle.run();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void EventLoop::run_forever() {
+  check_closed();
+  check_running();
+  // Whatever leaves the loop (stop, SystemExit, WouldBlockForever, a foreign exception) leaves
+  // it not running, not stopping, and no longer this thread's running loop. Unrun handles stay
+  // queued for the next run.
+  struct Running {
+    explicit Running(EventLoop& l) : loop(l) {
+      loop.running_ = true;
+      set_running_loop(&loop);
+    }
+    ~Running() {
+      loop.stopping_ = false;
+      loop.running_ = false;
+      set_running_loop(nullptr);
+    }
+    EventLoop& loop;
+  } running(*this);
+  while (true) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void EventLoop::stop() { stopping_ = true; }
+
+void EventLoop::close() {
+  if (is_running()) throw RuntimeError("Cannot close a running event loop");
+  if (is_closed()) return;
+  close_self_pipe();
+  // Pending callbacks are dropped silently; timers keep their `scheduled` flag, as in CPython.
+  // They are destroyed outside the lock: a callback's captures may call back into the loop.
+  std::deque<HandlePtr> dropped;
+  {
+    std::lock_guard lock(ready_mutex_);
+    closed_ = true;
+    dropped.swap(ready_);
+  }
+  scheduled_.clear();
+  io_handles_.clear();
+  selector_->close();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void EventLoop::set_exception_handler(ExceptionHandler handler) {
+  exception_handler_ = std::move(handler);
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  if (!exception_handler_) {
+    default_exception_handler(context);
+    return;
+  }
+  try {
+    exception_handler_(*this, context);
+  } catch (const SystemExit&) {
+    throw;
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (const std::exception&) {
+    // The custom handler failed: let the default one report that.
+    default_exception_handler(
+        {"Unhandled error in exception handler", std::current_exception(), context.handle});
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::string line =
+      context.message.empty() ? "Unhandled exception in event loop" : context.message;
+  if (context.exception) {
+    try {
+      std::rethrow_exception(context.exception);
+    } catch (const Error& e) {
+      line += std::string(": ") + e.python_type() + ": " + e.what();
+    } catch (const std::exception& e) {
+      line += std::string(": ") + e.what();
+    } catch (...) {
+      line += ": unknown exception";
+    }
+  }
+  std::cerr << line << '\n';
+}
+
+}  // namespace aiospec::ref

@@ -1,0 +1,50 @@
+#include "aiospec/ref/selectors.hpp"
+
+#include <string>
+
+#include "aiospec/ref/exceptions.hpp"
+
+namespace aiospec::ref {
+
+void SelectorMap::add(int fd, unsigned events) {
+  // _BaseSelectorImpl.register and _fileobj_to_fd, with their messages.
+  if (events == 0 || (events & ~unsigned{EVENT_READ | EVENT_WRITE}) != 0) {
+    throw ValueError("Invalid events: " + std::to_string(events));
+  }
+  if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+  if (fd_to_events_.count(fd) != 0) {
+    throw KeyError(std::to_string(fd) + " (FD " + std::to_string(fd) + ") is already registered");
+  }
+  fd_to_events_.emplace(fd, events);
+}
+
+unsigned SelectorMap::remove(int fd) {
+  const auto it = fd_to_events_.find(fd);
+  if (it == fd_to_events_.end()) throw KeyError(std::to_string(fd) + " is not registered");
+  const unsigned events = it->second;
+  fd_to_events_.erase(it);
+  return events;
+}
+
+unsigned& SelectorMap::at(int fd) {
+  const auto it = fd_to_events_.find(fd);
+  if (it == fd_to_events_.end()) throw KeyError(std::to_string(fd) + " is not registered");
+  return it->second;
+}
+
+std::optional<unsigned> SelectorMap::get(int fd) const {
+  const auto it = fd_to_events_.find(fd);
+  if (it == fd_to_events_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::unique_ptr<Selector> make_selector(std::string_view backend) {
+  if (backend == "select") return std::make_unique<SelectSelector>();
+  if (backend == "poll") return std::make_unique<PollSelector>();
+  throw ValueError("unknown selector backend: '" + std::string(backend) +
+                   "' (available: select, poll)");
+}
+
+std::vector<std::string> available_backends() { return {"select", "poll"}; }
+
+}  // namespace aiospec::ref

@@ -1,0 +1,179 @@
+// Future callbacks and run_until_complete (FUT-*, LIF-03).
+#include "aiospec/ref/futures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "aiospec/ref/exceptions.hpp"
+#include "test_loop.hpp"
+
+namespace aiospec::ref::testing {
+namespace {
+
+using Order = std::vector<std::string>;
+
+TEST(Futures, DoneCallbacksAreScheduledInOrderNeverCalledSynchronously) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  f->add_done_callback(
+      [&](Future<int>& g) { w.log.push_back("cb1=" + std::to_string(g.result())); });
+  f->add_done_callback([&](Future<int>&) { w.log.push_back("cb2"); });
+  w.loop->call_soon(w.record("queued-before"));
+  f->set_result(7);
+  EXPECT_TRUE(w.log.empty());
+  EXPECT_EQ(w.loop->ready_count(), 3u);
+  // Already done: scheduled at once, behind the others.
+  f->add_done_callback([&](Future<int>&) { w.log.push_back("late"); });
+  w.loop->stop();
+  w.loop->run_forever();
+  EXPECT_EQ(w.log, (Order{"queued-before", "cb1=7", "cb2", "late"}));
+}
+
+TEST(Futures, StatesAndErrors) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<std::string>();
+  EXPECT_FALSE(f->done());
+  try {
+    (void)f->result();
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_STREQ(e.what(), "Result is not set.");
+  }
+  f->set_result("x");
+  EXPECT_EQ(f->result(), "x");
+  EXPECT_EQ(f->exception(), nullptr);
+  try {
+    f->set_result("y");
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_STREQ(e.what(), "invalid state");
+  }
+  EXPECT_FALSE(f->cancel());
+
+  auto c = w.loop->create_future<int>();
+  EXPECT_TRUE(c->cancel());
+  EXPECT_TRUE(c->cancelled());
+  EXPECT_TRUE(c->done());
+  EXPECT_THROW((void)c->result(), CancelledError);
+  EXPECT_THROW(c->set_result(1), InvalidStateError);
+
+  auto e = w.loop->create_future<int>();
+  e->set_exception(std::make_exception_ptr(ValueError("bad")));
+  EXPECT_THROW((void)e->result(), ValueError);
+}
+
+TEST(Futures, RemoveDoneCallback) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  const auto keep = f->add_done_callback([&](Future<int>&) { w.log.push_back("kept"); });
+  const auto drop = f->add_done_callback([&](Future<int>&) { w.log.push_back("dropped"); });
+  EXPECT_EQ(f->remove_done_callback(drop), 1u);
+  EXPECT_EQ(f->remove_done_callback(drop), 0u);
+  EXPECT_NE(keep, drop);
+  f->set_result(1);
+  w.loop->stop();
+  w.loop->run_forever();
+  EXPECT_EQ(w.log, (Order{"kept"}));
+}
+
+TEST(Futures, RunUntilCompleteWithADelayedResult) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  w.loop->call_later(1.5, [&] { f->set_result(42); });
+  EXPECT_EQ(w.loop->run_until_complete(f), 42);
+  EXPECT_EQ(w.clock.time(), 1.5);
+  // Iterations: the timer sets the result, the done callback stops the loop.
+  EXPECT_EQ(w.keeper.polls(), 2u);
+  EXPECT_FALSE(w.loop->is_running());
+}
+
+TEST(Futures, RunUntilCompleteCosts) {
+  VirtualWorld done;
+  auto f = done.loop->create_future<int>();
+  f->set_result(1);
+  done.loop->run_until_complete(f);
+  EXPECT_EQ(done.keeper.polls(), 1u);
+
+  VirtualWorld soon;
+  auto g = soon.loop->create_future<int>();
+  soon.loop->call_soon([&] { g->set_result(2); });
+  EXPECT_EQ(soon.loop->run_until_complete(g), 2);
+  EXPECT_EQ(soon.keeper.polls(), 2u);
+}
+
+TEST(Futures, RunUntilCompleteStoppedEarly) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  w.loop->call_soon([&] { w.loop->stop(); });
+  try {
+    w.loop->run_until_complete(f);
+    FAIL();
+  } catch (const RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "Event loop stopped before Future completed.");
+  }
+  f->set_result(1);
+  EXPECT_EQ(w.loop->ready_count(), 0u);  // the stopping done callback was removed
+}
+
+TEST(Futures, RunUntilCompleteRemovesItsCallbackWhenAnExceptionEscapes) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  EXPECT_THROW(w.loop->run_until_complete(f), WouldBlockForever);
+  EXPECT_FALSE(w.loop->is_running());
+  f->set_result(1);
+  EXPECT_EQ(w.loop->ready_count(), 0u);
+}
+
+TEST(Futures, RunUntilCompleteErrors) {
+  VirtualWorld w;
+  VirtualWorld other;
+  auto foreign = other.loop->create_future<int>();
+  try {
+    w.loop->run_until_complete(foreign);
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "The future belongs to a different loop than the one specified as the loop argument");
+  }
+  auto mine = w.loop->create_future<int>();
+  std::string nested;
+  w.loop->call_soon([&] {
+    try {
+      w.loop->run_until_complete(mine);
+    } catch (const RuntimeError& e) {
+      nested = e.what();
+    }
+    w.loop->stop();
+  });
+  w.loop->run_forever();
+  EXPECT_EQ(nested, "This event loop is already running");
+  w.loop->close();
+  EXPECT_THROW(w.loop->run_until_complete(mine), RuntimeError);
+}
+
+TEST(Futures, RunUntilCompleteOfACancelledOrFailedFuture) {
+  VirtualWorld w;
+  auto c = w.loop->create_future<int>();
+  w.loop->call_soon([&] { c->cancel(); });
+  EXPECT_THROW(w.loop->run_until_complete(c), CancelledError);
+
+  auto e = w.loop->create_future<int>();
+  w.loop->call_soon([&] { e->set_exception(std::make_exception_ptr(ValueError("bad"))); });
+  EXPECT_THROW(w.loop->run_until_complete(e), ValueError);
+}
+
+TEST(Futures, StackFutureWorksWhileItOutlivesItsCallbacks) {
+  VirtualWorld w;
+  Future<int> f(*w.loop);
+  f.add_done_callback([&](Future<int>& g) { w.log.push_back(std::to_string(g.result())); });
+  f.set_result(5);
+  w.loop->stop();
+  w.loop->run_forever();
+  EXPECT_EQ(w.log, (Order{"5"}));
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

@@ -1,0 +1,52 @@
+// A loop on virtual time, wired the way the conformance harness wires it, with the internals
+// the tests look at in reach.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aiospec/ref/base_events.hpp"
+#include "aiospec/ref/clock.hpp"
+#include "aiospec/ref/virtual_time.hpp"
+
+namespace aiospec::ref::testing {
+
+class TestLoop : public EventLoop {
+ public:
+  using EventLoop::add_reader_handle;
+  using EventLoop::add_writer_handle;
+  using EventLoop::EventLoop;
+  using EventLoop::run_once;
+
+  std::vector<double> heap_whens() const {
+    std::vector<double> whens;
+    for (const auto& timer : scheduled_) whens.push_back(timer->when());
+    return whens;
+  }
+};
+
+struct VirtualWorld {
+  explicit VirtualWorld(std::string_view backend = "poll") {
+    auto virtual_selector =
+        std::make_unique<VirtualSelector>(make_selector(backend), clock, keeper);
+    selector = virtual_selector.get();
+    loop = std::make_unique<TestLoop>(std::move(virtual_selector), clock);
+    selector->attach(*loop);
+  }
+
+  // A callback appending `label` to `log`.
+  Callback record(std::string label) {
+    return [this, label = std::move(label)] { log.push_back(label); };
+  }
+
+  VirtualClock clock;
+  StandaloneTimeKeeper keeper{clock, 10'000};  // a broken loop fails, never hangs
+  VirtualSelector* selector = nullptr;
+  std::unique_ptr<TestLoop> loop;
+  std::vector<std::string> log;
+};
+
+}  // namespace aiospec::ref::testing
