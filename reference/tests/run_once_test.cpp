@@ -15,20 +15,6 @@ namespace {
 
 using Order = std::vector<std::string>;
 
-struct SocketPair {
-  SocketPair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0)
-      throw std::runtime_error("socketpair");
-    a = fds[0];
-    b = fds[1];
-  }
-  ~SocketPair() {
-    ::close(a);
-    ::close(b);
-  }
-  int a, b;
-};
 
 class RunOnceByBackend : public ::testing::TestWithParam<const char*> {};
 

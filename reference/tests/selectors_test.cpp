@@ -11,24 +11,12 @@
 #include <vector>
 
 #include "aiospec/ref/exceptions.hpp"
+#include "test_loop.hpp"
 
 namespace aiospec::ref {
 namespace {
 
-struct SocketPair {
-  SocketPair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0)
-      throw std::runtime_error("socketpair");
-    a = fds[0];
-    b = fds[1];
-  }
-  ~SocketPair() {
-    if (a >= 0) ::close(a);
-    if (b >= 0) ::close(b);
-  }
-  int a, b;
-};
+using testing::SocketPair;
 
 class SelectorByBackend : public ::testing::TestWithParam<const char*> {};
 

@@ -2,7 +2,11 @@
 // the tests look at in reach.
 #pragma once
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +51,23 @@ struct VirtualWorld {
   VirtualSelector* selector = nullptr;
   std::unique_ptr<TestLoop> loop;
   std::vector<std::string> log;
+};
+
+// Two connected non-blocking stream sockets, closed at the end of the test (unless a test
+// closed one itself and set it to -1).
+struct SocketPair {
+  SocketPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0)
+      throw std::runtime_error("socketpair");
+    a = fds[0];
+    b = fds[1];
+  }
+  ~SocketPair() {
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+  int a, b;
 };
 
 }  // namespace aiospec::ref::testing
