@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "aiospec/ref/base_events.hpp"
+#include "aiospec/ref/heapq.hpp"
 
 namespace aiospec::conformance::mutants {
 
@@ -131,6 +132,32 @@ class NoDayCap final : public EventLoop {
   }
 };
 
+// Cancelled timers are only ever popped off the head: the heap is never compacted, so the tie
+// order that compaction would reshape stays as it was.
+class NoCompaction final : public EventLoop {
+  using EventLoop::EventLoop;
+  void run_once() override {
+    while (!scheduled_.empty() && scheduled_.front()->cancelled()) {
+      --timer_cancelled_count_;
+      ref::heappop(scheduled_, ref::TimerHandleLess{})->scheduled = false;
+    }
+    process_events(selector().select(compute_timeout()));
+    schedule_expired_timers(time() + clock().resolution());
+    run_ready_batch();
+  }
+};
+
+// The loop waits for the head timer even when it was cancelled: the cancelled heads are not
+// dropped before the timeout is computed.
+class WaitsForCancelledHead final : public EventLoop {
+  using EventLoop::EventLoop;
+  void run_once() override {
+    process_events(selector().select(compute_timeout()));
+    schedule_expired_timers(time() + clock().resolution());
+    run_ready_batch();
+  }
+};
+
 template <class L>
 ReferenceAdapter::LoopFactory factory() {
   return [](std::unique_ptr<ref::Selector> selector, ref::Clock& clock) -> std::unique_ptr<EventLoop> {
@@ -154,6 +181,10 @@ const std::vector<Mutant>& all() {
        {"ord-0008"}, factory<LessOrEqualExpiry>()},
       {"no-day-cap", "the selector timeout is not capped at 86400 s",
        {"tmr-0015"}, factory<NoDayCap>()},
+      {"no-compaction", "a heap with more than half of over 100 timers cancelled is not compacted",
+       {"tmr-0009"}, factory<NoCompaction>()},
+      {"waits-for-cancelled-head", "the select timeout is computed from a cancelled head timer",
+       {"tmr-0013"}, factory<WaitsForCancelledHead>()},
   };
   return mutants;
 }
