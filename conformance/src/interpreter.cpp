@@ -89,7 +89,9 @@ void Interpreter::run_block(const nlohmann::json& block, bool in_callback) {
 }
 
 void Interpreter::run_op(const nlohmann::json& op, bool in_callback) {
-  const auto& [name, args] = *op.items().begin();
+  // Not a structured binding of *op.items().begin(): that binds to a temporary proxy.
+  const std::string& name = op.begin().key();
+  const nlohmann::json& args = op.begin().value();
   if (name == "raise" && in_callback) {
     // The point of `raise`: the exception leaves the callback and meets the loop.
     adapter_.raise_in_callback(args.at("type").get<std::string>(), args.value("message", ""));

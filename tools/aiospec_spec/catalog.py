@@ -14,7 +14,7 @@ from .validate import messages
 from .yaml12 import parse
 
 CLAUSE_AREAS = ["ordering", "timers", "futures", "tasks", "cancellation", "exceptions", "debug",
-                "lifecycle"]
+                "lifecycle", "io"]
 
 # clauses.yaml is small and owned by this package, so its schema lives here.
 CLAUSES_SCHEMA = {

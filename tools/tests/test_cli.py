@@ -85,7 +85,7 @@ class Lint(TempRepo):
     def test_clean(self):
         proc = self.cli("lint")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        self.assertRegex(proc.stdout, r"(?m)^lint: 3 scenarios, 77 clauses \(1 referenced\), "
+        self.assertRegex(proc.stdout, r"(?m)^lint: 3 scenarios, \d+ clauses \(1 referenced\), "
                                       r"0 errors$")
 
     def test_traces(self):
@@ -108,7 +108,7 @@ class Lint(TempRepo):
         self.assertIn("cpython-3.8/tmr-0007.json:1:1: stale trace: spec/timers/t.yaml does not "
                       "apply to cpython-3.8", out)
         self.assertIn("cpython-3.12/tmr-0007.json:9:1: events[1].ev: expected an event kind", out)
-        self.assertRegex(out, r"(?m)^lint: 3 scenarios, 77 clauses \(1 referenced\), 4 errors$")
+        self.assertRegex(out, r"(?m)^lint: 3 scenarios, \d+ clauses \(1 referenced\), 4 errors$")
         self.assertIn("note: 2 scenario(s) have no expected trace in cpython-3.12", out)
 
     def test_orphans_only_checked_for_the_whole_tree(self):
