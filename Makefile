@@ -42,9 +42,9 @@ diff: build
 
 sanitize: bootstrap
 	$(MAKE) BUILD=build-asan CMAKE_FLAGS=-DAIOSPEC_SANITIZE=address,undefined build
-	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants' -LE oracle
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants|examples' -LE 'oracle|lint'
 	$(MAKE) BUILD=build-tsan CMAKE_FLAGS=-DAIOSPEC_SANITIZE=thread build
-	cd build-tsan && ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants' -LE oracle
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) -L 'unit|conformance|mutants|examples' -LE 'oracle|lint'
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
