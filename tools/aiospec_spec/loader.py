@@ -38,6 +38,16 @@ class Scenario:
 
 def load_scenario(path, catalog=None) -> Scenario:
     """Load one file; raises LoadError."""
+    try:
+        return _load_scenario(path, catalog)
+    except RecursionError:
+        # PyYAML and the schema walk recurse per nesting level; a pathological file must still
+        # end in a one-line error that names it.
+        raise LoadError([Diagnostic(paths.display(path), 1, 1, (),
+                                    "nested too deeply to be a scenario")]) from None
+
+
+def _load_scenario(path, catalog):
     shown = paths.display(path)
     catalog = catalog or load_catalog()
     try:
