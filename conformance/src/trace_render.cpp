@@ -120,7 +120,15 @@ Trace parse_trace_file(const std::string& text) {
   Trace trace;
   trace.scenario = doc.value("scenario", "");
   trace.producer = doc.value("producer", "");
-  for (const auto& e : doc["events"]) trace.events.push_back(e);
+  for (std::size_t i = 0; i < doc["events"].size(); ++i) {
+    const auto& e = doc["events"][i];
+    // The fields every comparison reads; the rest is checked by the schema in `aiospec lint`.
+    if (!e.is_object() || !e.contains("t") || !e.contains("ev") || !e["ev"].is_string() ||
+        !(e["t"].is_number() || e["t"].is_string())) {
+      throw std::runtime_error("events[" + std::to_string(i) + "]: an event needs \"t\" and \"ev\"");
+    }
+    trace.events.push_back(e);
+  }
   return trace;
 }
 

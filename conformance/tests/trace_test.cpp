@@ -82,6 +82,8 @@ TEST(TraceFile, RoundTripsThroughTheOracleLayout) {
   EXPECT_EQ(back.scenario, "ord-0001");
   EXPECT_EQ(render_events(back.events), render_events(t.events));
   EXPECT_THROW(parse_trace_file("{\"format\": \"other\"}"), std::runtime_error);
+  EXPECT_THROW(parse_trace_file(R"({"format": "aiospec-trace/1", "events": [{"label": "a"}]})"), std::runtime_error);
+  EXPECT_THROW(parse_trace_file("{\"format\": \"aiospec-trace/1\", \"events\": ["), std::exception);
 }
 
 }  // namespace
