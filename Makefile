@@ -2,7 +2,8 @@
 #   make conformance   build, run every scenario on the reference loop (all backends), summarise
 #   make test          everything: unit tests, conformance, mutants, oracle freshness, lint
 # Also: make bless (regenerate expected traces; never on CI), make lint, make diff S=spec/x.yaml,
-#       make sanitize (ASan+UBSan and TSan builds running the tests).
+#       make sanitize (ASan+UBSan and TSan builds running the tests), make bench (reference loop
+#       vs libuv, as ratios; benchmarks are never part of the tests).
 
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
@@ -10,7 +11,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SPEC_ENV = PYTHONPATH=$(CURDIR)/tools:$(CURDIR)/oracle
 
-.PHONY: all bootstrap configure build test conformance bless lint diff sanitize clean
+.PHONY: all bootstrap configure build test conformance bless lint diff sanitize bench clean
 
 all: build
 
@@ -39,6 +40,10 @@ lint: bootstrap
 diff: build
 	@test -n "$(S)" || { echo "usage: make diff S=spec/<area>/<file>.yaml [B=select|poll|all]"; exit 2; }
 	$(BUILD)/tools/aiospec diff $(S) --backend $(or $(B),all)
+
+bench: build
+	$(BUILD)/bench/loop_bench --benchmark_format=json --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json >/dev/null
+	$(PYTHON) bench/ratios.py $(BUILD)/bench.json
 
 sanitize: bootstrap
 	$(MAKE) BUILD=build-asan CMAKE_FLAGS=-DAIOSPEC_SANITIZE=address,undefined build
