@@ -49,37 +49,27 @@ HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
   return handle;
 }
 
-bool EventLoop::remove_reader(int fd) {
+// _remove_reader and _remove_writer: clear one half of the descriptor's key, unregister it when
+// both halves are empty, and cancel the handle that was there.
+bool EventLoop::remove_io(int fd, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other, unsigned other_event) {
   if (is_closed()) return false;
   const auto it = io_handles_.find(fd);
   if (it == io_handles_.end()) return false;
-  HandlePtr reader = std::exchange(it->second.reader, nullptr);
-  if (it->second.writer) {
-    selector().modify(fd, EVENT_WRITE);
+  HandlePtr handle = std::exchange(it->second.*mine, nullptr);
+  if (it->second.*other) {
+    selector().modify(fd, other_event);
   } else {
     selector().unregister(fd);
     io_handles_.erase(it);
   }
-  if (!reader) return false;
-  reader->cancel();
+  if (!handle) return false;
+  handle->cancel();
   return true;
 }
 
-bool EventLoop::remove_writer(int fd) {
-  if (is_closed()) return false;
-  const auto it = io_handles_.find(fd);
-  if (it == io_handles_.end()) return false;
-  HandlePtr writer = std::exchange(it->second.writer, nullptr);
-  if (it->second.reader) {
-    selector().modify(fd, EVENT_READ);
-  } else {
-    selector().unregister(fd);
-    io_handles_.erase(it);
-  }
-  if (!writer) return false;
-  writer->cancel();
-  return true;
-}
+bool EventLoop::remove_reader(int fd) { return remove_io(fd, &IoHandles::reader, &IoHandles::writer, EVENT_WRITE); }
+
+bool EventLoop::remove_writer(int fd) { return remove_io(fd, &IoHandles::writer, &IoHandles::reader, EVENT_READ); }
 
 void EventLoop::process_events(const std::vector<ReadyEvent>& events) {
   for (const auto& event : events) {

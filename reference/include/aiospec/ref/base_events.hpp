@@ -123,6 +123,7 @@ class EventLoop {
   struct IoHandles {  // the data of a selector key: (reader, writer)
     HandlePtr reader, writer;
   };
+  bool remove_io(int fd, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other, unsigned other_event);
   void make_self_pipe();
   void close_self_pipe();
   void read_from_self();
