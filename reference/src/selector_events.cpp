@@ -19,32 +19,26 @@ void EventLoop::add_writer(int fd, Callback callback) {
 }
 
 HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
-  check_closed();
-  auto handle = std::make_shared<Handle>(std::move(callback), this);
-  const auto it = io_handles_.find(fd);
-  if (it == io_handles_.end()) {
-    selector().register_fd(fd, EVENT_READ);
-    io_handles_[fd] = {handle, nullptr};
-  } else {
-    auto& [reader, writer] = it->second;
-    selector().modify(fd, EVENT_READ | (writer ? EVENT_WRITE : 0u));
-    // The replaced callback is cancelled: if it is already queued, it will not run.
-    if (auto old = std::exchange(reader, handle)) old->cancel();
-  }
-  return handle;
+  return add_io(fd, std::move(callback), &IoHandles::reader, &IoHandles::writer, EVENT_READ, EVENT_WRITE);
 }
 
 HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
+  return add_io(fd, std::move(callback), &IoHandles::writer, &IoHandles::reader, EVENT_WRITE, EVENT_READ);
+}
+
+// _add_reader and _add_writer: register the descriptor or widen its mask, and put the new handle
+// in one half of its key. The handle it replaces is cancelled: if already queued, it will not run.
+HandlePtr EventLoop::add_io(int fd, Callback callback, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other,
+                            unsigned my_event, unsigned other_event) {
   check_closed();
   auto handle = std::make_shared<Handle>(std::move(callback), this);
   const auto it = io_handles_.find(fd);
   if (it == io_handles_.end()) {
-    selector().register_fd(fd, EVENT_WRITE);
-    io_handles_[fd] = {nullptr, handle};
+    selector().register_fd(fd, my_event);
+    io_handles_[fd].*mine = handle;
   } else {
-    auto& [reader, writer] = it->second;
-    selector().modify(fd, (reader ? EVENT_READ : 0u) | EVENT_WRITE);
-    if (auto old = std::exchange(writer, handle)) old->cancel();
+    selector().modify(fd, my_event | (it->second.*other ? other_event : 0u));
+    if (auto old = std::exchange(it->second.*mine, handle)) old->cancel();
   }
   return handle;
 }

@@ -123,6 +123,8 @@ class EventLoop {
   struct IoHandles {  // the data of a selector key: (reader, writer)
     HandlePtr reader, writer;
   };
+  HandlePtr add_io(int fd, Callback callback, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other,
+                   unsigned my_event, unsigned other_event);
   bool remove_io(int fd, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other, unsigned other_event);
   void make_self_pipe();
   void close_self_pipe();
