@@ -52,7 +52,6 @@ class VirtualTime {
   // `action` runs (on the caller's thread of choice: the interpreter uses a fresh thread) when a
   // loop polls at or after virtual time `at`, or when time reaches `at` while a loop waits.
   void add_external(double at, std::function<void()> action);
-  bool has_pending_externals() const { return !externals_.empty(); }
 
   void observe_selects(SelectObserver observer) { select_observer_ = std::move(observer); }
   void count_callback();  // called as each scenario callback starts; throws Abort past the budget
