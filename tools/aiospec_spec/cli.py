@@ -15,7 +15,9 @@ from . import ops, paths
 from .catalog import load_catalog
 from .errors import Diagnostic, LoadError
 from .loader import discover, is_spec_root, load_scenario, load_tree
-from .traces import check_traces, trace_dirs, version_applies
+from aiospec_oracle.bundle import applies
+
+from .traces import check_traces, trace_dirs
 
 EXIT_ERRORS = 2
 
@@ -50,7 +52,7 @@ def cmd_lint(args):
         for d in trace_dirs():
             for s in tree.scenarios:
                 ver = tuple(int(x) for x in d.name.split("-")[1].split("."))
-                if version_applies(s.canonical, ver) and d.name not in have.get(s.id, ()):
+                if applies(s.canonical, ver) and d.name not in have.get(s.id, ()):
                     missing.setdefault(d.name, []).append(s.id)
         for name, ids in sorted(missing.items(), key=lambda kv: int(kv[0].rsplit(".", 1)[1])):
             print("note: %d scenario(s) have no expected trace in %s yet (make bless): %s"

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+# One definition of the hash for the whole project: the oracle writes it into every trace.
+from aiospec_oracle.trace import scenario_sha256
+
 from . import ops, paths
 from .catalog import load_catalog
 from .checks import Collector, semantic_errors
 from .errors import Diagnostic, LoadError
-from .hashing import scenario_sha256
 from .normalise import normalise
 from .validate import schema_errors
 from .yaml12 import parse

@@ -12,18 +12,13 @@ import json
 import re
 from pathlib import Path
 
+from aiospec_oracle.bundle import applies
+
 from . import paths
 from .errors import Diagnostic
 from .validate import messages, validator_for
 
 _DIR = re.compile(r"^cpython-(3)\.([0-9]+)$")
-
-
-def version_applies(canonical, minor_tuple):
-    py = canonical.get("python", {})
-    lo = tuple(int(x) for x in py["min"].split(".")) if "min" in py else None
-    hi = tuple(int(x) for x in py["max"].split(".")) if "max" in py else None
-    return (lo is None or minor_tuple >= lo) and (hi is None or minor_tuple <= hi)
 
 
 def _event_line(text, index):
@@ -79,7 +74,7 @@ def check_traces(tree, whole_tree, expected=None):
             if data.get("scenario") != sid:
                 out.append(Diagnostic(shown, 1, 1, ("scenario",), "trace is for '%s' but the file"
                                       " is named %s" % (data.get("scenario"), f.name)))
-            if not version_applies(scenario.canonical, version):
+            if not applies(scenario.canonical, version):
                 out.append(Diagnostic(shown, 1, 1, (), "stale trace: %s does not apply to %s "
                                       "(python: %s); run make bless (it removes it)" % (
                                           scenario.shown, d.name,

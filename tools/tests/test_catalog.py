@@ -1,11 +1,13 @@
 """clauses.yaml, features.txt and the generated schemas."""
 
+import hashlib
 import json
 import unittest
 
 import jsonschema
 
-from aiospec_spec import hashing, ops, paths, schemagen
+from aiospec_oracle import trace as oracle_trace
+from aiospec_spec import loader, ops, paths, schemagen
 from aiospec_spec.catalog import load_catalog
 
 # The inventory's clause ids (asyncio-semantics.md): area prefix -> count.
@@ -76,16 +78,11 @@ class Schemas(unittest.TestCase):
 class Hashing(unittest.TestCase):
 
     def test_formula(self):
+        """The loader's hash is the oracle's, and it is the formula TRACE.md documents."""
         s = {"b": [1.0, "x"], "a": {"z": None, "y": True}}
-        self.assertEqual(hashing._fallback_scenario_sha256(s),
-                         "%s" % __import__("hashlib").sha256(
-                             b'{"a":{"y":true,"z":null},"b":[1.0,"x"]}').hexdigest())
-
-    def test_oracle_and_fallback_agree(self):
-        if hashing.SOURCE != "aiospec_oracle.trace":
-            self.skipTest("oracle not importable; using the fallback")
-        s = {"id": "ord-0001", "title": "caf\u00e9", "program": [{"run_forever": {}}]}
-        self.assertEqual(hashing.scenario_sha256(s), hashing._fallback_scenario_sha256(s))
+        self.assertIs(loader.scenario_sha256, oracle_trace.scenario_sha256)
+        self.assertEqual(loader.scenario_sha256(s),
+                         hashlib.sha256(b'{"a":{"y":true,"z":null},"b":[1.0,"x"]}').hexdigest())
 
 
 if __name__ == "__main__":

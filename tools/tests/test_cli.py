@@ -9,7 +9,7 @@ import textwrap
 import unittest
 from pathlib import Path
 
-from aiospec_spec.hashing import scenario_sha256
+from aiospec_oracle.trace import scenario_sha256
 from aiospec_spec.loader import load
 
 from .util import PYTHON, REPO, TOOLS, run_cli
