@@ -66,4 +66,11 @@ INSTANTIATE_TEST_SUITE_P(Mutants, MutantTest, ::testing::ValuesIn(mutants::all()
                          });
 
 }  // namespace
+
+namespace mutants {
+// GoogleTest prints a parameter into the test's listing, and CTest takes that listing as the
+// test name: without this it would be a byte dump holding heap addresses that change per build.
+void PrintTo(const Mutant& mutant, std::ostream* out) { *out << mutant.name; }
+}  // namespace mutants
+
 }  // namespace aiospec::conformance
