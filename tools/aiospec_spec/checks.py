@@ -12,7 +12,7 @@
 
 import re
 
-from . import ops
+from aiospec_oracle import ops
 from .errors import Diagnostic
 from .validate import suggest
 

@@ -11,7 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-from . import ops, paths
+from aiospec_oracle import ops
+
+from . import paths
 from .catalog import load_catalog
 from .errors import Diagnostic, LoadError
 from .loader import discover, is_spec_root, load_scenario, load_tree

@@ -12,7 +12,9 @@ from typing import Dict, List, Optional
 # One definition of the hash for the whole project: the oracle writes it into every trace.
 from aiospec_oracle.trace import scenario_sha256
 
-from . import ops, paths
+from aiospec_oracle import ops
+
+from . import paths
 from .catalog import load_catalog
 from .checks import Collector, semantic_errors
 from .errors import Diagnostic, LoadError

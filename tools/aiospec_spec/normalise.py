@@ -13,7 +13,7 @@ argument, source path of the operation); the semantic checks use it to find name
 features with positions.
 """
 
-from . import ops
+from aiospec_oracle import ops
 
 
 def _short_to_args(op, value):

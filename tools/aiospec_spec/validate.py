@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import jsonschema
 
-from . import ops
+from aiospec_oracle import ops
 from .errors import Diagnostic, show_value
 
 

@@ -1,9 +1,13 @@
 """The operation language of spec/README.md, as data.
 
-This table is the single source of truth for the loader: the JSON Schema in
-spec/schema/scenario.schema.json is generated from it (``python3 -m aiospec_spec.schemagen``),
-the normaliser expands short forms with it, and the semantic checks read which names an
+This table is the single source of truth for the project's Python side: the interpreter
+(interpreter.py) takes its operations, their arguments and what `raise` may throw from it; the
+loader (tools/aiospec_spec) generates spec/schema/scenario.schema.json from it
+(``python3 -m aiospec_spec.schemagen``), expands short forms with it and reads which names an
 operation defines or uses from it.  A test fails when the checked-in schema drifts.
+
+Standard library only, CPython 3.8+ and PyPy syntax: the oracle runs on every interpreter it
+judges.  Dependencies point one way: tools import this module, never the other way round.
 """
 
 from dataclasses import dataclass, field
@@ -49,12 +53,22 @@ class Op:
     defines: Dict[str, str] = field(default_factory=dict)   # argument -> name kind it defines
     uses: Dict[str, str] = field(default_factory=dict)      # argument -> name kind it refers to
     doc: str = ""                         # one-line summary for schema descriptions
+    python_only: bool = False             # only CPython runs it (its feature says so)
+
+    @property
+    def optional(self):
+        return tuple(a for a in self.args if a not in self.required)
+
+    @property
+    def blocks(self):
+        """The arguments that hold a block of operations."""
+        return tuple(a for a, t in self.args.items() if t == BLOCK)
 
 
 def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
-        doc=""):
+        doc="", python_only=False):
     return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
-              dict(uses or {}), doc)
+              dict(uses or {}), doc, python_only)
 
 
 _SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
@@ -136,13 +150,14 @@ OPS: Dict[str, Op] = {
     # Python-only operations.  README gives no short forms for these; the no-argument
     # get_event_loop accepts `get_event_loop:` like get_running_loop does.
     "contextvar_set": _op({"var": NAME, "value": VALUE}, ["var", "value"], feature="contextvars",
-                          doc="ContextVar.set(value)"),
+                          doc="ContextVar.set(value)", python_only=True),
     "contextvar_get": _op({"var": NAME}, ["var"], feature="contextvars",
-                          doc="ContextVar.get(None), recorded"),
+                          doc="ContextVar.get(None), recorded", python_only=True),
     "set_event_loop": _op({"loop": LOOP_OR_NULL}, ["loop"], feature="policies",
-                          uses={"loop": LOOP}, doc="asyncio.set_event_loop(loop or None)"),
+                          uses={"loop": LOOP}, doc="asyncio.set_event_loop(loop or None)",
+                          python_only=True),
     "get_event_loop": _op({}, (), SHORT_NULL, feature="policies",
-                          doc="asyncio.get_event_loop(), recorded"),
+                          doc="asyncio.get_event_loop(), recorded", python_only=True),
 }
 
 # Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
@@ -168,3 +183,21 @@ AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io"}
 
 TOP_KEYS = ("id", "title", "clauses", "features", "level", "python", "description", "budget",
             "program")
+
+# Budgets (spec/README.md "budget"): key -> (default, largest value a scenario may set).
+BUDGETS = {
+    "iterations": (10000, 1000000),
+    "callbacks": (100000, 1000000),
+    "time": (31536000.0, 1e12),
+    "operations": (100000, 10000000),
+    "events": (10000, 1000000),
+}
+
+# Static limits (spec/README.md "Limits"); the loader refuses a scenario beyond them.
+MAX_FILE_BYTES = 262144
+MAX_REPEAT_TIMES = 100000
+MAX_BLOCK_DEPTH = 32
+MAX_LABEL = 256              # label, raise.message
+MAX_NAME = 64                # handle, future, loop, socket, placeholder and context variable names
+MAX_SEND_DATA = 4096
+MAX_RECV_SIZE = 65536
