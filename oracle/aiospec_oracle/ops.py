@@ -16,6 +16,7 @@ from typing import Dict, Optional, Tuple
 # Argument types.  Each has a schema fragment in schemagen.ARG_SCHEMAS.
 NAME = "name"            # NAME: [A-Za-z_][A-Za-z0-9_.{}-]*
 NUM = "num"              # number, or "inf" / "-inf" / "nan"
+AT = "at"                # number, or "inf" / "-inf" (external.at: never NaN)
 BLOCK = "block"          # list of operations
 LABEL = "label"          # any string
 VALUE = "value"          # string, number, boolean or null
@@ -87,7 +88,7 @@ OPS: Dict[str, Op] = {
                   doc="run a block N times, substituting {i} (or {var}) in its strings"),
     "in_thread": _op({"do": BLOCK}, ["do"], SHORT_BLOCK, feature="threads",
                      doc="run a block on a new thread and wait for it"),
-    "external": _op({"at": NUM, "do": BLOCK}, ["at", "do"], feature="threads",
+    "external": _op({"at": AT, "do": BLOCK}, ["at", "do"], feature="threads",
                     doc="run a block on a new thread when the loop polls at or after time 'at'"),
     # Scheduling callbacks
     "call_soon": _op(_SCHEDULE, ["do"], SHORT_BLOCK, defines={"as": HANDLE}, uses=_LOOP_USE,
@@ -163,7 +164,7 @@ OPS: Dict[str, Op] = {
 # Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
 # int deadline as an int (call_at(2) -> when() == 2), which would render "2" in a trace where a
 # C++ double renders "2.0".  Normalising here removes that difference at the source.
-FLOAT_TYPES = (NUM, SECONDS)
+FLOAT_TYPES = (NUM, AT, SECONDS)
 INT_TYPES = (TIMES, SIZE)
 
 SPECIAL_NUMS = ("inf", "-inf", "nan")
@@ -174,7 +175,10 @@ SPECIAL_NUMS = ("inf", "-inf", "nan")
 END = r"(?![\s\S])"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.{}-]*" + END
 VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*" + END
-ID_PATTERN = r"^(ord|tmr|lif|io|fut|tsk|cxl|exc|dbg)-[0-9]{4}" + END
+# Any scenario id; inside spec/<area>/ the prefix must be one of PROJECT_PREFIXES (a loop
+# author's own scenarios, elsewhere, use their own prefix).
+ID_PATTERN = r"^[a-z][a-z0-9]{1,15}-[0-9]{4}" + END
+PROJECT_PREFIXES = ("ord", "tmr", "lif", "io", "fut", "tsk", "cxl", "exc", "dbg")
 CLAUSE_PATTERN = r"^[A-Z]{3}-[0-9]{2}" + END
 VERSION_PATTERN = r"^3\.([89]|[1-9][0-9])" + END
 

@@ -24,24 +24,30 @@ from .paths import SCENARIO_SCHEMA, TRACE_SCHEMA
 _NUM_DESC = 'a number or one of the strings "inf", "-inf", "nan"'
 
 ARG_SCHEMAS = {
-    ops.NAME: {"type": "string", "pattern": ops.NAME_PATTERN,
+    ops.NAME: {"type": "string", "pattern": ops.NAME_PATTERN, "maxLength": ops.MAX_NAME,
                "description": "a name ([A-Za-z_][A-Za-z0-9_.{}-]*)"},
     ops.NUM: {"description": _NUM_DESC,
               "anyOf": [{"type": "number"}, {"enum": list(ops.SPECIAL_NUMS)}]},
+    ops.AT: {"description": 'a number or one of the strings "inf", "-inf" (not "nan")',
+             "anyOf": [{"type": "number"}, {"enum": ["inf", "-inf"]}]},
     ops.BLOCK: {"$ref": "#/$defs/block"},
-    ops.LABEL: {"type": "string", "description": "a label string"},
+    ops.LABEL: {"type": "string", "maxLength": ops.MAX_LABEL, "description": "a label string"},
     ops.VALUE: {"type": ["string", "number", "boolean", "null"],
                 "description": "a string, number, boolean or null"},
     ops.SECONDS: {"type": "number", "minimum": 0, "description": "a number of seconds (>= 0)"},
-    ops.TIMES: {"type": "integer", "minimum": 0, "description": "an integer (>= 0)"},
-    ops.SIZE: {"type": "integer", "minimum": 1, "description": "an integer (>= 1)"},
-    ops.VAR: {"type": "string", "pattern": ops.VAR_PATTERN,
+    ops.TIMES: {"type": "integer", "minimum": 0, "maximum": ops.MAX_REPEAT_TIMES,
+                "description": "an integer (>= 0)"},
+    ops.SIZE: {"type": "integer", "minimum": 1, "maximum": ops.MAX_RECV_SIZE,
+               "description": "an integer (>= 1)"},
+    ops.VAR: {"type": "string", "pattern": ops.VAR_PATTERN, "maxLength": ops.MAX_NAME,
               "description": "a placeholder name ([A-Za-z_][A-Za-z0-9_]*)"},
     ops.NAMES2: {"$ref": "#/$defs/names2"},
     ops.LOOP_OR_NULL: {"type": ["string", "null"], "pattern": ops.NAME_PATTERN,
+                       "maxLength": ops.MAX_NAME,
                        "description": "a loop name or null"},
     ops.EXCEPTION: {"enum": list(ops.RAISABLE), "description": "an exception class name"},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
+                "maxLength": ops.MAX_SEND_DATA,
                 "description": "ASCII text"},
 }
 
@@ -89,6 +95,15 @@ def _args_schema(op, canonical=False):
     }
 
 
+def _budget_schema(key):
+    _, maximum = ops.BUDGETS[key]
+    if key == "time":
+        return {"type": "number", "exclusiveMinimum": 0, "maximum": maximum,
+                "description": "a number of seconds (> 0)"}
+    return {"type": "integer", "minimum": 1, "maximum": maximum,
+            "description": "an integer (>= 1)"}
+
+
 def build(canonical=False):
     """The scenario schema; canonical=True gives the schema of the canonical JSON form
     (no short forms), used by the tests to check the normaliser's output."""
@@ -132,8 +147,8 @@ def build(canonical=False):
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": ops.ID_PATTERN,
-                   "description": "an id such as 'tmr-0012' (ord, tmr, lif, io, fut, tsk, cxl, "
-                                  "exc or dbg, a dash, four digits)"},
+                   "description": "an id such as 'tmr-0012' (a prefix of 2 to 16 lowercase "
+                                  "letters and digits, a dash, four digits)"},
             "title": {"type": "string", "pattern": "^[^\\n]+" + ops.END,
                       "description": "a one-line title"},
             "clauses": {"type": "array", "minItems": 1, "uniqueItems": True,
@@ -150,14 +165,8 @@ def build(canonical=False):
                        "properties": {"min": version, "max": version}},
             "description": {"type": "string", "description": "free text"},
             "budget": {"type": "object", "additionalProperties": False,
-                       "description": "a mapping {iterations?, callbacks?, time?}",
-                       "properties": {
-                           "iterations": {"type": "integer", "minimum": 1,
-                                          "description": "an integer (>= 1)"},
-                           "callbacks": {"type": "integer", "minimum": 1,
-                                         "description": "an integer (>= 1)"},
-                           "time": {"type": "number", "exclusiveMinimum": 0,
-                                    "description": "a number of seconds (> 0)"}}},
+                       "description": "a mapping {%s}" % ", ".join(k + "?" for k in ops.BUDGETS),
+                       "properties": {k: _budget_schema(k) for k in ops.BUDGETS}},
             "program": {"$ref": "#/$defs/block", "minItems": 1},
         },
         "$defs": defs,
@@ -185,8 +194,9 @@ TRACE_EVENTS = {
               "message": _STR},
     "blocked": {"op": {"enum": ["run_forever", "run_until_complete"],
                        "description": "'run_forever' or 'run_until_complete'"}},
-    "budget_exceeded": {"limit": {"enum": ["iterations", "callbacks", "time"],
-                                  "description": "'iterations', 'callbacks' or 'time'"}},
+    "budget_exceeded": {"limit": {"enum": list(ops.BUDGETS),
+                                  "description": "one of " + ", ".join(
+                                      "'%s'" % k for k in ops.BUDGETS)}},
     "select": {"timeout": {"description": "a number or null",
                            "anyOf": [{"type": "null"}, _TRACE_NUM]}},
     "recv": {"fd": _TNAME, "data": {"type": ["string", "null"],

@@ -79,6 +79,10 @@ def messages(error):
         yield path, False, "expected an operation such as `record: a`, got %s%s" % (
             show_value(inst), hint)
         return
+    if kind == "maxLength" and isinstance(inst, str):
+        yield path, False, "longer than %d characters (%d): at most %d are allowed" % (
+            error.validator_value, len(inst), error.validator_value)
+        return
     bounds = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
     if kind in bounds:
         yield path, False, "expected a value %s %s, got %s" % (
