@@ -246,6 +246,11 @@ def parse(text, file):
                                           + _one_line(what))]
     except yaml.YAMLError as exc:
         return None, Marks(), [Diagnostic(file, 1, 1, (), "YAML error: %s" % _one_line(exc))]
+    except (ValueError, OverflowError) as exc:
+        # PyYAML's scanner lets a few of these out: "\U00110000" reaches chr().
+        line, col = _pos(loader.get_mark())
+        what = ("an escape beyond U+10FFFF" if "chr()" in str(exc) else _one_line(exc))
+        return None, Marks(), [Diagnostic(file, line, col, (), "YAML syntax error: " + what)]
     finally:
         loader.dispose()
     if node is None:
