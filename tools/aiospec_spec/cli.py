@@ -246,3 +246,11 @@ def main(argv=None):
         return args.func(args)
     except BrokenPipeError:
         return 1
+    except LoadError as exc:            # the catalogue, or anything else the loader refused
+        _print_diags(exc.diagnostics, sys.stderr)
+        return EXIT_ERRORS
+    except (RecursionError, MemoryError, Exception) as exc:   # a bug: one line, no traceback
+        print("aiospec_spec: internal error: %s: %s" % (type(exc).__name__,
+                                                        " ".join(str(exc).split())),
+              file=sys.stderr)
+        return 1

@@ -34,7 +34,7 @@ TOKENS = [
     b"1e999", b"-1e999", b"1" * 400, b"9" * 5000, b"9223372036854775808",
     b"-9223372036854775809", b"0x" + b"f" * 40, b"0o777", b"1_000", b"4294967298", b"1e300",
     b"\x00", b"\x01", b"\x07", b"\x08", b"\x0b", b"\x0c", b"\x1b", b"\x7f", b"\xc2\x85",
-    b"\xc2\x9f", b"\xe2\x80\xa8", b"\xef\xbb\xbf", b"\xef\xbf\xbe",
+    b"\xc2\x9f", b"\xe2\x80\xa8", b"\xef\xbb\xbf", b"\xef\xbf\xbe", b"\xef\xbf\xbf",
     b'"\\ud800"', b'"\\udfff"', b'"a\\x00b"', b'"\\x1b[31m"', b'"\\u0085"', b'"\\N"', b'"\\_"',
     b'"\\U0010ffff"', b'"\\U00110000"', b'"\\',
     b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf",

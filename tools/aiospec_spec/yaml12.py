@@ -64,6 +64,13 @@ class Yaml12Loader(yaml.SafeLoader):
 
     yaml_implicit_resolvers = {}
 
+    def fetch_flow_collection_start(self, TokenClass):
+        # The scanner looks ahead over every open flow collection on a line (its simple-key
+        # bookkeeping is quadratic in their number): stop it before the composer would.
+        if self.flow_level >= MAX_DEPTH:
+            raise Refused(self.get_mark(), "nested more than %d levels deep" % MAX_DEPTH)
+        super().fetch_flow_collection_start(TokenClass)
+
     def compose_document(self):
         self._depth = 0
         return super().compose_document()
@@ -225,7 +232,15 @@ def parse(text, file):
     """Parse one YAML document.  Returns (data, marks, diagnostics)."""
     try:
         loader = Yaml12Loader(text)
-    except yaml.YAMLError as exc:       # the reader checks the characters up front
+    except yaml.reader.ReaderError as exc:      # the reader checks the characters up front
+        index = exc.position if isinstance(exc.position, int) else 0
+        before = text[:index] if isinstance(text, str) else ""
+        line = before.count("\n") + 1
+        col = index - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        return None, Marks(), [Diagnostic(file, line, col, (), "character U+%04X is not allowed "
+                                          "in a scenario" % char)]
+    except yaml.YAMLError as exc:
         return None, Marks(), [Diagnostic(file, 1, 1, (), "YAML error: %s" % _one_line(exc))]
     try:
         node = loader.get_single_node()
