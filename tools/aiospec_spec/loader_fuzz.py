@@ -38,7 +38,7 @@ TOKENS = [
     b'"\\ud800"', b'"\\udfff"', b'"a\\x00b"', b'"\\x1b[31m"', b'"\\u0085"', b'"\\N"', b'"\\_"',
     b'"\\U0010ffff"', b'"\\U00110000"', b'"\\',
     b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf",
-    b"[" * 200, b"{a: " * 150, b"- " * 120, b"[" * 40 + b"]" * 40,
+    b"[" * 200, b"[" * 1000, b"{a: " * 150, b"- " * 120, b"[" * 40 + b"]" * 40,
     b"record: ", b"call_soon: ", b"repeat: {times: 100001, do: []}", b"new_loop: main",
     b"cancel: h", b"as: h", b"socketpair: [a, a]", b"x" * 300, b"\xf0\x9f\x98\x80",
 ]
