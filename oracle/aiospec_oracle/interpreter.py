@@ -439,6 +439,10 @@ class Interpreter:
         placeholder = '{%s}' % ('i' if var is None else self._name(op, 'var', var))
         body = args['do']
         size = count_operations(body)
+        if size == 0:
+            # An empty body does nothing however often it runs, and counts nothing: without this
+            # `repeat 100000 [repeat 100000 []]` would loop 10^10 times inside its budget.
+            return
         for index in range(times):
             # The copy is counted when made: callbacks may keep it alive.
             self.world.count_operations(size)

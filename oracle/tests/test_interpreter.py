@@ -307,6 +307,15 @@ class BudgetTests(unittest.TestCase):
         self.assertEqual(lines[-1],
                          '{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}')
 
+    def test_empty_repeat_bodies_cost_nothing_and_take_no_time(self):
+        # Counted by the rule, `repeat 100000 [repeat 100000 []]` is 2 operations per outer copy;
+        # it must stop at the operations budget at once, not loop 10^10 times on empty bodies.
+        import time
+        start = time.monotonic()
+        lines = events([{'repeat': {'times': 100000, 'do': [{'repeat': {'times': 100000, 'do': []}}]}}])
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(lines, ['{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}'])
+
     def test_events_budget(self):
         self.assertEqual(events([record('a'), record('b'), record('c')],
                                 budget={'events': 2}), [
