@@ -65,9 +65,15 @@ json substitute(const json& v, const std::string& placeholder, const std::string
     }
     return s;
   }
-  if (v.is_array() || v.is_object()) {
-    json out = v;
-    for (auto& item : out) item = substitute(item, placeholder, index);
+  if (v.is_array()) {
+    json out = json::array();
+    out.get_ref<json::array_t&>().reserve(v.size());
+    for (const auto& item : v) out.push_back(substitute(item, placeholder, index));
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out.emplace(it.key(), substitute(it.value(), placeholder, index));
     return out;
   }
   return v;
