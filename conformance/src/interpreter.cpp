@@ -53,8 +53,10 @@ std::string repr(const json& value) {
   return value.dump();
 }
 
+// The loader's limits (oracle: ops.MAX_RECV_SIZE, ops.MAX_REPEAT_TIMES), checked again at run time.
 constexpr std::int64_t kDefaultRecvSize = 4096;
 constexpr std::int64_t kMaxRecvSize = 65536;
+constexpr std::uint64_t kMaxRepeatTimes = 100000;
 
 // repeat: every "{var}" in every string of the body becomes the index, before that copy runs.
 json substitute(const json& v, const std::string& placeholder, const std::string& index) {
@@ -235,6 +237,7 @@ class Interpreter::Impl {
   std::mutex events_mutex_;
   std::vector<Event> events_;
   std::map<std::string, std::unique_ptr<Loop>> loops_;
+  std::vector<std::string> loop_order_;  // loop names in the order the loops were made
   std::map<std::string, std::shared_ptr<Handle>> handles_;
   std::map<std::string, std::shared_ptr<Future>> futures_;
   std::map<std::string, Socket> sockets_;
@@ -297,6 +300,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
 
 Trace Interpreter::Impl::run() {
   loops_["main"] = adapter_.new_loop(time_);
+  loop_order_.push_back("main");
   try {
     run_block(scenario_.program, Block());
   } catch (const Abort& abort) {
@@ -533,10 +537,15 @@ void Interpreter::Impl::op_repeat(const Op& op) {
   if (!times.is_number_integer() || (!times.is_number_unsigned() && times.get<std::int64_t>() < 0)) {
     fail("repeat: times must be an integer >= 0, not " + repr(times));
   }
+  if (times.get<std::uint64_t>() > kMaxRepeatTimes) {
+    fail("repeat: times must be at most " + std::to_string(kMaxRepeatTimes) + ", not " + repr(times));
+  }
   const std::string placeholder = "{" + (op.args.contains("var") ? name(op, "var") : std::string("i")) + "}";
   const json& body = *block(op, "do");
   const std::int64_t per_copy = count_operations(body);
-  if (per_copy == 0) return;  // copies of an empty body do nothing, however many
+  // Copies of an empty body cost nothing and do nothing: skip them rather than loop. Same trace,
+  // but nested repeats of empty bodies (1e5 x 1e5 iterations, no operation to count) end at once.
+  if (per_copy == 0) return;
   const auto n = times.get<std::uint64_t>();
   for (std::uint64_t i = 0; i < n; ++i) {
     time_.count_operations(per_copy);
@@ -615,6 +624,7 @@ void Interpreter::Impl::op_new_loop(const Op& op) {
   const std::string loop = name(op, "name");
   check_free(loops_, "loop", op, loop);  // a live loop is never replaced (it may be running)
   loops_[loop] = adapter_.new_loop(time_);
+  loop_order_.push_back(loop);
 }
 
 void Interpreter::Impl::op_get_running_loop(const Op& op) {
@@ -663,11 +673,11 @@ void Interpreter::Impl::op_result(const Op& op) {
 
 void Interpreter::Impl::op_socketpair(const Op& op) {
   const json& names = op.args.at("names");
-  if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string()) {
-    fail("socketpair: names must be a list of two names");
+  if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string() ||
+      names[0] == names[1]) {
+    fail("socketpair: names must be a list of two different names");
   }
   for (const auto& n : names) check_free(sockets_, "socket", op, n.get<std::string>());
-  if (names[0] == names[1]) fail("socketpair: socket '" + names[1].get<std::string>() + "' is already defined");
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) throw os_error(errno);
   sockets_[names[0].get<std::string>()] = Socket{sv[0]};
@@ -737,8 +747,9 @@ void Interpreter::Impl::op_recv(const Op& op) {
     const bool positive = v.is_number_unsigned() ? v.get<std::uint64_t>() > 0
                           : v.is_number_integer() ? v.get<std::int64_t>() > 0
                                                   : false;
-    if (!positive) fail("recv: size must be a positive integer");
-    if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxRecvSize)) fail("recv: size must be at most 65536");
+    if (!positive || v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxRecvSize)) {
+      fail("recv: size must be an integer from 1 to " + std::to_string(kMaxRecvSize));
+    }
     size = v.get<std::int64_t>();
   }
   if (s.closed) throw os_error(EBADF);
@@ -761,10 +772,12 @@ void Interpreter::Impl::op_close_fd(const Op& op) {
   Socket& s = socket(op);
   if (s.closed) return;
   const std::string socket_name = name(op, "fd");
-  for (const Watch& w : watches_) {
-    if (w.socket == socket_name) {
-      fail("close_fd: socket '" + socket_name + "' is still watched by loop '" + w.loop +
-           "' (remove_reader/remove_writer first)");
+  for (const std::string& loop : loop_order_) {  // the oracle's order: loops as they were made
+    for (const Watch& w : watches_) {
+      if (w.socket == socket_name && w.loop == loop) {
+        fail("close_fd: socket '" + socket_name + "' is still watched by loop '" + loop +
+             "' (remove_reader/remove_writer first)");
+      }
     }
   }
   ::close(s.fd);
