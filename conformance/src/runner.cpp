@@ -139,8 +139,8 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
   Trace actual;
   try {
     actual = Interpreter(adapter, scenario).run();
-  // MERGE: } catch (const InvalidScenario& e) {
-  //  return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
+  } catch (const InvalidScenario& e) {
+    return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
   } catch (const std::exception& e) {
     return error(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
   }

@@ -23,6 +23,7 @@
 #include "aiospec/conformance/reference_adapter.hpp"
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/conformance/scenario.hpp"
+#include "aiospec/ref/profile.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "suite_paths.hpp"
 
@@ -35,7 +36,8 @@ class ScenarioTest : public ::testing::Test {
       : scenario_(std::move(scenario)), backend_(std::move(backend)), version_(std::move(version)) {}
 
   void TestBody() override {
-    ReferenceAdapter adapter(backend_);  // MERGE: (backend_, version_)
+    // The reference loop imitates the version it is judged against (D7).
+    ReferenceAdapter adapter(backend_, ref::Profile::for_version(version_));
     Outcome outcome = judge(adapter, scenario_, suite::expected_root(), version_);
     switch (outcome.status) {
       case Status::pass:

@@ -105,11 +105,11 @@ std::vector<std::string> backends_of(const Args& args) {
 // (to see what a failure looks like, or to check that a new scenario catches a mutant).
 // `version` selects the reference loop's profile: the CPython the trace comes from.
 ReferenceAdapter adapter_for(const Args& args, const std::string& backend, const std::string& version) {
-  (void)version;  // MERGE: pass it on
+  const ref::Profile profile = ref::Profile::for_version(version);
   std::string name = args.get("--mutant");
-  if (name.empty()) return ReferenceAdapter(backend);
+  if (name.empty()) return ReferenceAdapter(backend, profile);
   for (const auto& m : mutants::all()) {
-    if (m.name == name) return ReferenceAdapter(backend, "mutant/" + name + "/" + backend, m.factory);
+    if (m.name == name) return ReferenceAdapter(backend, profile, "mutant/" + name + "/" + backend, m.factory);
   }
   std::string known;
   for (const auto& m : mutants::all()) known += " " + m.name;
@@ -129,9 +129,9 @@ Outcome run_reference(Adapter& adapter, const Scenario& scenario) {
   try {
     out.actual = Interpreter(adapter, scenario).run();
     out.status = Status::pass;
-  // MERGE: } catch (const InvalidScenario& e) {
-  //   out.cause = Cause::bad_input;
-  //   out.reason = std::string("invalid scenario: ") + e.what();
+  } catch (const InvalidScenario& e) {
+    out.cause = Cause::bad_input;
+    out.reason = std::string("invalid scenario: ") + e.what();
   } catch (const std::exception& e) {
     out.cause = Cause::failed_to_run;
     out.reason = std::string("the interpreter failed: ") + e.what();

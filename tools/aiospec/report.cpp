@@ -93,7 +93,7 @@ int report(const ReportOptions& options) {
   for (std::size_t vi = 0; vi < versions.size(); ++vi) {
     const std::string& version = versions[vi];
     for (const auto& backend : backends) {
-      ReferenceAdapter adapter(backend);  // MERGE: (backend, version)
+      ReferenceAdapter adapter(backend, ref::Profile::for_version(version));
       for (const auto& s : scenarios) {
         Outcome o = judge(adapter, s, options.expected_root, version, options.color);
         by_version[{vi, backend}].add(o.status);

@@ -2,6 +2,8 @@
 
 #include <pybind11/embed.h>
 
+#include <csignal>
+
 namespace py = pybind11;
 
 namespace aiospec::oracle {
@@ -28,6 +30,9 @@ CPython::CPython() {
   PyConfig config;
   PyConfig_InitIsolatedConfig(&config);  // isolated, no environment, no user site, safe path
   config.install_signal_handlers = 0;    // Ctrl-C ends the tool, it is not a Python exception
+  // ...but what Python's start-up does for SIGPIPE must still happen: a send to a closed peer is a
+  // BrokenPipeError in a trace (io-0009), not a signal that kills the process.
+  std::signal(SIGPIPE, SIG_IGN);
   PyConfig_SetBytesString(&config, &config.home, AIOSPEC_PYTHON_HOME);
   PyConfig_SetBytesString(&config, &config.program_name, AIOSPEC_PYTHON);
   interpreter = new py::scoped_interpreter(&config, 0, nullptr, /*add_program_dir_to_path=*/false);
