@@ -19,6 +19,7 @@
 #include "aiospec/oracle/cpython.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "mutants/mutants.hpp"
+#include "fuzz.hpp"
 #include "report.hpp"
 
 namespace aiospec::cli {
@@ -186,6 +187,7 @@ void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
          "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--mutant NAME]\n"
          "       aiospec report [--python X.Y] [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
+         "       aiospec fuzz --seed S --count N [--backend poll|select|all] [--out DIR] [--max-ops K] [--mutant NAME]\n"
          "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n";
 }
 
@@ -201,6 +203,7 @@ int dispatch(int argc, char** argv) {
     if (command == "diff") {
       return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
     }
+    if (command == "fuzz") return fuzz(argc, argv);
     if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant"}, {}));
     if (command == "report") {
       Args args = parse(argc, argv, {"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode"},

@@ -1,0 +1,17 @@
+// aiospec fuzz: differential fuzzing of the reference loop against CPython, in one process.
+//
+//   aiospec fuzz --seed S --count N [--start I] [--backend poll|select|all] [--mutant NAME]
+//                [--out DIR] [--max-ops K] [--max-tests T] [--quiet]
+//
+// Program I of seed S is tools/aiospec_spec/fuzzgen.py's generate(S, I): the pair reproduces it.
+// Each program is loaded by the real loader, run on the embedded CPython and on the reference
+// loop (or a mutant), and the traces compared; a divergence is minimised by delta debugging and
+// written to DIR/fuzz-S-I.yaml. Exit 0 when no program diverged, 1 otherwise, 2 bad arguments.
+#pragma once
+
+namespace aiospec::cli {
+
+// argv[1] is "fuzz".
+int fuzz(int argc, char** argv);
+
+}  // namespace aiospec::cli
