@@ -175,6 +175,7 @@ class Fuzzer {
   py::module_ json_;
   double cpython_s_ = 0, reference_s_ = 0, minimise_s_ = 0;
   std::map<std::string, std::pair<int, std::string>> kinds_;  // kind -> (how many, first file)
+  std::map<std::string, std::pair<int, std::string>> minimised_kinds_;
 };
 
 // The kind of a divergence, for grouping: its line without event numbers and times.
@@ -265,6 +266,16 @@ void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, 
   }
   int before = gen_.attr("size")(canonical).cast<int>();
   int after = gen_.attr("size")(best).cast<int>();
+  // Several programs minimise to the same finding: keep per_kind files per minimised kind.
+  auto& [final_seen, final_first] = minimised_kinds_[kind_of(final_line)];
+  if (++final_seen > o_.per_kind) {
+    minimise_s_ += since(t0);
+    if (!o_.quiet) {
+      std::cout << "DIVERGENCE " << label(index, backend) << ": " << final_line << " (minimised to " << after
+                << " operations: same kind as " << final_first << ", not written)\n";
+    }
+    return;
+  }
   std::filesystem::create_directories(o_.out);
   std::string path = o_.out + "/fuzz-" + std::to_string(o_.seed) + "-" + std::to_string(index) + ".yaml";
   std::string reproduce = "aiospec diff " + path + " --backend " + backend;
@@ -279,6 +290,7 @@ void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, 
   std::string text = gen_.attr("to_yaml")(best, comment).cast<std::string>();
   std::ofstream(path) << text;
   if (first.empty()) first = path;
+  if (final_first.empty()) final_first = path;
   minimise_s_ += since(t0);
   std::cout << "DIVERGENCE " << label(index, backend) << ": " << final_line << " -> " << path << " (" << before
             << " -> " << after << " operations)\n"
@@ -342,6 +354,9 @@ int Fuzzer::run() {
             << " per CPU second), divergences " << divergences << " of " << kinds_.size() << " kinds, budget stops " << budget << " (one side only " << one_sided << "), scenario errors "
             << scenario_errors << ", invalid " << invalid << ", oracle faults " << oracle_faults << ", unsupported "
             << unsupported << "\n";
+  for (const auto& [kind, seen] : minimised_kinds_) {
+    std::cout << "fuzz: kind (" << seen.first << " minimised): " << kind << " (" << seen.second << ")\n";
+  }
   if (!o_.quiet) {
     std::cout << "fuzz: time " << static_cast<int>(total * 10) / 10.0 << " s: generate+load "
               << static_cast<int>(gen_s * 10) / 10.0 << " s, cpython " << static_cast<int>(cpython_s_ * 10) / 10.0

@@ -97,9 +97,9 @@ class _Gen:
     def record(self, template=None):
         return {"record": {"label": self.label(template)}}
 
-    def num(self, pool):
+    def num(self, pool, nan=True):
         if self.uses_specials and self.chance(0.08):
-            return self.r.choice(["inf", "-inf", "inf", "nan"])
+            return self.r.choice(["inf", "-inf", "inf", "nan"] if nan else ["inf", "-inf"])
         if self.chance(0.1):
             return round(self.r.uniform(-1, 3), self.r.choice([1, 2, 3]))
         return float(self.r.choice(pool))
@@ -309,7 +309,7 @@ class _Gen:
     def op_external(self, ctx):
         self.left -= 1
         sub = {"depth": ctx["depth"] + 1, "loop": None, "top": False, "thread": True, "local": []}
-        return {"external": {"at": self.num(WHENS + [4.0, 10.0]), "do": self.block(sub, 1, 2)}}
+        return {"external": {"at": self.num(WHENS + [4.0, 10.0], nan=False), "do": self.block(sub, 1, 2)}}
 
     def op_set_result(self, ctx):
         self.left -= 1
