@@ -709,10 +709,12 @@ def _candidates(program):
                         cand = _copy(program)
                         _blocks(cand)[b][2][i][name]["times"] = times
                         yield cand
-            if "as" in args:
-                cand = _copy(program)
-                del _blocks(cand)[b][2][i][name]["as"]
-                yield cand
+            # Optional arguments: no handle name, the main loop, no message, the default size.
+            for key in ("as", "loop", "message", "size", "var"):
+                if key in args:
+                    cand = _copy(program)
+                    del _blocks(cand)[b][2][i][name][key]
+                    yield cand
             # 3. Simpler numbers and values.
             for key, value in args.items():
                 for simpler in _simpler(value):
