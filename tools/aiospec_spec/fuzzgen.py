@@ -48,7 +48,7 @@ WHENS = [-5.0, 0.0, 0.1, 0.5, 1.0, 1.0, 1.5, 2.0, 3.0, 1 / 3, 1e-9]
 BURNS = [0.0, 1e-9, 0.1, 0.2, 1 / 3, 0.5, 1.0, 2.0]
 VALUES = [None, True, False, 0, 1, -7, 42, 2 ** 53 + 1, 0.5, 0.1, -0.0, 1e16, 1e-5, "x", "",
           "done", "ü", "a b"]
-LABEL_EXTRAS = ["é", "日本", "\u00a0", "tab\there", "quote\"", "back\\slash", "😀"]
+LABEL_EXTRAS = ["é", "日本", "\u00a0", "tab\u2003space", "quote\"", "back\\slash", "😀"]
 RAISE_COMMON = ["ValueError", "RuntimeError", "Exception"]
 RAISE_RARE = ["KeyboardInterrupt", "SystemExit"]
 

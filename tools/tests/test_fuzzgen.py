@@ -87,7 +87,7 @@ class Yaml(unittest.TestCase):
     def test_awkward_scalars_round_trip(self):
         program = [
             {"record": {"label": "on"}}, {"record": {"label": "123"}}, {"record": {"label": "a: b"}},
-            {"record": {"label": "tab\there \"q\" é 😀"}}, {"record": {"label": "null"}},
+            {"record": {"label": "em\u2003space \"q\" é 😀"}}, {"record": {"label": "null"}},
             {"call_later": {"delay": "inf", "do": []}},
             {"call_later": {"delay": 1e-10, "as": "t-{i}", "do": [{"record": {"label": "-"}}]}},
             {"burn": {"seconds": 0.1}},
