@@ -26,6 +26,13 @@
 #include "aiospec/ref/selectors.hpp"
 #include "mutants/mutants.hpp"
 
+// Version profiles of the reference loop (D7): when the tree has them, the reference imitates the
+// embedded CPython's minor version, the one whose traces it is compared with.
+#if __has_include("aiospec/ref/profile.hpp")
+#include "aiospec/ref/profile.hpp"
+#define AIOSPEC_FUZZ_PROFILES 1
+#endif
+
 namespace aiospec::cli {
 
 namespace py = pybind11;
@@ -126,11 +133,19 @@ Options parse_options(int argc, char** argv) {
 }
 
 ReferenceAdapter make_adapter(const std::string& backend, const std::string& mutant) {
-  if (mutant.empty()) return ReferenceAdapter(backend);
-  for (const auto& m : mutants::all()) {
-    if (m.name == mutant) return ReferenceAdapter(backend, "mutant/" + mutant + "/" + backend, m.factory);
+  ReferenceAdapter::LoopFactory factory;
+  std::string name;
+  if (!mutant.empty()) {
+    for (const auto& m : mutants::all()) {
+      if (m.name == mutant) factory = m.factory;
+    }
+    name = "mutant/" + mutant + "/" + backend;
   }
-  throw std::logic_error("unknown mutant " + mutant);
+#ifdef AIOSPEC_FUZZ_PROFILES
+  return ReferenceAdapter(backend, ref::Profile::for_version(oracle::CPython::instance().minor_version()), name, factory);
+#else
+  return ReferenceAdapter(backend, name, factory);
+#endif
 }
 
 // What one program did.
@@ -217,7 +232,8 @@ Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& b
   reference_s_ += since(t1);
 
   if (status == "scenario-error") {
-    if (fault) return {Kind::scenario_error, out};
+    // Both refuse it (D3/D4): not a divergence, but the two messages should agree.
+    if (fault) return {Kind::scenario_error, *fault == out ? out : "CPython: " + out + "; reference: " + *fault};
     return {Kind::divergence, "CPython refused the program (" + out + ") but the reference ran it"};
   }
   if (fault) return {Kind::divergence, "the interpreter failed: " + *fault};
@@ -329,7 +345,10 @@ int Fuzzer::run() {
         ++one_sided;
         if (!o_.quiet) std::cout << "BUDGET " << label(index, backend) << ": one side only: " << v.detail << "\n";
         break;
-      case Kind::scenario_error: ++scenario_errors; break;
+      case Kind::scenario_error:
+        ++scenario_errors;
+        if (!o_.quiet) std::cout << "SCENARIO-ERROR " << label(index, backend) << ": " << v.detail << "\n";
+        break;
       case Kind::unsupported: ++unsupported; break;
       case Kind::invalid: ++invalid; break;
       case Kind::oracle_fault:
