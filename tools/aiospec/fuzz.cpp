@@ -58,6 +58,7 @@ struct Options {
   int max_tests = 2000;
   int per_kind = 3;  // divergences minimised and written per kind; the rest are only counted
   std::uint64_t progress = 0;
+  std::uint64_t stop_after = 0;  // stop after this many divergences (0: never)
   bool quiet = false;
 };
 
@@ -120,6 +121,8 @@ Options parse_options(int argc, char** argv) {
       o.max_tests = static_cast<int>(number(a, value(), 0, 1000000));
     } else if (a == "--per-kind") {
       o.per_kind = static_cast<int>(number(a, value(), 1, 1000000));
+    } else if (a == "--stop-after") {
+      o.stop_after = number(a, value(), 1, UINT64_MAX / 4);
     } else if (a == "--progress") {
       o.progress = number(a, value(), 1, UINT64_MAX / 4);
     } else if (a == "--quiet") {
@@ -360,6 +363,7 @@ int Fuzzer::run() {
         report_divergence(index, backend, canonical_text, v);
         break;
     }
+    if (o_.stop_after && divergences >= o_.stop_after) break;
     if (o_.progress && programs % o_.progress == 0) {
       std::cerr << "fuzz: " << programs << " programs, " << divergences << " divergences, "
                 << static_cast<int>(programs / since(t0)) << " programs/s\n";
@@ -369,7 +373,7 @@ int Fuzzer::run() {
   double rate = total > 0 ? static_cast<double>(programs) / total : 0;
   double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   std::cout << "fuzz: seed " << o_.seed << ", programs " << programs << " (indices " << o_.start << ".."
-            << (o_.start + o_.count) << "), " << static_cast<int>(rate * 10) / 10.0 << " programs/s (" << static_cast<int>(cpu > 0 ? programs / cpu : 0)
+            << (o_.start + programs) << "), " << static_cast<int>(rate * 10) / 10.0 << " programs/s (" << static_cast<int>(cpu > 0 ? programs / cpu : 0)
             << " per CPU second), divergences " << divergences << " of " << kinds_.size() << " kinds, budget stops " << budget << " (one side only " << one_sided << "), scenario errors "
             << scenario_errors << ", invalid " << invalid << ", oracle faults " << oracle_faults << ", unsupported "
             << unsupported << "\n";
@@ -394,7 +398,7 @@ int fuzz(int argc, char** argv) {
   } catch (const Usage& e) {
     std::cerr << "aiospec fuzz: " << e.what() << "\n"
               << "usage: aiospec fuzz --seed S --count N [--start I] [--backend poll|select|all] [--mutant NAME]\n"
-                 "                    [--out DIR] [--max-ops K] [--max-tests T] [--progress N] [--quiet]\n";
+                 "                    [--out DIR] [--max-ops K] [--max-tests T] [--per-kind K] [--stop-after D] [--progress N] [--quiet]\n";
     return kBadInput;
   }
   oracle::CPython::instance();  // starts the embedded interpreter, with the project on sys.path

@@ -1,7 +1,12 @@
 // aiospec fuzz: differential fuzzing of the reference loop against CPython, in one process.
 //
 //   aiospec fuzz --seed S --count N [--start I] [--backend poll|select|all] [--mutant NAME]
-//                [--out DIR] [--max-ops K] [--max-tests T] [--quiet]
+//                [--out DIR] [--max-ops K] [--max-tests T] [--per-kind K] [--stop-after D]
+//                [--progress N] [--quiet]
+//
+//   --max-tests T   runs the minimiser may make per divergence (0: write the program as found)
+//   --per-kind K    divergences of one kind minimised and written (the rest are only counted)
+//   --stop-after D  stop after D divergences
 //
 // Program I of seed S is tools/aiospec_spec/fuzzgen.py's generate(S, I): the pair reproduces it.
 // Each program is loaded by the real loader, run on the embedded CPython and on the reference

@@ -129,7 +129,9 @@ class _Gen:
             if self.left <= 0:
                 break
             op = self.op(inner)
-            if op is not None:
+            if isinstance(op, list):
+                out.extend(op)
+            elif op is not None:
                 out.append(op)
         return out
 
@@ -198,6 +200,8 @@ class _Gen:
                 choices.append(("repeat", 1))
         if ctx["loop"] is not None and not ctx["thread"]:
             choices.append(("nested_run", 0.4))
+        if ctx["top"] and depth == 0 and self.open_loops():
+            choices.append(("storm", 0.35))
         if self.uses_threads and not ctx["thread"] and depth < 4:
             choices.append(("in_thread", 1))
             if ctx["top"]:
@@ -292,6 +296,41 @@ class _Gen:
         args["do"] = self.block(sub, 1, 3)
         self.top_handles = saved_top
         return {"repeat": args}
+
+    def op_storm(self, ctx):
+        """Many timers, many of them ties, many cancelled: heap order among ties, the lazy clean-up
+        of cancelled head timers, and the heap compaction CPython does at the start of an
+        iteration with more than 100 timers of which more than half are cancelled."""
+        self.left -= 5
+        self.storms = getattr(self, "storms", 0) + 1
+        n = self.storms
+        loop = self.r.choice(self.open_loops())
+        out = []
+
+        def timers(times, delay, name, record):
+            self.timers += times
+            args = {"delay": delay, "do": [{"record": {"label": record}}]}
+            if name:
+                args["as"] = name
+            return {"repeat": {"times": times, "do": [{"call_later": self.loop_arg(args, loop)}]}}
+
+        near = float(self.r.choice([0.0, 0.5, 1.0, 1.0, 2.0]))
+        if self.chance(0.5):
+            # One group: ties, some cancelled.
+            times = self.r.choice([8, 30, 101, 110, 150])
+            name = "q%d-{i}" % n
+            out.append(timers(times, near, name, name))
+            cancelled = self.r.choice([0, times // 2, times // 2 + 1, times - 1, times])
+        else:
+            # Ties that survive, then far timers of which a varying share is cancelled.
+            out.append(timers(self.r.choice([3, 10, 17]), near, None, "q%d-tie-{i}" % n))
+            times = self.r.choice([60, 110, 210])
+            name = "q%d-far-{i}" % n
+            out.append(timers(times, float(self.r.choice([5.0, 100.0])), name, name))
+            cancelled = self.r.choice([times // 3, times // 2, int(times * 0.7), times - 1, times])
+        if cancelled:
+            out.append({"repeat": {"times": cancelled, "do": [{"cancel": {"handle": name}}]}})
+        return out
 
     def op_nested_run(self, ctx):
         self.left -= 1
@@ -399,7 +438,9 @@ class _Gen:
                 if self.left <= 0:
                     break
                 op = self.op(top)
-                if op is not None:
+                if isinstance(op, list):
+                    prog.extend(op)
+                elif op is not None:
                     prog.append(op)
                 self.top_handles = list(top["local"])
             prog.extend(self.run_phase(top))
@@ -467,7 +508,7 @@ def features_for(program, select_trace=False, heap_ties=None):
         if args.get("loop", "main") != "main":
             needed.add("multiple-loops")
         for arg, kind in op.args.items():
-            if kind == ops.NUM and isinstance(args.get(arg), str):
+            if kind in ops.FLOAT_TYPES and isinstance(args.get(arg), str):
                 needed.add("float-specials")
         if name in ("call_later", "call_at"):
             timers += 1

@@ -78,5 +78,21 @@ class KnownDivergence(unittest.TestCase):
             self.assertLessEqual(min(fuzzgen.size(c) for _, c in mutant_only), 12, proc.stdout)
 
 
+@unittest.skipUnless(CLI, "AIOSPEC_CLI is not set (ctest sets it)")
+class EveryMutant(unittest.TestCase):
+    """The generator has teeth: each mutant loop (one asyncio rule broken) is caught."""
+
+    def test_each_mutant_is_caught_within_300_programs(self):
+        known = aiospec("fuzz", "--seed", "1", "--count", "1", "--mutant", "?").stderr
+        names = known.split("known:")[1].split("\n")[0].split()
+        self.assertGreaterEqual(len(names), 5, known)
+        for name in names:
+            with self.subTest(mutant=name), tempfile.TemporaryDirectory() as out:
+                proc = aiospec("fuzz", "--seed", "3", "--count", "300", "--mutant", name, "--max-tests", "0",
+                               "--stop-after", "1", "--quiet", "--out", out)
+                self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+                self.assertIn("divergences 1 ", proc.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
