@@ -5,7 +5,11 @@
 
 #include <pybind11/embed.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -202,6 +206,31 @@ std::string kind_of(const std::string& line) {
   return std::regex_replace(line, digits, "N");
 }
 
+// A crash of either loop ends the process: say which program it was, so that `--start I
+// --count 1` reproduces it. Only async-signal-safe calls in the handler.
+volatile std::sig_atomic_t crash_armed = 0;
+char crash_message[160];
+std::size_t crash_length = 0;
+
+extern "C" void on_crash(int signal) {
+  if (crash_armed) {
+    ssize_t ignored = ::write(STDERR_FILENO, crash_message, crash_length);
+    (void)ignored;
+  }
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+void arm_crash_report(std::uint64_t seed, std::uint64_t index, const std::string& backend) {
+  std::string m = "aiospec fuzz: crashed on seed " + std::to_string(seed) + " index " + std::to_string(index) + " on " +
+                  backend + " (reproduce with --seed " + std::to_string(seed) + " --start " + std::to_string(index) +
+                  " --count 1)\n";
+  crash_armed = 0;
+  crash_length = std::min(m.size(), sizeof crash_message);
+  std::copy(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(crash_length), crash_message);
+  crash_armed = 1;
+}
+
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& backend) {
@@ -322,10 +351,12 @@ int Fuzzer::run() {
   double gen_s = 0;
   auto t0 = Clock::now();
   std::clock_t cpu0 = std::clock();
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, on_crash);
   for (std::uint64_t k = 0; k < o_.count; ++k) {
     std::uint64_t index = o_.start + k;
     const std::string& backend = o_.backends[index % o_.backends.size()];
     ++programs;
+    arm_crash_report(o_.seed, index, backend);
     auto tg = Clock::now();
     std::string canonical_text;
     try {
