@@ -40,6 +40,13 @@ class Generator(unittest.TestCase):
                     with self.assertRaises(LoadError):
                         fuzzgen.load(fuzzgen.to_yaml(fewer))
 
+    def test_float_specials_in_every_float_argument(self):
+        # Found by the long fuzz run: external.at "inf" (a float type of its own in the new
+        # table) was not seen as needing float-specials, and the loader refused the program.
+        program = [{"external": {"at": "-inf", "do": [{"record": {"label": "x"}}]}}]
+        self.assertIn("float-specials", fuzzgen.features_for(program))
+        fuzzgen.check(fuzzgen.scenario(program))
+
     def test_the_generator_covers_the_language(self):
         seen = set()
         for index in range(400):
