@@ -200,10 +200,10 @@ int dispatch(int argc, char** argv) {
   }
   std::string command = argv[1];
   try {
+    if (command == "fuzz") return fuzz(argc, argv);
     if (command == "diff") {
       return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
     }
-    if (command == "fuzz") return fuzz(argc, argv);
     if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant"}, {}));
     if (command == "report") {
       Args args = parse(argc, argv, {"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode"},
