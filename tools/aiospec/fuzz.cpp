@@ -63,6 +63,7 @@ struct Options {
   int per_kind = 3;  // divergences minimised and written per kind; the rest are only counted
   std::uint64_t progress = 0;
   std::uint64_t stop_after = 0;  // stop after this many divergences (0: never)
+  unsigned timeout = 30;         // seconds one run of one program (both loops) may take
   bool quiet = false;
 };
 
@@ -125,6 +126,8 @@ Options parse_options(int argc, char** argv) {
       o.max_tests = static_cast<int>(number(a, value(), 0, 1000000));
     } else if (a == "--per-kind") {
       o.per_kind = static_cast<int>(number(a, value(), 1, 1000000));
+    } else if (a == "--timeout") {
+      o.timeout = static_cast<unsigned>(number(a, value(), 1, 86400));
     } else if (a == "--stop-after") {
       o.stop_after = number(a, value(), 1, UINT64_MAX / 4);
     } else if (a == "--progress") {
@@ -214,15 +217,27 @@ std::size_t crash_length = 0;
 
 extern "C" void on_crash(int signal) {
   if (crash_armed) {
-    ssize_t ignored = ::write(STDERR_FILENO, crash_message, crash_length);
+    static const char prefix[] = "aiospec fuzz: crashed on ";
+    ssize_t ignored = ::write(STDERR_FILENO, prefix, sizeof prefix - 1);
+    ignored = ::write(STDERR_FILENO, crash_message, crash_length);
     (void)ignored;
   }
   std::signal(signal, SIG_DFL);
   std::raise(signal);
 }
 
+// A program that does not end (a hang in either loop, a deadlock between threads) would stop the
+// whole run: after the per-program limit the process names it and exits 3.
+extern "C" void on_timeout(int) {
+  static const char prefix[] = "aiospec fuzz: ran past the time limit (--timeout) on ";
+  ssize_t ignored = ::write(STDERR_FILENO, prefix, sizeof prefix - 1);
+  if (crash_armed) ignored = ::write(STDERR_FILENO, crash_message, crash_length);
+  (void)ignored;
+  ::_exit(3);
+}
+
 void arm_crash_report(std::uint64_t seed, std::uint64_t index, const std::string& backend) {
-  std::string m = "aiospec fuzz: crashed on seed " + std::to_string(seed) + " index " + std::to_string(index) + " on " +
+  std::string m = "seed " + std::to_string(seed) + " index " + std::to_string(index) + " on " +
                   backend + " (reproduce with --seed " + std::to_string(seed) + " --start " + std::to_string(index) +
                   " --count 1)\n";
   crash_armed = 0;
@@ -234,6 +249,10 @@ void arm_crash_report(std::uint64_t seed, std::uint64_t index, const std::string
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& backend) {
+  struct Alarm {
+    explicit Alarm(unsigned s) { ::alarm(s); }
+    ~Alarm() { ::alarm(0); }
+  } alarm(o_.timeout);
   auto t0 = Clock::now();
   std::string status, out;
   try {
@@ -352,6 +371,7 @@ int Fuzzer::run() {
   auto t0 = Clock::now();
   std::clock_t cpu0 = std::clock();
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, on_crash);
+  std::signal(SIGALRM, on_timeout);
   for (std::uint64_t k = 0; k < o_.count; ++k) {
     std::uint64_t index = o_.start + k;
     const std::string& backend = o_.backends[index % o_.backends.size()];
@@ -429,7 +449,8 @@ int fuzz(int argc, char** argv) {
   } catch (const Usage& e) {
     std::cerr << "aiospec fuzz: " << e.what() << "\n"
               << "usage: aiospec fuzz --seed S --count N [--start I] [--backend poll|select|all] [--mutant NAME]\n"
-                 "                    [--out DIR] [--max-ops K] [--max-tests T] [--per-kind K] [--stop-after D] [--progress N] [--quiet]\n";
+                 "                    [--out DIR] [--max-ops K] [--max-tests T] [--per-kind K] [--stop-after D] [--timeout S]\n"
+                 "                    [--progress N] [--quiet]\n";
     return kBadInput;
   }
   oracle::CPython::instance();  // starts the embedded interpreter, with the project on sys.path
