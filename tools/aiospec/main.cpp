@@ -20,6 +20,7 @@
 #include "aiospec/oracle/cpython.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "mutants/mutants.hpp"
+#include "fuzz.hpp"
 #include "report.hpp"
 
 namespace aiospec::cli {
@@ -227,6 +228,7 @@ void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
          "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--python X.Y] [--mutant NAME]\n"
          "       aiospec report [--python X.Y]... [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
+         "       aiospec fuzz --seed S --count N [--backend poll|select|all] [--out DIR] [--max-ops K] [--mutant NAME]\n"
          "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n"
          "       aiospec --version\n"
          "exit status: 0 identical, 1 different (a budget stop included), 2 bad input, 3 a loop or the oracle failed\n";
@@ -246,6 +248,7 @@ int dispatch(int argc, char** argv) {
     return kSame;
   }
   try {
+    if (command == "fuzz") return fuzz(argc, argv);
     if (command == "diff") {
       return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
     }
