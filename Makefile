@@ -11,7 +11,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SPEC_ENV = PYTHONPATH=$(CURDIR)/tools:$(CURDIR)/oracle
 
-.PHONY: all bootstrap configure build test conformance bless lint diff sanitize bench clean
+.PHONY: all bootstrap configure build test conformance bless lint diff sanitize bench install clean
 
 all: build
 
@@ -29,7 +29,12 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 conformance: build
-	$(BUILD)/tools/aiospec report --backend select --backend poll --json $(BUILD)/conformance-report.json
+	$(BUILD)/tools/aiospec report --json $(BUILD)/conformance-report.json
+
+# Puts `aiospec` on PATH (PREFIX, default /usr/local); it keeps using this tree and this build.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bless: bootstrap
 	$(SPEC_ENV) $(PYTHON) -m aiospec_spec bless

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "aiospec/ref/base_events.hpp"
@@ -36,9 +38,58 @@ class TimersBeforeReady final : public EventLoop {
 };
 
 // Equal deadlines fire first-scheduled-first (what most non-CPython loops do), not in heapq order.
-class FifoTies final : public EventLoop {
-  using EventLoop::EventLoop;
+//
+// The reference loop keeps no creation order of its timers (CPython has none), so this mutant
+// keeps its own: it reads the loop's clock through a wrapper, and since call_later reads the clock
+// once just before it makes its timer, every timer found in the heap at a clock reading (or at the
+// start of an iteration) is numbered in the order found. Timers made by call_at in one burst are
+// numbered in heap order among themselves, which is enough for the scenarios that catch it.
+class TimerNumbering {
+ protected:
+  class NumberingClock final : public ref::Clock {
+   public:
+    NumberingClock(ref::Clock& inner, TimerNumbering& owner) : inner_(inner), owner_(owner) {}
+    double time() override {
+      owner_.number_new_timers();
+      return inner_.time();
+    }
+    double resolution() const override { return inner_.resolution(); }
+
+   private:
+    ref::Clock& inner_;
+    TimerNumbering& owner_;
+  };
+
+  explicit TimerNumbering(ref::Clock& inner) : clock_(inner, *this) {}
+  virtual ~TimerNumbering() = default;
+  virtual const std::vector<ref::TimerHandlePtr>& heap() const = 0;
+
+  void number_new_timers() {
+    std::erase_if(numbers_, [](const auto& entry) { return entry.second.first.expired(); });
+    for (const auto& timer : heap()) {
+      auto& entry = numbers_[timer.get()];
+      if (entry.first.lock() != timer) entry = {timer, next_++};
+    }
+  }
+  std::uint64_t number_of(const ref::TimerHandle* timer) const { return numbers_.at(timer).second; }
+
+  NumberingClock clock_;
+
+ private:
+  std::map<const ref::TimerHandle*, std::pair<std::weak_ptr<ref::TimerHandle>, std::uint64_t>> numbers_;
+  std::uint64_t next_ = 0;
+};
+
+class FifoTies final : private TimerNumbering, public EventLoop {
+ public:
+  FifoTies(std::unique_ptr<ref::Selector> selector, ref::Clock& clock, const ref::Profile& profile)
+      : TimerNumbering(clock), EventLoop(std::move(selector), TimerNumbering::clock_, profile) {}
+
+ private:
+  const std::vector<ref::TimerHandlePtr>& heap() const override { return scheduled_; }
+
   void run_once() override {
+    number_new_timers();
     drop_cancelled_timers();
     process_events(selector().select(compute_timeout()));
     std::size_t before;
@@ -49,9 +100,9 @@ class FifoTies final : public EventLoop {
     schedule_expired_timers(time() + clock().resolution());
     {
       std::lock_guard lock(ready_mutex_);
-      std::stable_sort(ready_.begin() + static_cast<long>(before), ready_.end(), [](const auto& a, const auto& b) {
+      std::stable_sort(ready_.begin() + static_cast<long>(before), ready_.end(), [&](const auto& a, const auto& b) {
         auto ta = std::static_pointer_cast<ref::TimerHandle>(a), tb = std::static_pointer_cast<ref::TimerHandle>(b);
-        return ta->when() < tb->when() || (ta->when() == tb->when() && ta->sequence() < tb->sequence());
+        return ta->when() < tb->when() || (ta->when() == tb->when() && number_of(ta.get()) < number_of(tb.get()));
       });
     }
     run_ready_batch();
@@ -160,8 +211,9 @@ class WaitsForCancelledHead final : public EventLoop {
 
 template <class L>
 ReferenceAdapter::LoopFactory factory() {
-  return [](std::unique_ptr<ref::Selector> selector, ref::Clock& clock) -> std::unique_ptr<EventLoop> {
-    return std::make_unique<L>(std::move(selector), clock);
+  return [](std::unique_ptr<ref::Selector> selector, ref::Clock& clock,
+            const ref::Profile& profile) -> std::unique_ptr<EventLoop> {
+    return std::make_unique<L>(std::move(selector), clock, profile);
   };
 }
 

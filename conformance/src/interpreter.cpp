@@ -1,30 +1,65 @@
+// The C++ interpreter: one member function per operation (op_<name>, like the oracle's _op_<name>),
+// found through one table that also lists each operation's arguments. Grouped as spec/README.md
+// groups the operations.
+//
+// Blocks are never copied per callback: a callback holds a Block, a shared pointer to its list of
+// operations. A block of the bundle's program is only referenced (the Scenario outlives the run);
+// a block inside a copy that `repeat` made shares the ownership of that copy.
+//
+// What leaves an operation:
+//   LoopError       the loop raised: an `error` event; the block goes on
+//   Blocked         the loop would block forever: a `blocked` event; the block goes on
+//   Abort           a budget is exhausted: the trace ends with budget_exceeded
+//   ScenarioAbort   the scenario is malformed (D3/D4): run() throws InvalidScenario
+//   Fault           the harness failed (D6): run() throws InterpreterFault
+// The last three are not std::exceptions, so they pass through the loop under test.
 #include "aiospec/conformance/interpreter.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <limits>
-#include <stdexcept>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <utility>
+
+#include "aiospec/conformance/virtual_time.hpp"
 
 namespace aiospec::conformance {
 
 namespace {
 
-// NUM in the operation language: a JSON number or "inf", "-inf", "nan".
-double num(const nlohmann::json& v) {
-  if (v.is_number()) return v.get<double>();
-  const auto& s = v.get_ref<const std::string&>();
-  if (s == "inf") return std::numeric_limits<double>::infinity();
-  if (s == "-inf") return -std::numeric_limits<double>::infinity();
-  return std::numeric_limits<double>::quiet_NaN();
+using json = nlohmann::json;
+
+// A list of operations and what keeps it alive (empty for the bundle's own program).
+using Block = std::shared_ptr<const json>;
+
+// A malformed scenario, carried out of the loops to run(). Not a std::exception (see above).
+struct ScenarioAbort {
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string message) { throw ScenarioAbort{std::move(message)}; }
+
+// Python's %r of a scenario value, near enough for messages about malformed input.
+std::string repr(const json& value) {
+  if (value.is_string()) return "'" + value.get<std::string>() + "'";
+  return value.dump();
 }
 
+// The loader's limits (oracle: ops.MAX_RECV_SIZE, ops.MAX_REPEAT_TIMES), checked again at run time.
+constexpr std::int64_t kDefaultRecvSize = 4096;
+constexpr std::int64_t kMaxRecvSize = 65536;
+constexpr std::uint64_t kMaxRepeatTimes = 100000;
+
 // repeat: every "{var}" in every string of the body becomes the index, before that copy runs.
-nlohmann::json substitute(const nlohmann::json& v, const std::string& placeholder, const std::string& index) {
+json substitute(const json& v, const std::string& placeholder, const std::string& index) {
   if (v.is_string()) {
     std::string s = v.get<std::string>();
     for (std::size_t at = s.find(placeholder); at != std::string::npos; at = s.find(placeholder, at + index.size())) {
@@ -32,17 +67,48 @@ nlohmann::json substitute(const nlohmann::json& v, const std::string& placeholde
     }
     return s;
   }
-  if (v.is_array() || v.is_object()) {
-    nlohmann::json out = v;
-    for (auto& item : out) item = substitute(item, placeholder, index);
+  if (v.is_array()) {
+    json out = json::array();
+    out.get_ref<json::array_t&>().reserve(v.size());
+    for (const auto& item : v) out.push_back(substitute(item, placeholder, index));
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out.emplace(it.key(), substitute(it.value(), placeholder, index));
     return out;
   }
   return v;
 }
 
-const std::set<std::string>& python_only_ops() {
-  static const std::set<std::string> ops = {"contextvar_set", "contextvar_get", "set_event_loop", "get_event_loop"};
-  return ops;
+// The operations a block holds, nested blocks (`do`) included: what a repeat's copy costs.
+std::int64_t count_operations(const json& block) {
+  std::int64_t n = 0;
+  if (!block.is_array()) return n;
+  for (const auto& op : block) {
+    ++n;
+    if (!op.is_object() || op.size() != 1) continue;
+    const json& args = op.begin().value();
+    if (args.is_object() && args.contains("do")) n += count_operations(args.at("do"));
+  }
+  return n;
+}
+
+// recv's bytes as the oracle decodes them: ASCII, anything else as \xNN (backslashreplace).
+std::string decode_ascii(const char* data, std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+      out += escaped;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -56,65 +122,281 @@ std::vector<std::string> missing_features(const Adapter& adapter, const Scenario
   return missing;
 }
 
-Interpreter::Interpreter(Adapter& adapter, const Scenario& scenario)
-    : adapter_(adapter), scenario_(scenario), time_(scenario.budget) {
-  if (scenario_.features.count("select-trace")) {
-    time_.observe_selects([this](std::optional<double> timeout) {
-      record({{"ev", "select"}, {"timeout", timeout ? nlohmann::json(*timeout) : nlohmann::json(nullptr)}});
-    });
+class Interpreter::Impl {
+ public:
+  Impl(Adapter& adapter, const Scenario& scenario) : adapter_(adapter), scenario_(scenario), time_(scenario.budget) {
+    if (scenario_.features.count("select-trace")) {
+      time_.observe_selects([this](std::optional<double> timeout) {
+        record({{"ev", "select"}, {"timeout", timeout ? json(*timeout) : json(nullptr)}});
+      });
+    }
   }
+  ~Impl() { close_everything(); }
+
+  Trace run();
+
+ private:
+  // One operation being run: its name, its arguments, and the owner of the block it sits in.
+  struct Op {
+    const std::string& name;
+    const json& args;
+    const Block& owner;
+  };
+  using Function = void (Impl::*)(const Op&);
+  struct Spec {
+    std::vector<std::string> required, optional;
+    Function function;
+  };
+  static const std::map<std::string, Spec>& operations();
+
+  struct Socket {
+    int fd;
+    bool closed = false;  // keeps its name and number for errors; the number is never used again
+  };
+  // A registration the scenario made and has not undone (D4): close_fd refuses a watched socket.
+  struct Watch {
+    std::string socket, loop;
+    bool reader;
+    friend bool operator==(const Watch&, const Watch&) = default;
+  };
+
+  // ---- blocks, operations, callbacks, threads ----
+  void run_block(const json& block, const Block& owner, bool in_callback = false);
+  void run_op(const json& op, const Block& owner, bool in_callback);
+  const Spec& parse(const json& op) const;
+  Block block(const Op& op, const char* key) const;
+  Callback callback(Block block);
+  void run_on_new_thread(Block block);
+  void record(json event);
+  void close_everything();
+
+  // ---- arguments and names ----
+  static std::string name(const Op& op, const char* key);
+  static double num(const Op& op, const char* key, bool allow_nan = true);
+  template <class Table>
+  static auto& lookup(Table& table, const char* kind, const Op& op, const std::string& name);
+  template <class Table>
+  static void check_free(const Table& table, const char* kind, const Op& op, const std::string& name);
+  Loop& loop(const Op& op);
+  std::string loop_name(const Op& op) const;
+  std::string name_of(const Loop* loop) const;
+  Socket& socket(const Op& op);
+  Socket& open_socket(const Op& op);  // scenario error when closed
+  void bind(const Op& op, std::shared_ptr<Handle> handle);
+  void record_value(const Op& op, json value);
+
+  // ---- recording and the world ----
+  void op_record(const Op& op);
+  void op_raise(const Op& op);
+  [[noreturn]] void raise_in_callback(const Op& op);
+  void op_burn(const Op& op);
+  void op_repeat(const Op& op);
+  void op_in_thread(const Op& op);
+  void op_external(const Op& op);
+  // ---- scheduling callbacks ----
+  void op_call_soon(const Op& op);
+  void op_call_soon_threadsafe(const Op& op);
+  void op_call_later(const Op& op);
+  void op_call_at(const Op& op);
+  void op_cancel(const Op& op);
+  void op_when(const Op& op);
+  // ---- running and stopping ----
+  void op_run_forever(const Op& op);
+  void op_run_until_complete(const Op& op);
+  void op_stop(const Op& op);
+  void op_close(const Op& op);
+  void op_is_running(const Op& op);
+  void op_is_closed(const Op& op);
+  void op_time(const Op& op);
+  void op_new_loop(const Op& op);
+  void op_get_running_loop(const Op& op);
+  // ---- futures ----
+  void op_new_future(const Op& op);
+  void op_set_result(const Op& op);
+  void op_add_done_callback(const Op& op);
+  void op_done(const Op& op);
+  void op_result(const Op& op);
+  // ---- I/O on socket pairs ----
+  void op_socketpair(const Op& op);
+  void op_add_reader(const Op& op);
+  void op_add_writer(const Op& op);
+  void op_remove_reader(const Op& op);
+  void op_remove_writer(const Op& op);
+  void op_send(const Op& op);
+  void op_recv(const Op& op);
+  void op_close_fd(const Op& op);
+  // ---- Python only ----
+  void op_python_only(const Op& op);
+
+  void watch(const Op& op, bool reader);
+  void unwatch(const Op& op, bool reader);
+
+  Adapter& adapter_;
+  const Scenario& scenario_;
+  VirtualTime time_;
+  std::mutex events_mutex_;
+  std::vector<Event> events_;
+  std::map<std::string, std::unique_ptr<Loop>> loops_;
+  std::vector<std::string> loop_order_;  // loop names in the order the loops were made
+  std::map<std::string, std::shared_ptr<Handle>> handles_;
+  std::map<std::string, std::shared_ptr<Future>> futures_;
+  std::map<std::string, Socket> sockets_;
+  std::vector<Watch> watches_;  // in registration order
+};
+
+// The operation table: arguments (required, optional) and the function, in spec/README.md order.
+const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operations() {
+  static const std::map<std::string, Spec> table = {
+      // recording and the world
+      {"record", {{"label"}, {}, &Impl::op_record}},
+      {"raise", {{"type"}, {"message"}, &Impl::op_raise}},
+      {"burn", {{"seconds"}, {}, &Impl::op_burn}},
+      {"repeat", {{"times", "do"}, {"var"}, &Impl::op_repeat}},
+      {"in_thread", {{"do"}, {}, &Impl::op_in_thread}},
+      {"external", {{"at", "do"}, {}, &Impl::op_external}},
+      // scheduling callbacks
+      {"call_soon", {{"do"}, {"as", "loop"}, &Impl::op_call_soon}},
+      {"call_soon_threadsafe", {{"do"}, {"as", "loop"}, &Impl::op_call_soon_threadsafe}},
+      {"call_later", {{"delay", "do"}, {"as", "loop"}, &Impl::op_call_later}},
+      {"call_at", {{"when", "do"}, {"as", "loop"}, &Impl::op_call_at}},
+      {"cancel", {{"handle"}, {}, &Impl::op_cancel}},
+      {"when", {{"handle"}, {}, &Impl::op_when}},
+      // running and stopping
+      {"run_forever", {{}, {"loop"}, &Impl::op_run_forever}},
+      {"run_until_complete", {{"future"}, {"loop"}, &Impl::op_run_until_complete}},
+      {"stop", {{}, {"loop"}, &Impl::op_stop}},
+      {"close", {{}, {"loop"}, &Impl::op_close}},
+      {"is_running", {{}, {"loop"}, &Impl::op_is_running}},
+      {"is_closed", {{}, {"loop"}, &Impl::op_is_closed}},
+      {"time", {{}, {"loop"}, &Impl::op_time}},
+      {"new_loop", {{"name"}, {}, &Impl::op_new_loop}},
+      {"get_running_loop", {{}, {}, &Impl::op_get_running_loop}},
+      // futures
+      {"new_future", {{"name"}, {"loop"}, &Impl::op_new_future}},
+      {"set_result", {{"future", "value"}, {}, &Impl::op_set_result}},
+      {"add_done_callback", {{"future", "do"}, {}, &Impl::op_add_done_callback}},
+      {"done", {{"future"}, {}, &Impl::op_done}},
+      {"result", {{"future"}, {}, &Impl::op_result}},
+      // I/O on socket pairs
+      {"socketpair", {{"names"}, {}, &Impl::op_socketpair}},
+      {"add_reader", {{"fd", "do"}, {"loop"}, &Impl::op_add_reader}},
+      {"add_writer", {{"fd", "do"}, {"loop"}, &Impl::op_add_writer}},
+      {"remove_reader", {{"fd"}, {"loop"}, &Impl::op_remove_reader}},
+      {"remove_writer", {{"fd"}, {"loop"}, &Impl::op_remove_writer}},
+      {"send", {{"fd", "data"}, {}, &Impl::op_send}},
+      {"recv", {{"fd"}, {"size"}, &Impl::op_recv}},
+      {"close_fd", {{"fd"}, {}, &Impl::op_close_fd}},
+      // Python only: their features make the scenario UNSUPPORTED before it runs
+      {"contextvar_set", {{"var", "value"}, {}, &Impl::op_python_only}},
+      {"contextvar_get", {{"var"}, {}, &Impl::op_python_only}},
+      {"set_event_loop", {{"loop"}, {}, &Impl::op_python_only}},
+      {"get_event_loop", {{}, {}, &Impl::op_python_only}},
+  };
+  return table;
 }
 
-Interpreter::~Interpreter() { close_everything(); }
+// ---------------------------------------------------------------------------------------------
+// The run
 
-Trace Interpreter::run() {
+Trace Interpreter::Impl::run() {
   loops_["main"] = adapter_.new_loop(time_);
+  loop_order_.push_back("main");
   try {
-    run_block(scenario_.program);
+    run_block(scenario_.program, Block());
   } catch (const Abort& abort) {
-    record({{"ev", "budget_exceeded"}, {"limit", abort.limit}});
+    // Never counted against the events budget.
+    std::lock_guard lock(events_mutex_);
+    events_.push_back({{"ev", "budget_exceeded"}, {"limit", abort.limit}, {"t", time_.now()}});
+  } catch (const ScenarioAbort& error) {
+    close_everything();
+    throw InvalidScenario(error.message);
+  } catch (const Fault& fault) {
+    close_everything();
+    throw InterpreterFault(fault.message);
+  } catch (const Blocked&) {
+    close_everything();
+    throw InterpreterFault("a wait that could never end escaped the loop that made it");
   }
   close_everything();
   return Trace{scenario_.id, adapter_.name(), events_};
 }
 
-void Interpreter::record(nlohmann::json event) {
+void Interpreter::Impl::record(json event) {
   std::lock_guard lock(events_mutex_);
+  time_.count_event();
   event["t"] = time_.now();
   events_.push_back(std::move(event));
 }
 
-void Interpreter::run_block(const nlohmann::json& block, bool in_callback) {
-  for (const auto& op : block) run_op(op, in_callback);
+void Interpreter::Impl::run_block(const json& block, const Block& owner, bool in_callback) {
+  if (!block.is_array()) fail("a block must be a list of operations, not " + repr(block));
+  for (const auto& op : block) run_op(op, owner, in_callback);
 }
 
-void Interpreter::run_op(const nlohmann::json& op, bool in_callback) {
-  // Not a structured binding of *op.items().begin(): that binds to a temporary proxy.
-  const std::string& name = op.begin().key();
-  const nlohmann::json& args = op.begin().value();
-  if (name == "raise" && in_callback) {
-    // The point of `raise`: the exception leaves the callback and meets the loop.
-    adapter_.raise_in_callback(args.at("type").get<std::string>(), args.value("message", ""));
-  }
+// `in_callback`: the block is a callback's own body, where `raise` throws into the loop.
+void Interpreter::Impl::run_op(const json& op_json, const Block& owner, bool in_callback) {
+  time_.count_operations(1);  // every operation counts as it starts
+  const Spec& spec = parse(op_json);
+  const Op op{op_json.begin().key(), op_json.begin().value(), owner};
+  if (op.name == "raise" && in_callback) raise_in_callback(op);
   try {
-    dispatch(name, args);
+    (this->*spec.function)(op);
   } catch (const LoopError& e) {
-    record({{"ev", "error"}, {"op", name}, {"type", e.type()}, {"message", e.what()}});
+    record({{"ev", "error"}, {"op", op.name}, {"type", e.type()}, {"message", e.what()}});
+  } catch (const Blocked&) {
+    record({{"ev", "blocked"}, {"op", op.name}});
+  } catch (const json::exception& e) {
+    fail(op.name + ": malformed arguments (" + e.what() + ")");
+  } catch (const std::exception& e) {
+    // Not the loop's error: the interpreter or the adapter failed (D6). Never swallowed.
+    throw Fault{op.name + ": " + e.what()};
   }
 }
 
-Callback Interpreter::make_callback(const nlohmann::json& block) {
-  return [this, block] {
+// oracle: Interpreter._parse, same checks, same messages.
+const Interpreter::Impl::Spec& Interpreter::Impl::parse(const json& op) const {
+  if (!op.is_object() || op.size() != 1) fail("an operation must be a one-key object, not " + repr(op));
+  const std::string& name = op.begin().key();
+  const json& args = op.begin().value();
+  const auto it = operations().find(name);
+  if (it == operations().end()) fail("unknown operation '" + name + "'");
+  if (!args.is_object()) fail(name + ": arguments must be an object, not " + repr(args));
+  const Spec& spec = it->second;
+  std::string missing, unknown;
+  for (const auto& key : spec.required) {
+    if (!args.contains(key)) missing += (missing.empty() ? "" : ", ") + key;
+  }
+  if (!missing.empty()) fail(name + ": missing argument(s) " + missing);
+  for (const auto& [key, value] : args.items()) {  // sorted: json objects are
+    const auto known = [&](const std::vector<std::string>& keys) {
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    if (!known(spec.required) && !known(spec.optional)) unknown += (unknown.empty() ? "" : ", ") + key;
+  }
+  if (!unknown.empty()) fail(name + ": unknown argument(s) " + unknown);
+  return spec;
+}
+
+Block Interpreter::Impl::block(const Op& op, const char* key) const {
+  const json& b = op.args.at(key);
+  if (!b.is_array()) fail("a block must be a list of operations, not " + repr(b));
+  return Block(op.owner, &b);  // shares the owner's ownership; copies nothing
+}
+
+Callback Interpreter::Impl::callback(Block block) {
+  return [this, block = std::move(block)] {
     time_.count_callback();
-    run_block(block, true);
+    run_block(*block, block, true);
   };
 }
 
-void Interpreter::run_on_new_thread(const nlohmann::json& block) {
+// `in_thread` and `external`: the block runs on a new thread while this one waits. Whatever
+// leaves it (Abort, a scenario error, a fault) is thrown again here.
+void Interpreter::Impl::run_on_new_thread(Block block) {
   std::exception_ptr failure;
   std::thread thread([&] {
     try {
-      run_block(block);
+      run_block(*block, block);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -123,150 +405,7 @@ void Interpreter::run_on_new_thread(const nlohmann::json& block) {
   if (failure) std::rethrow_exception(failure);
 }
 
-Loop& Interpreter::loop_for(const nlohmann::json& args) {
-  std::string name = args.value("loop", "main");
-  auto it = loops_.find(name);
-  if (it == loops_.end()) throw std::runtime_error("scenario uses unknown loop '" + name + "'");
-  return *it->second;
-}
-
-std::string Interpreter::name_of(const Loop* loop) const {
-  for (const auto& [name, l] : loops_) {
-    if (l.get() == loop) return name;
-  }
-  return "?";
-}
-
-int Interpreter::fd_for(const nlohmann::json& args) const {
-  std::string name = args.at("fd").get<std::string>();
-  auto it = fds_.find(name);
-  if (it == fds_.end()) throw std::runtime_error("scenario uses unknown socket '" + name + "'");
-  return it->second;
-}
-
-void Interpreter::dispatch(const std::string& op, const nlohmann::json& a) {
-  auto value_event = [&](nlohmann::json value) { record({{"ev", op}, {"value", std::move(value)}}); };
-  auto remember = [&](std::shared_ptr<Handle> h) {
-    if (a.contains("as")) handles_[a.at("as").get<std::string>()] = std::move(h);
-  };
-  auto run_loop = [&](auto&& body) {
-    try {
-      body();
-    } catch (const Blocked&) {
-      record({{"ev", "blocked"}, {"op", op}});
-    }
-  };
-
-  // Recording and the world
-  if (op == "record") return record({{"ev", "record"}, {"label", a.at("label")}});
-  if (op == "burn") return time_.burn(num(a.at("seconds")));
-  if (op == "raise") throw LoopError(a.at("type").get<std::string>(), a.value("message", ""));  // outside a callback
-  if (op == "repeat") {
-    std::string placeholder = "{" + a.value("var", "i") + "}";
-    for (std::int64_t i = 0; i < a.at("times").get<std::int64_t>(); ++i) {
-      run_block(substitute(a.at("do"), placeholder, std::to_string(i)));
-    }
-    return;
-  }
-  if (op == "in_thread") return run_on_new_thread(a.at("do"));
-  if (op == "external") {
-    return time_.add_external(num(a.at("at")), [this, block = a.at("do")] { run_on_new_thread(block); });
-  }
-
-  // Scheduling callbacks
-  if (op == "call_soon") return remember(loop_for(a).call_soon(make_callback(a.at("do"))));
-  if (op == "call_soon_threadsafe") return remember(loop_for(a).call_soon_threadsafe(make_callback(a.at("do"))));
-  if (op == "call_later") return remember(loop_for(a).call_later(num(a.at("delay")), make_callback(a.at("do"))));
-  if (op == "call_at") return remember(loop_for(a).call_at(num(a.at("when")), make_callback(a.at("do"))));
-  if (op == "cancel") return handles_.at(a.at("handle").get<std::string>())->cancel();
-  if (op == "when") {
-    const auto& name = a.at("handle");
-    return record({{"ev", "when"}, {"handle", name}, {"value", handles_.at(name.get<std::string>())->when()}});
-  }
-
-  // Running and stopping
-  if (op == "run_forever") return run_loop([&] { loop_for(a).run_forever(); });
-  if (op == "run_until_complete") {
-    return run_loop([&] {
-      value_event(loop_for(a).run_until_complete(futures_.at(a.at("future").get<std::string>())));
-    });
-  }
-  if (op == "stop") return loop_for(a).stop();
-  if (op == "close") return loop_for(a).close();
-  if (op == "is_running") return value_event(loop_for(a).is_running());
-  if (op == "is_closed") return value_event(loop_for(a).is_closed());
-  if (op == "time") return value_event(loop_for(a).time());
-  if (op == "new_loop") {
-    loops_[a.at("name").get<std::string>()] = adapter_.new_loop(time_);
-    return;
-  }
-  if (op == "get_running_loop") {
-    Loop* running = adapter_.running_loop();
-    if (!running) throw LoopError("RuntimeError", "no running event loop");
-    return value_event(name_of(running));
-  }
-
-  // Futures
-  if (op == "new_future") {
-    futures_[a.at("name").get<std::string>()] = loop_for(a).create_future();
-    return;
-  }
-  auto future = [&]() -> Future& { return *futures_.at(a.at("future").get<std::string>()); };
-  if (op == "set_result") return future().set_result(a.at("value"));
-  if (op == "add_done_callback") return future().add_done_callback(make_callback(a.at("do")));
-  if (op == "done" || op == "result") {
-    nlohmann::json value = op == "done" ? nlohmann::json(future().done()) : future().result();
-    return record({{"ev", op}, {"future", a.at("future")}, {"value", std::move(value)}});
-  }
-
-  // I/O on socket pairs
-  if (op == "socketpair") {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
-      throw std::runtime_error("socketpair failed");
-    }
-    fds_[a.at("names")[0].get<std::string>()] = sv[0];
-    fds_[a.at("names")[1].get<std::string>()] = sv[1];
-    return;
-  }
-  if (op == "add_reader") return loop_for(a).add_reader(fd_for(a), make_callback(a.at("do")));
-  if (op == "add_writer") return loop_for(a).add_writer(fd_for(a), make_callback(a.at("do")));
-  if (op == "remove_reader" || op == "remove_writer") {
-    bool removed = op == "remove_reader" ? loop_for(a).remove_reader(fd_for(a)) : loop_for(a).remove_writer(fd_for(a));
-    return record({{"ev", op}, {"fd", a.at("fd")}, {"value", removed}});
-  }
-  if (op == "send") {
-    std::string data = a.at("data").get<std::string>();
-    if (::send(fd_for(a), data.data(), data.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(data.size())) {
-      throw std::runtime_error("send on socket '" + a.at("fd").get<std::string>() + "' did not send everything");
-    }
-    return;
-  }
-  if (op == "recv") {
-    std::string buffer(a.value("size", 4096), '\0');
-    ssize_t n = ::recv(fd_for(a), buffer.data(), buffer.size(), 0);
-    nlohmann::json data = nullptr;
-    if (n >= 0) {
-      data = buffer.substr(0, static_cast<std::size_t>(n));
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      throw std::runtime_error("recv on socket '" + a.at("fd").get<std::string>() + "' failed");
-    }
-    return record({{"ev", "recv"}, {"fd", a.at("fd")}, {"data", std::move(data)}});
-  }
-  if (op == "close_fd") {
-    int& fd = fds_.at(a.at("fd").get<std::string>());
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-    return;
-  }
-
-  if (python_only_ops().count(op)) {
-    throw std::logic_error("operation '" + op + "' is Python-only; its feature should have made the scenario UNSUPPORTED");
-  }
-  throw std::logic_error("unknown operation '" + op + "' (the bundle was not validated?)");
-}
-
-void Interpreter::close_everything() {
+void Interpreter::Impl::close_everything() {
   for (auto& [name, loop] : loops_) {
     try {
       if (!loop->is_running()) loop->close();
@@ -277,10 +416,388 @@ void Interpreter::close_everything() {
   loops_.clear();
   handles_.clear();
   futures_.clear();
-  for (auto& [name, fd] : fds_) {
-    if (fd >= 0) ::close(fd);
+  for (auto& [name, socket] : sockets_) {
+    if (!socket.closed) ::close(socket.fd);
   }
-  fds_.clear();
+  sockets_.clear();
+  watches_.clear();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Arguments and names
+
+std::string Interpreter::Impl::name(const Op& op, const char* key) {
+  const json& value = op.args.at(key);
+  if (!value.is_string()) fail(op.name + ": " + key + " must be a name, not " + repr(value));
+  return value.get<std::string>();
+}
+
+// NUM: a JSON number or "inf", "-inf", "nan" (oracle: _num).
+double Interpreter::Impl::num(const Op& op, const char* key, bool allow_nan) {
+  const json& v = op.args.at(key);
+  double result;
+  if (v.is_number()) {
+    result = v.get<double>();
+  } else if (v == "inf") {
+    result = std::numeric_limits<double>::infinity();
+  } else if (v == "-inf") {
+    result = -std::numeric_limits<double>::infinity();
+  } else if (v == "nan") {
+    result = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    fail(op.name + ": " + key + " must be a number, \"inf\", \"-inf\" or \"nan\", not " + repr(v));
+  }
+  if (!allow_nan && std::isnan(result)) fail(op.name + ": " + key + " must not be NaN");
+  return result;
+}
+
+// D3: using a name that is not bound at that moment.
+template <class Table>
+auto& Interpreter::Impl::lookup(Table& table, const char* kind, const Op& op, const std::string& name) {
+  const auto it = table.find(name);
+  if (it == table.end()) fail(op.name + ": no " + kind + " named '" + name + "'");
+  return it->second;
+}
+
+// D3: defining a loop, future or socket name that is already bound.
+template <class Table>
+void Interpreter::Impl::check_free(const Table& table, const char* kind, const Op& op, const std::string& name) {
+  if (table.count(name)) fail(op.name + ": " + kind + " '" + name + "' is already defined");
+}
+
+std::string Interpreter::Impl::loop_name(const Op& op) const {
+  return op.args.contains("loop") ? name(op, "loop") : "main";
+}
+
+Loop& Interpreter::Impl::loop(const Op& op) { return *lookup(loops_, "loop", op, loop_name(op)); }
+
+std::string Interpreter::Impl::name_of(const Loop* loop) const {
+  for (const auto& [name, l] : loops_) {
+    if (l.get() == loop) return name;
+  }
+  return {};
+}
+
+Interpreter::Impl::Socket& Interpreter::Impl::socket(const Op& op) {
+  return lookup(sockets_, "socket", op, name(op, "fd"));
+}
+
+// D4: the fd operations of a loop never see a closed socket's number (it may name another file).
+Interpreter::Impl::Socket& Interpreter::Impl::open_socket(const Op& op) {
+  Socket& s = socket(op);
+  if (s.closed) fail(op.name + ": socket '" + name(op, "fd") + "' is closed");
+  return s;
+}
+
+void Interpreter::Impl::bind(const Op& op, std::shared_ptr<Handle> handle) {
+  if (op.args.contains("as")) handles_[name(op, "as")] = std::move(handle);
+}
+
+void Interpreter::Impl::record_value(const Op& op, json value) {
+  record({{"ev", op.name}, {"value", std::move(value)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording and the world
+
+void Interpreter::Impl::op_record(const Op& op) { record({{"ev", "record"}, {"label", op.args.at("label")}}); }
+
+namespace {
+bool raisable(const std::string& type) {
+  return type == "Exception" || type == "ValueError" || type == "RuntimeError" || type == "KeyboardInterrupt" ||
+         type == "SystemExit";
+}
+}  // namespace
+
+// Outside a callback's own block: the exception is the operation's, an `error` event.
+void Interpreter::Impl::op_raise(const Op& op) {
+  const std::string type = name(op, "type");
+  if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
+  throw LoopError(type, op.args.value("message", ""));
+}
+
+// Directly in a callback's block: the exception leaves the callback and meets the loop.
+void Interpreter::Impl::raise_in_callback(const Op& op) {
+  const std::string type = name(op, "type");
+  if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
+  adapter_.raise_in_callback(type, op.args.value("message", ""));
+  throw Fault{"raise: the adapter's raise_in_callback returned"};
+}
+
+void Interpreter::Impl::op_burn(const Op& op) {
+  const double seconds = num(op, "seconds", false);
+  if (seconds < 0) fail("burn: seconds must not be negative");
+  time_.burn(seconds);
+}
+
+// Counts (D1): the repeat itself as it starts (run_op); then for each index the operations of its
+// copy of the body, before the copy is made and run.
+void Interpreter::Impl::op_repeat(const Op& op) {
+  const json& times = op.args.at("times");
+  if (!times.is_number_integer() || (!times.is_number_unsigned() && times.get<std::int64_t>() < 0)) {
+    fail("repeat: times must be an integer >= 0, not " + repr(times));
+  }
+  if (times.get<std::uint64_t>() > kMaxRepeatTimes) {
+    fail("repeat: times must be at most " + std::to_string(kMaxRepeatTimes) + ", not " + repr(times));
+  }
+  const std::string placeholder = "{" + (op.args.contains("var") ? name(op, "var") : std::string("i")) + "}";
+  const json& body = *block(op, "do");
+  const std::int64_t per_copy = count_operations(body);
+  // Copies of an empty body cost nothing and do nothing: skip them rather than loop. Same trace,
+  // but nested repeats of empty bodies (1e5 x 1e5 iterations, no operation to count) end at once.
+  if (per_copy == 0) return;
+  const auto n = times.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    time_.count_operations(per_copy);
+    const Block copy = std::make_shared<const json>(substitute(body, placeholder, std::to_string(i)));
+    run_block(*copy, copy);
+  }
+}
+
+void Interpreter::Impl::op_in_thread(const Op& op) { run_on_new_thread(block(op, "do")); }
+
+void Interpreter::Impl::op_external(const Op& op) {
+  const double at = num(op, "at", false);
+  time_.add_external(at, [this, b = block(op, "do")] { run_on_new_thread(b); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling callbacks
+
+void Interpreter::Impl::op_call_soon(const Op& op) {
+  Loop& l = loop(op);
+  bind(op, l.call_soon(callback(block(op, "do"))));
+}
+
+void Interpreter::Impl::op_call_soon_threadsafe(const Op& op) {
+  Loop& l = loop(op);
+  bind(op, l.call_soon_threadsafe(callback(block(op, "do"))));
+}
+
+void Interpreter::Impl::op_call_later(const Op& op) {
+  Loop& l = loop(op);
+  const double delay = num(op, "delay");
+  bind(op, l.call_later(delay, callback(block(op, "do"))));
+}
+
+void Interpreter::Impl::op_call_at(const Op& op) {
+  Loop& l = loop(op);
+  const double when = num(op, "when");
+  bind(op, l.call_at(when, callback(block(op, "do"))));
+}
+
+void Interpreter::Impl::op_cancel(const Op& op) { lookup(handles_, "handle", op, name(op, "handle"))->cancel(); }
+
+void Interpreter::Impl::op_when(const Op& op) {
+  const std::string handle = name(op, "handle");
+  const double when = lookup(handles_, "handle", op, handle)->when();
+  record({{"ev", "when"}, {"handle", handle}, {"value", when}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running and stopping
+
+void Interpreter::Impl::op_run_forever(const Op& op) { loop(op).run_forever(); }
+
+void Interpreter::Impl::op_run_until_complete(const Op& op) {
+  Loop& l = loop(op);
+  const auto& future = lookup(futures_, "future", op, name(op, "future"));
+  record_value(op, l.run_until_complete(future));
+}
+
+void Interpreter::Impl::op_stop(const Op& op) { loop(op).stop(); }
+
+void Interpreter::Impl::op_close(const Op& op) {
+  loop(op).close();
+  // A closed loop watches nothing any more (D4).
+  const std::string closed = loop_name(op);
+  std::erase_if(watches_, [&](const Watch& w) { return w.loop == closed; });
+}
+
+void Interpreter::Impl::op_is_running(const Op& op) { record_value(op, loop(op).is_running()); }
+
+void Interpreter::Impl::op_is_closed(const Op& op) { record_value(op, loop(op).is_closed()); }
+
+void Interpreter::Impl::op_time(const Op& op) { record_value(op, loop(op).time()); }
+
+void Interpreter::Impl::op_new_loop(const Op& op) {
+  const std::string loop = name(op, "name");
+  check_free(loops_, "loop", op, loop);  // a live loop is never replaced (it may be running)
+  loops_[loop] = adapter_.new_loop(time_);
+  loop_order_.push_back(loop);
+}
+
+void Interpreter::Impl::op_get_running_loop(const Op& op) {
+  Loop* running = adapter_.running_loop();
+  if (!running) throw LoopError("RuntimeError", "no running event loop");
+  const std::string found = name_of(running);
+  record_value(op, found.empty() ? json(nullptr) : json(found));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Futures
+
+void Interpreter::Impl::op_new_future(const Op& op) {
+  const std::string future = name(op, "name");
+  check_free(futures_, "future", op, future);
+  futures_[future] = loop(op).create_future();
+}
+
+void Interpreter::Impl::op_set_result(const Op& op) {
+  const json& value = op.args.at("value");
+  if (!(value.is_null() || value.is_string() || value.is_number() || value.is_boolean())) {
+    fail("set_result: value must be a string, number, boolean or null");
+  }
+  lookup(futures_, "future", op, name(op, "future"))->set_result(value);
+}
+
+void Interpreter::Impl::op_add_done_callback(const Op& op) {
+  const auto& future = lookup(futures_, "future", op, name(op, "future"));
+  future->add_done_callback(callback(block(op, "do")));
+}
+
+void Interpreter::Impl::op_done(const Op& op) {
+  const std::string future = name(op, "future");
+  const bool done = lookup(futures_, "future", op, future)->done();
+  record({{"ev", "done"}, {"future", future}, {"value", done}});
+}
+
+void Interpreter::Impl::op_result(const Op& op) {
+  const std::string future = name(op, "future");
+  json value = lookup(futures_, "future", op, future)->result();
+  record({{"ev", "result"}, {"future", future}, {"value", std::move(value)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O on socket pairs
+
+void Interpreter::Impl::op_socketpair(const Op& op) {
+  const json& names = op.args.at("names");
+  if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string() ||
+      names[0] == names[1]) {
+    fail("socketpair: names must be a list of two different names");
+  }
+  for (const auto& n : names) check_free(sockets_, "socket", op, n.get<std::string>());
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) throw os_error(errno);
+  sockets_[names[0].get<std::string>()] = Socket{sv[0]};
+  sockets_[names[1].get<std::string>()] = Socket{sv[1]};
+}
+
+// D4: the interpreter's own record of what each loop watches, kept as the oracle keeps it.
+void Interpreter::Impl::watch(const Op& op, bool reader) {
+  Watch w{name(op, "fd"), loop_name(op), reader};
+  if (std::find(watches_.begin(), watches_.end(), w) == watches_.end()) watches_.push_back(std::move(w));
+}
+
+void Interpreter::Impl::unwatch(const Op& op, bool reader) {
+  const Watch w{name(op, "fd"), loop_name(op), reader};
+  std::erase(watches_, w);
+}
+
+void Interpreter::Impl::op_add_reader(const Op& op) {
+  const int fd = open_socket(op).fd;
+  loop(op).add_reader(fd, callback(block(op, "do")));
+  watch(op, true);
+}
+
+void Interpreter::Impl::op_add_writer(const Op& op) {
+  const int fd = open_socket(op).fd;
+  loop(op).add_writer(fd, callback(block(op, "do")));
+  watch(op, false);
+}
+
+void Interpreter::Impl::op_remove_reader(const Op& op) {
+  const int fd = open_socket(op).fd;
+  const bool removed = loop(op).remove_reader(fd);
+  unwatch(op, true);
+  record({{"ev", "remove_reader"}, {"fd", name(op, "fd")}, {"value", removed}});
+}
+
+void Interpreter::Impl::op_remove_writer(const Op& op) {
+  const int fd = open_socket(op).fd;
+  const bool removed = loop(op).remove_writer(fd);
+  unwatch(op, false);
+  record({{"ev", "remove_writer"}, {"fd", name(op, "fd")}, {"value", removed}});
+}
+
+// socket.send: what fits is sent (a partial send records nothing); errno errors as CPython's.
+void Interpreter::Impl::op_send(const Op& op) {
+  Socket& s = socket(op);
+  const json& data_json = op.args.at("data");
+  if (!data_json.is_string()) fail("send: data must be a string");
+  const std::string& data = data_json.get_ref<const std::string&>();
+  if (std::any_of(data.begin(), data.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    fail("send: data must be ASCII text");
+  }
+  if (s.closed) throw os_error(EBADF);  // what a closed Python socket object raises
+  ssize_t n;
+  do {
+    n = ::send(s.fd, data.data(), data.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);  // PEP 475
+  if (n < 0) throw os_error(errno);
+}
+
+// socket.recv: nothing there is data null; end of stream is ""; errno errors as CPython's.
+void Interpreter::Impl::op_recv(const Op& op) {
+  Socket& s = socket(op);
+  std::int64_t size = kDefaultRecvSize;
+  if (op.args.contains("size")) {
+    const json& v = op.args.at("size");
+    const bool positive = v.is_number_unsigned() ? v.get<std::uint64_t>() > 0
+                          : v.is_number_integer() ? v.get<std::int64_t>() > 0
+                                                  : false;
+    if (!positive || v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxRecvSize)) {
+      fail("recv: size must be an integer from 1 to " + std::to_string(kMaxRecvSize));
+    }
+    size = v.get<std::int64_t>();
+  }
+  if (s.closed) throw os_error(EBADF);
+  std::string buffer(static_cast<std::size_t>(size), '\0');
+  ssize_t n;
+  do {
+    n = ::recv(s.fd, buffer.data(), buffer.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  json data = nullptr;
+  if (n >= 0) {
+    data = decode_ascii(buffer.data(), static_cast<std::size_t>(n));
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    throw os_error(errno);
+  }
+  record({{"ev", "recv"}, {"fd", name(op, "fd")}, {"data", std::move(data)}});
+}
+
+// socket.close: a second close does nothing; a socket a loop still watches is refused (D4).
+void Interpreter::Impl::op_close_fd(const Op& op) {
+  Socket& s = socket(op);
+  if (s.closed) return;
+  const std::string socket_name = name(op, "fd");
+  for (const std::string& loop : loop_order_) {  // the oracle's order: loops as they were made
+    for (const Watch& w : watches_) {
+      if (w.socket == socket_name && w.loop == loop) {
+        fail("close_fd: socket '" + socket_name + "' is still watched by loop '" + loop +
+             "' (remove_reader/remove_writer first)");
+      }
+    }
+  }
+  ::close(s.fd);
+  s.closed = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python only
+
+void Interpreter::Impl::op_python_only(const Op& op) {
+  throw Fault{"operation '" + op.name + "' is Python-only; its feature should have made the scenario UNSUPPORTED"};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Interpreter::Interpreter(Adapter& adapter, const Scenario& scenario)
+    : impl_(std::make_unique<Impl>(adapter, scenario)) {}
+
+Interpreter::~Interpreter() = default;
+
+Trace Interpreter::run() { return impl_->run(); }
 
 }  // namespace aiospec::conformance

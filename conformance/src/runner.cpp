@@ -1,5 +1,8 @@
 #include "aiospec/conformance/runner.hpp"
 
+#include <algorithm>
+#include <filesystem>
+
 #include "aiospec/conformance/interpreter.hpp"
 
 namespace aiospec::conformance {
@@ -8,32 +11,89 @@ const char* to_string(Status status) {
   switch (status) {
     case Status::pass: return "PASS";
     case Status::fail: return "FAIL";
+    case Status::error: return "ERROR";
+    case Status::stale: return "STALE";
     case Status::unsupported: return "UNSUPPORTED";
     case Status::skip: return "SKIP";
-    case Status::error: return "ERROR";
   }
   return "?";
+}
+
+int exit_code(const Outcome& outcome) {
+  switch (outcome.status) {
+    case Status::pass:
+    case Status::unsupported:
+    case Status::skip: return 0;
+    case Status::fail:
+    case Status::stale: return 1;
+    case Status::error: break;
+  }
+  switch (outcome.cause) {
+    case Cause::budget: return 1;
+    case Cause::bad_input: return 2;
+    case Cause::none:
+    case Cause::failed_to_run: return 3;
+  }
+  return 3;
+}
+
+int worse_exit(int a, int b) {
+  auto rank = [](int code) { return code == 2 ? 3 : code == 3 ? 2 : code; };
+  return rank(a) >= rank(b) ? a : b;
 }
 
 std::string expected_trace_path(const std::string& expected_root, const std::string& version, const std::string& id) {
   return expected_root + "/cpython-" + version + "/" + id + ".json";
 }
 
+std::vector<std::string> versions_with_traces(const std::string& expected_root) {
+  std::vector<std::string> versions;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(expected_root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("cpython-", 0) == 0) versions.push_back(name.substr(8));
+  }
+  std::sort(versions.begin(), versions.end(),
+            [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
+  return versions;
+}
+
+namespace {
+
+bool ends_at_budget(const Trace& trace) {
+  return !trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded";
+}
+
+std::string budget_of(const Trace& trace) { return trace.events.back().value("limit", "?"); }
+
+Outcome error(Cause cause, std::string reason) {
+  Outcome out;
+  out.status = Status::error;
+  out.cause = cause;
+  out.reason = std::move(reason);
+  return out;
+}
+
+}  // namespace
+
 Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color) {
   Outcome out;
   auto divergence = first_divergence(expected.events, actual.events);
-  bool ran_away = !actual.events.empty() && actual.events.back().value("ev", "") == "budget_exceeded";
-  if (!divergence) {
+  if (ends_at_budget(expected) || ends_at_budget(actual)) {
+    // Equal or not, a run that was stopped says nothing about the behaviour the scenario is for.
+    out.status = Status::error;
+    out.cause = Cause::budget;
+    const Trace& stopped = ends_at_budget(actual) ? actual : expected;
+    out.reason = (&stopped == &actual ? labels.actual : labels.expected) + " stopped at the " + budget_of(stopped) +
+                 " budget (a runaway loop or scenario; spec/README.md, \"budget\")";
+    if (divergence) out.reason += "; " + divergence->summary;
+  } else if (!divergence) {
     out.status = Status::pass;
   } else {
-    out.status = ran_away ? Status::error : Status::fail;
+    out.status = Status::fail;
     out.reason = divergence->summary;
-    if (ran_away) {
-      out.reason = "stopped at the " + actual.events.back().value("limit", "?") +
-                   " budget (a runaway loop or scenario); " + out.reason;
-    }
-    out.diff = unified_diff(render_events(expected.events), render_events(actual.events), labels, color);
   }
+  if (divergence) out.diff = unified_diff(render_events(expected.events), render_events(actual.events), labels, color);
   out.actual = std::move(actual);
   return out;
 }
@@ -52,22 +112,37 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
     out.reason = "no trace for CPython " + version + " (scenario's python range excludes it)";
     return out;
   }
-  std::string path = expected_trace_path(expected_root, version, scenario.id);
+  const std::string path = expected_trace_path(expected_root, version, scenario.id);
+  const std::string rebless = "re-bless with a CPython " + version +
+                              " on the machine (`make bless`; `aiospec bless --list` shows the interpreters it finds)";
+  if (!std::filesystem::exists(path)) {
+    out.status = Status::stale;
+    out.reason = "no expected trace " + path + " yet: " + rebless;
+    return out;
+  }
   Trace expected;
   try {
     expected = read_trace_file(path);
   } catch (const std::exception& e) {
-    out.status = Status::error;
-    out.reason = std::string(e.what()) + " (run `make bless`)";
+    return error(Cause::bad_input, e.what());
+  }
+  if (expected.scenario != scenario.id) {
+    return error(Cause::bad_input, path + " is the trace of '" + expected.scenario + "', not of " + scenario.id);
+  }
+  if (!scenario.sha256.empty() && expected.scenario_sha256 != scenario.sha256) {
+    out.status = Status::stale;
+    out.reason = path + " was blessed from another version of " + scenario.path + " (scenario_sha256 " +
+                 expected.scenario_sha256.substr(0, 12) + "…, the bundle has " + scenario.sha256.substr(0, 12) +
+                 "…): " + rebless;
     return out;
   }
   Trace actual;
   try {
     actual = Interpreter(adapter, scenario).run();
+  } catch (const InvalidScenario& e) {
+    return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
   } catch (const std::exception& e) {
-    out.status = Status::error;
-    out.reason = std::string("the interpreter failed: ") + e.what();
-    return out;
+    return error(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
   }
   return compare(expected, std::move(actual),
                  DiffLabels{"expected (cpython-" + version + ")", "actual (" + adapter.name() + ")"}, color);

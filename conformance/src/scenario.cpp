@@ -25,6 +25,8 @@ Scenario Scenario::from_canonical(const nlohmann::json& canonical, std::string p
     s.budget.iterations = b.value("iterations", s.budget.iterations);
     s.budget.callbacks = b.value("callbacks", s.budget.callbacks);
     s.budget.time = b.value("time", s.budget.time);
+    s.budget.operations = b.value("operations", s.budget.operations);
+    s.budget.events = b.value("events", s.budget.events);
   }
   s.program = canonical.at("program");
   s.sha256 = std::move(sha256);

@@ -9,24 +9,30 @@ namespace aiospec::conformance {
 
 namespace {
 
+// The wording of spec/TRACE.md, "Comparison", shared with the oracle's compare.py.
 std::string describe(const nlohmann::json& event, const std::string& field) {
-  return event.contains(field) ? render_json_value(event.at(field)) : "(absent)";
+  return event.contains(field) ? render_json_value(event.at(field)) : "absent";
 }
 
 }  // namespace
 
 std::optional<Divergence> first_divergence(const std::vector<Event>& expected, const std::vector<Event>& actual) {
-  std::size_t n = std::min(expected.size(), actual.size());
+  const std::size_t n = std::min(expected.size(), actual.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (render_event(expected[i]) == render_event(actual[i])) continue;
-    // Name the field a reader should look at: "ev" first, then "t", then the rest in order.
-    std::vector<std::string> fields = {"ev", "t"};
-    std::set<std::string> keys;
-    for (const auto& [k, v] : expected[i].items()) keys.insert(k);
-    for (const auto& [k, v] : actual[i].items()) keys.insert(k);
-    for (const auto& k : keys) {
-      if (k != "ev" && k != "t") fields.push_back(k);
+    // Fields in rendering order: "t", "ev", then the others alphabetically, those of the expected
+    // event first, then any the actual event adds.
+    std::vector<std::string> fields = {"t", "ev"};
+    std::set<std::string> rest;
+    for (const auto& [k, v] : expected[i].items()) {
+      if (k != "t" && k != "ev") rest.insert(k);
     }
+    fields.insert(fields.end(), rest.begin(), rest.end());
+    std::set<std::string> extra;
+    for (const auto& [k, v] : actual[i].items()) {
+      if (k != "t" && k != "ev" && !rest.count(k)) extra.insert(k);
+    }
+    fields.insert(fields.end(), extra.begin(), extra.end());
     for (const auto& field : fields) {
       std::string want = describe(expected[i], field);
       std::string got = describe(actual[i], field);
@@ -38,12 +44,10 @@ std::optional<Divergence> first_divergence(const std::vector<Event>& expected, c
     return Divergence{i, "first divergence at event " + std::to_string(i)};
   }
   if (expected.size() > n) {
-    return Divergence{n, "first divergence at event " + std::to_string(n) + ": expected " +
-                             render_event(expected[n]) + ", actual trace ended"};
+    return Divergence{n, "first divergence at event " + std::to_string(n) + ": missing event " + render_event(expected[n])};
   }
   if (actual.size() > n) {
-    return Divergence{n, "first divergence at event " + std::to_string(n) + ": expected trace ended, actual " +
-                             render_event(actual[n])};
+    return Divergence{n, "first divergence at event " + std::to_string(n) + ": extra event " + render_event(actual[n])};
   }
   return std::nullopt;
 }

@@ -120,6 +120,7 @@ Trace parse_trace_file(const std::string& text) {
   Trace trace;
   trace.scenario = doc.value("scenario", "");
   trace.producer = doc.value("producer", "");
+  trace.scenario_sha256 = doc.value("scenario_sha256", "");
   for (std::size_t i = 0; i < doc["events"].size(); ++i) {
     const auto& e = doc["events"][i];
     // The fields every comparison reads; the rest is checked by the schema in `aiospec lint`.

@@ -14,6 +14,15 @@ void VirtualTime::count_callback() {
   if (++callbacks_ > budget_.callbacks) throw Abort{"callbacks"};
 }
 
+void VirtualTime::count_operations(std::int64_t n) {
+  operations_ += n;
+  if (operations_ > budget_.operations) throw Abort{"operations"};
+}
+
+void VirtualTime::count_event() {
+  if (++events_ > budget_.events) throw Abort{"events"};
+}
+
 void VirtualTime::before_poll(std::optional<double> timeout) {
   if (select_observer_) select_observer_(timeout);
   if (++iterations_ > budget_.iterations) throw Abort{"iterations"};

@@ -31,8 +31,9 @@ TEST_P(MutantTest, IsCaughtByItsScenariosWhichTheReferencePasses) {
   const std::string version = kDefaultProfile;
   ASSERT_FALSE(mutant.caught_by.empty());
   for (const auto& backend : ref::available_backends()) {
-    ReferenceAdapter reference(backend);
-    ReferenceAdapter broken(backend, "mutant/" + mutant.name + "/" + backend, mutant.factory);
+    ReferenceAdapter reference(backend, ref::Profile::for_version(version));
+    ReferenceAdapter broken(backend, ref::Profile::for_version(version), "mutant/" + mutant.name + "/" + backend,
+                            mutant.factory);
     for (const auto& id : mutant.caught_by) {
       const Scenario& s = by_id(id);
       Outcome control = judge(reference, s, suite::expected_root(), version);
@@ -48,7 +49,7 @@ TEST_P(MutantTest, IsCaughtByItsScenariosWhichTheReferencePasses) {
 TEST_P(MutantTest, FailsSomewhereInTheWholeSuite) {
   const mutants::Mutant& mutant = GetParam();
   const std::string version = kDefaultProfile;
-  ReferenceAdapter broken("poll", "mutant/" + mutant.name, mutant.factory);
+  ReferenceAdapter broken("poll", ref::Profile::for_version(version), "mutant/" + mutant.name, mutant.factory);
   int failed = 0;
   for (const auto& s : scenarios()) {
     Status st = judge(broken, s, suite::expected_root(), version).status;
@@ -66,4 +67,11 @@ INSTANTIATE_TEST_SUITE_P(Mutants, MutantTest, ::testing::ValuesIn(mutants::all()
                          });
 
 }  // namespace
+
+namespace mutants {
+// GoogleTest prints a parameter into the test's listing, and CTest takes that listing as the
+// test name: without this it would be a byte dump holding heap addresses that change per build.
+void PrintTo(const Mutant& mutant, std::ostream* out) { *out << mutant.name; }
+}  // namespace mutants
+
 }  // namespace aiospec::conformance

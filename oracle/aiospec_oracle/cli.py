@@ -2,8 +2,11 @@
 
 run FILE|- [--id ID]
     Run one canonical scenario (FILE is a scenario, or a bundle with
-    ``--id``) and print its trace file.  Exit 0 once the trace is printed,
-    2 for unusable input.
+    ``--id``) and print its trace file.  Exit 0 once the trace is printed;
+    1 when the printed trace ends in ``budget_exceeded`` (the run is an
+    error, spec/README.md "budget"); 2 for unusable input (an invalid
+    scenario included); 3 when the oracle itself failed (one line, no
+    trace).
 
 bless --bundle BUNDLE --out DIR
     For every scenario whose ``python`` range includes this interpreter:
@@ -35,7 +38,7 @@ from .api import run_scenario
 from .bundle import InputError, is_bundle, load_bundle, load_trace, parse_bundle, \
     read_json, applies
 from .compare import first_divergence
-from .exceptions import ScenarioError
+from .exceptions import OracleFailure, ScenarioError
 from .trace import producer, render_events, render_trace, scenario_sha256
 
 __all__ = ('main',)
@@ -51,6 +54,21 @@ def main(argv=None):
     except InputError as exc:
         print('%s: error: %s' % (PROG, exc), file=sys.stderr)
         return 2
+    except _Failed as exc:
+        print('%s: the oracle failed: %s' % (PROG, _one_line(exc)), file=sys.stderr)
+        return 3
+    except Exception as exc:          # a bug: still one line and exit 3, never a traceback
+        print('%s: the oracle failed: %s: %s' % (PROG, type(exc).__name__, _one_line(exc)),
+              file=sys.stderr)
+        return 3
+
+
+class _Failed(Exception):
+    """The oracle could not run a scenario (exit 3)."""
+
+
+def _one_line(exc):
+    return ' '.join(str(exc).split()) or type(exc).__name__
 
 
 def _parser():
@@ -99,7 +117,14 @@ def cmd_run(args):
         trace = run_scenario(scenario)
     except ScenarioError as exc:
         raise InputError('%s (%s): %s' % (args.file, scenario['id'], exc)) from None
+    except OracleFailure as exc:
+        raise _Failed('%s (%s): %s' % (args.file, scenario['id'], _one_line(exc))) from None
     sys.stdout.write(render_trace(trace))
+    events = trace['events']
+    if events and events[-1]['ev'] == 'budget_exceeded':
+        print('%s: %s (%s): budget exceeded (%s)'
+              % (PROG, args.file, scenario['id'], events[-1]['limit']), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -28,6 +28,7 @@ __all__ = (
     'BudgetExceeded',
     'InvalidScenarioAbort',
     'OracleFault',
+    'OracleFailure',
 )
 
 
@@ -51,8 +52,8 @@ class Abort(SystemExit):
 class BudgetExceeded(Abort):
     """The scenario went past one of its budgets.
 
-    ``limit`` is the name of that budget: 'iterations', 'callbacks' or
-    'time'.
+    ``limit`` is the name of that budget: 'iterations', 'callbacks',
+    'time', 'operations' or 'events'.
     """
 
     def __init__(self, limit):
@@ -77,3 +78,9 @@ class OracleFault(Abort):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class OracleFailure(RuntimeError):
+    """What the caller of the interpreter sees of an ``OracleFault``: the
+    run failed in the oracle itself (no trace; ``run`` exits 3).  A
+    RuntimeError, so that callers catching that keep working."""

@@ -16,36 +16,42 @@ with its next operation.  Three things are not errors of the operation:
   program goes on;
 * ``BudgetExceeded``: a final ``budget_exceeded`` event; the program stops;
 * a malformed operation (unknown name, missing or unknown argument, name
-  that was never defined): the run stops with ``ScenarioError``.
+  that is not bound at that moment, a loop/future/socket name defined a
+  second time, a closed or still-watched socket where the language forbids
+  it): the run stops with ``ScenarioError``.
+
+Budgets (spec/README.md, "budget"): every operation counts against
+``operations`` as it starts; a ``repeat`` also counts, before each copy of its
+body runs, the number of operations that copy holds (nested blocks included);
+every recorded event but ``budget_exceeded`` counts against ``events``.
 
 The last two are ``Abort`` exceptions, which pass through asyncio's
 callback machinery (see exceptions.py).
 """
 
 import asyncio
+import builtins
 import contextvars
 import copy
+import errno
 import math
+import os
 import socket
 import threading
 import warnings
 
+from . import ops
 from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
-                         OracleFault, ScenarioError, WouldBlockForever)
+                         OracleFailure, OracleFault, ScenarioError,
+                         WouldBlockForever)
 from .loop import VirtualEventLoop
 from .virtual_time import Budget, World
 
 __all__ = ('Interpreter', 'run_program', 'OPERATIONS', 'SCENARIO_KEYS')
 
 
-# What `raise` may throw, by name.
-RAISABLE = {
-    'Exception': Exception,
-    'ValueError': ValueError,
-    'RuntimeError': RuntimeError,
-    'KeyboardInterrupt': KeyboardInterrupt,
-    'SystemExit': SystemExit,
-}
+# What `raise` may throw, by name (ops.RAISABLE names builtin exceptions).
+RAISABLE = {name: getattr(builtins, name) for name in ops.RAISABLE}
 
 # Top-level keys of a canonical scenario: (required, optional).
 SCENARIO_KEYS = (
@@ -53,62 +59,15 @@ SCENARIO_KEYS = (
     ('python', 'description', 'budget'),
 )
 
-# Arguments of every operation: (required, optional).  The table is the
-# operation language of spec/README.md in canonical form.
-OPERATIONS = {
-    # recording and the world
-    'record': (('label',), ()),
-    'raise': (('type',), ('message',)),
-    'burn': (('seconds',), ()),
-    'repeat': (('times', 'do'), ('var',)),
-    'in_thread': (('do',), ()),
-    'external': (('at', 'do'), ()),
-    # scheduling callbacks
-    'call_soon': (('do',), ('as', 'loop')),
-    'call_soon_threadsafe': (('do',), ('as', 'loop')),
-    'call_later': (('delay', 'do'), ('as', 'loop')),
-    'call_at': (('when', 'do'), ('as', 'loop')),
-    'cancel': (('handle',), ()),
-    'when': (('handle',), ()),
-    # running and stopping
-    'run_forever': ((), ('loop',)),
-    'run_until_complete': (('future',), ('loop',)),
-    'stop': ((), ('loop',)),
-    'close': ((), ('loop',)),
-    'is_running': ((), ('loop',)),
-    'is_closed': ((), ('loop',)),
-    'time': ((), ('loop',)),
-    'new_loop': (('name',), ()),
-    'get_running_loop': ((), ()),
-    # futures
-    'new_future': (('name',), ('loop',)),
-    'set_result': (('future', 'value'), ()),
-    'add_done_callback': (('future', 'do'), ()),
-    'done': (('future',), ()),
-    'result': (('future',), ()),
-    # I/O on socket pairs
-    'socketpair': (('names',), ()),
-    'add_reader': (('fd', 'do'), ('loop',)),
-    'add_writer': (('fd', 'do'), ('loop',)),
-    'remove_reader': (('fd',), ('loop',)),
-    'remove_writer': (('fd',), ('loop',)),
-    'send': (('fd', 'data'), ()),
-    'recv': (('fd',), ('size',)),
-    'close_fd': (('fd',), ()),
-    # Python only
-    'contextvar_set': (('var', 'value'), ()),
-    'contextvar_get': (('var',), ()),
-    'set_event_loop': (('loop',), ()),
-    'get_event_loop': ((), ()),
-}
+# Arguments of every operation: (required, optional), from the one operation
+# table (ops.py, the operation language of spec/README.md).
+OPERATIONS = {name: (op.required, op.optional) for name, op in ops.OPS.items()}
 
 # Operations that exist only in scenarios that list their feature.
-PYTHON_ONLY = {
-    'contextvar_set': 'contextvars',
-    'contextvar_get': 'contextvars',
-    'set_event_loop': 'policies',
-    'get_event_loop': 'policies',
-}
+PYTHON_ONLY = {name: op.feature for name, op in ops.OPS.items() if op.python_only}
+
+# The kind of name each table holds, as messages write it.
+HANDLE, FUTURE, LOOP, SOCKET = 'handle', 'future', 'loop', 'socket'
 
 NUM_STRINGS = {'inf': math.inf, '-inf': -math.inf, 'nan': math.nan}
 
@@ -143,6 +102,32 @@ def _num(op, key, value, allow_nan=True):
     return result
 
 
+def count_operations(block):
+    """How many operations ``block`` holds, those of nested blocks included.
+
+    Iterative, so that a deeply nested (malformed) program cannot exhaust
+    the stack; an item that is not an operation counts as one.
+    """
+    count = 0
+    pending = [block]
+    while pending:
+        items = pending.pop()
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            count += 1
+            if not isinstance(item, dict) or len(item) != 1:
+                continue
+            (name, args), = item.items()
+            op = ops.OPS.get(name)
+            if op is None or not isinstance(args, dict):
+                continue
+            for key in op.blocks:
+                if key in args:
+                    pending.append(args[key])
+    return count
+
+
 def _substitute(value, placeholder, text):
     """A copy of ``value`` with ``placeholder`` replaced in every string."""
     if isinstance(value, str):
@@ -166,6 +151,27 @@ def _quiet(function, *args):
         return function(*args)
 
 
+class _Socket:
+    """One end of a socketpair, by scenario name.
+
+    The loop is given the fd number, as most programs do.  After close_fd
+    the name stays bound to the closed socket: send/recv raise EBADF (as a
+    closed socket object does), watching it is refused.  ``watchers`` maps
+    each loop to the registrations ('reader', 'writer') the scenario made
+    on it and did not undo.
+    """
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.closed = False
+        self.watchers = {}
+
+    def check_open(self):
+        if self.closed:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+
 class Interpreter:
     """Runs one scenario once.  Use a new instance for every run."""
 
@@ -179,7 +185,7 @@ class Interpreter:
         self._all_loops = []    # every loop created, for cleanup and names
         self._handles = {}      # name -> Handle / TimerHandle
         self._futures = {}      # name -> Future
-        self._sockets = {}      # name -> (socket, fd number)
+        self._sockets = {}      # name -> _Socket
         self._all_sockets = []
         self._vars = {}         # name -> ContextVar
         self._dispatch = {name: getattr(self, '_op_' + name)
@@ -241,7 +247,7 @@ class Interpreter:
             except InvalidScenarioAbort as exc:
                 raise ScenarioError(exc.message) from None
             except OracleFault as exc:
-                raise RuntimeError('oracle fault: ' + exc.message) from None
+                raise OracleFailure('oracle fault: ' + exc.message) from None
         finally:
             self._cleanup()
             _quiet(asyncio.set_event_loop, None)
@@ -265,6 +271,7 @@ class Interpreter:
             self._run_op(op, in_callback)
 
     def _run_op(self, op, in_callback=False):
+        self.world.count_operations(1)
         name, args = self._parse(op)
         if name == 'raise' and in_callback:
             # The point of `raise`: the exception leaves the callback and meets the loop.
@@ -351,11 +358,17 @@ class Interpreter:
         try:
             return table[name]
         except KeyError:
-            _fail('%s: no %s named %r' % (op, kind, name))
+            _fail("%s: no %s named '%s'" % (op, kind, name))
+
+    def _unbound(self, table, kind, op, name):
+        """``name`` for a new loop, future or socket; it must not be bound."""
+        if name in table:
+            _fail("%s: %s '%s' is already defined" % (op, kind, name))
+        return name
 
     def _loop(self, op, args):
         name = args.get('loop')
-        return self._lookup(self._loops, 'loop', op, 'main' if name is None else name)
+        return self._lookup(self._loops, LOOP, op, 'main' if name is None else name)
 
     def _loop_name(self, loop):
         """The scenario's name for ``loop`` (the latest one given), or None."""
@@ -365,7 +378,14 @@ class Interpreter:
         return None
 
     def _fd(self, op, args):
-        return self._lookup(self._sockets, 'fd', op, args['fd'])
+        return self._lookup(self._sockets, SOCKET, op, args['fd'])
+
+    def _open_fd(self, op, args):
+        """The socket named by ``fd``, which the operation needs open."""
+        sock = self._fd(op, args)
+        if sock.closed:
+            _fail("%s: socket '%s' is closed" % (op, args['fd']))
+        return sock
 
     def _new_loop(self, name):
         loop = VirtualEventLoop(self.world)
@@ -387,7 +407,7 @@ class Interpreter:
     def _bind(self, op, args, handle):
         name = args.get('as')
         if name is not None:
-            self._handles[self._name(op, 'as', name)] = handle
+            self._handles[self._name(op, 'as', name)] = handle   # handles may be rebound
 
     # -- recording and the world -----------------------------------------------
 
@@ -413,10 +433,19 @@ class Interpreter:
         times = args['times']
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             _fail('repeat: times must be an integer >= 0, not %r' % (times,))
+        if times > ops.MAX_REPEAT_TIMES:
+            _fail('repeat: times must be at most %d, not %r' % (ops.MAX_REPEAT_TIMES, times))
         var = args.get('var')
         placeholder = '{%s}' % ('i' if var is None else self._name(op, 'var', var))
         body = args['do']
+        size = count_operations(body)
+        if size == 0:
+            # An empty body does nothing however often it runs, and counts nothing: without this
+            # `repeat 100000 [repeat 100000 []]` would loop 10^10 times inside its budget.
+            return
         for index in range(times):
+            # The copy is counted when made: callbacks may keep it alive.
+            self.world.count_operations(size)
             self._run_block(_substitute(body, placeholder, str(index)))
 
     def _op_in_thread(self, op, args):
@@ -449,10 +478,10 @@ class Interpreter:
         self._bind(op, args, loop.call_at(when, self._callback(args['do'])))
 
     def _op_cancel(self, op, args):
-        self._lookup(self._handles, 'handle', op, args['handle']).cancel()
+        self._lookup(self._handles, HANDLE, op, args['handle']).cancel()
 
     def _op_when(self, op, args):
-        handle = self._lookup(self._handles, 'handle', op, args['handle'])
+        handle = self._lookup(self._handles, HANDLE, op, args['handle'])
         self.world.record('when', handle=args['handle'], value=handle.when())
 
     # -- running and stopping --------------------------------------------------
@@ -462,7 +491,7 @@ class Interpreter:
 
     def _op_run_until_complete(self, op, args):
         loop = self._loop(op, args)
-        future = self._lookup(self._futures, 'future', op, args['future'])
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
         value = loop.run_until_complete(future)
         self.world.record('run_until_complete', value=value)
 
@@ -470,7 +499,7 @@ class Interpreter:
         self._loop(op, args).stop()
 
     def _op_close(self, op, args):
-        self._loop(op, args).close()
+        self._loop(op, args).close()     # a closed loop watches nothing (see _op_close_fd)
 
     def _op_is_running(self, op, args):
         self.world.record('is_running', value=self._loop(op, args).is_running())
@@ -482,7 +511,8 @@ class Interpreter:
         self.world.record('time', value=float(self._loop(op, args).time()))
 
     def _op_new_loop(self, op, args):
-        self._new_loop(self._name(op, 'name', args['name']))
+        name = self._name(op, 'name', args['name'])
+        self._new_loop(self._unbound(self._loops, LOOP, op, name))
 
     def _op_get_running_loop(self, op, args):
         loop = asyncio.get_running_loop()
@@ -491,25 +521,25 @@ class Interpreter:
     # -- futures -----------------------------------------------------------------
 
     def _op_new_future(self, op, args):
-        name = self._name(op, 'name', args['name'])
+        name = self._unbound(self._futures, FUTURE, op, self._name(op, 'name', args['name']))
         self._futures[name] = self._loop(op, args).create_future()
 
     def _op_set_result(self, op, args):
         value = args['value']
         if not (value is None or isinstance(value, (str, int, float, bool))):
             _fail('set_result: value must be a string, number, boolean or null')
-        self._lookup(self._futures, 'future', op, args['future']).set_result(value)
+        self._lookup(self._futures, FUTURE, op, args['future']).set_result(value)
 
     def _op_add_done_callback(self, op, args):
-        future = self._lookup(self._futures, 'future', op, args['future'])
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
         future.add_done_callback(self._callback(args['do']))
 
     def _op_done(self, op, args):
-        future = self._lookup(self._futures, 'future', op, args['future'])
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
         self.world.record('done', future=args['future'], value=future.done())
 
     def _op_result(self, op, args):
-        future = self._lookup(self._futures, 'future', op, args['future'])
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
         self.world.record('result', future=args['future'], value=future.result())
 
     # -- I/O on socket pairs -----------------------------------------------------
@@ -517,37 +547,51 @@ class Interpreter:
     def _op_socketpair(self, op, args):
         names = args['names']
         if (not isinstance(names, list) or len(names) != 2
-                or not all(isinstance(n, str) for n in names)):
-            _fail('socketpair: names must be a list of two names')
+                or not all(isinstance(n, str) for n in names)
+                or names[0] == names[1]):
+            _fail('socketpair: names must be a list of two different names')
+        for name in names:
+            self._unbound(self._sockets, SOCKET, op, name)
         pair = socket.socketpair()
         for name, sock in zip(names, pair):
             sock.setblocking(False)
             self._all_sockets.append(sock)
-            # The loop is given the fd number, as most programs do: after
-            # close_fd the number still names the (closed) descriptor, where
-            # a socket object would answer fileno() == -1.
-            self._sockets[name] = (sock, sock.fileno())
+            self._sockets[name] = _Socket(sock)
+
+    def _watch(self, op, args, kind, add):
+        """add_reader/add_writer (add=True) or remove_*; returns the call's value.
+
+        The registration is noted only once the loop's call returned, so a
+        call that raised (a closed loop) leaves nothing to undo.
+        """
+        sock = self._open_fd(op, args)
+        loop = self._loop(op, args)
+        if add:
+            method = loop.add_reader if kind == 'reader' else loop.add_writer
+            value = method(sock.fd, self._callback(args['do']))
+            sock.watchers.setdefault(loop, set()).add(kind)
+        else:
+            method = loop.remove_reader if kind == 'reader' else loop.remove_writer
+            value = method(sock.fd)
+            sock.watchers.get(loop, set()).discard(kind)
+        return value
 
     def _op_add_reader(self, op, args):
-        _, fd = self._fd(op, args)
-        self._loop(op, args).add_reader(fd, self._callback(args['do']))
+        self._watch(op, args, 'reader', True)
 
     def _op_add_writer(self, op, args):
-        _, fd = self._fd(op, args)
-        self._loop(op, args).add_writer(fd, self._callback(args['do']))
+        self._watch(op, args, 'writer', True)
 
     def _op_remove_reader(self, op, args):
-        _, fd = self._fd(op, args)
-        value = self._loop(op, args).remove_reader(fd)
+        value = self._watch(op, args, 'reader', False)
         self.world.record('remove_reader', fd=args['fd'], value=value)
 
     def _op_remove_writer(self, op, args):
-        _, fd = self._fd(op, args)
-        value = self._loop(op, args).remove_writer(fd)
+        value = self._watch(op, args, 'writer', False)
         self.world.record('remove_writer', fd=args['fd'], value=value)
 
     def _op_send(self, op, args):
-        sock, _ = self._fd(op, args)
+        sock = self._fd(op, args)
         data = args['data']
         if not isinstance(data, str):
             _fail('send: data must be a string')
@@ -555,24 +599,37 @@ class Interpreter:
             payload = data.encode('ascii')
         except UnicodeEncodeError:
             _fail('send: data must be ASCII text')
-        sock.send(payload)
+        sock.check_open()
+        sock.sock.send(payload)
 
     def _op_recv(self, op, args):
-        sock, _ = self._fd(op, args)
+        sock = self._fd(op, args)
         size = args.get('size')
         if size is None:
             size = DEFAULT_RECV_SIZE
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            _fail('recv: size must be a positive integer')
+        if (isinstance(size, bool) or not isinstance(size, int) or size <= 0
+                or size > ops.MAX_RECV_SIZE):
+            _fail('recv: size must be an integer from 1 to %d' % ops.MAX_RECV_SIZE)
+        sock.check_open()
         try:
-            data = sock.recv(size).decode('ascii', 'backslashreplace')
+            data = sock.sock.recv(size).decode('ascii', 'backslashreplace')
         except BlockingIOError:
             data = None
         self.world.record('recv', fd=args['fd'], data=data)
 
     def _op_close_fd(self, op, args):
-        sock, _ = self._fd(op, args)
-        sock.close()
+        sock = self._fd(op, args)
+        if sock.closed:
+            return                       # as socket.close(): closing twice does nothing
+        # A loop that still watches the number would poll whatever file gets it
+        # next (epoll forgets a closed descriptor, select and poll do not).
+        for loop in self._all_loops:
+            if sock.watchers.get(loop) and not loop.is_closed():
+                _fail("close_fd: socket '%s' is still watched by loop '%s' "
+                      "(remove_reader/remove_writer first)"
+                      % (args['fd'], self._loop_name(loop)))
+        sock.closed = True
+        sock.sock.close()
 
     # -- Python only ---------------------------------------------------------------
 
@@ -591,7 +648,7 @@ class Interpreter:
 
     def _op_set_event_loop(self, op, args):
         name = args['loop']
-        loop = None if name is None else self._lookup(self._loops, 'loop', op, name)
+        loop = None if name is None else self._lookup(self._loops, LOOP, op, name)
         _quiet(asyncio.set_event_loop, loop)
 
     def _op_get_event_loop(self, op, args):

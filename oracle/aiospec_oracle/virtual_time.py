@@ -16,6 +16,7 @@ import selectors
 
 from asyncio import base_events
 
+from . import ops
 from .exceptions import BudgetExceeded, WouldBlockForever
 
 __all__ = ('Budget', 'World', 'VirtualSelector')
@@ -31,17 +32,22 @@ class Budget:
     """How far a scenario may go before it is stopped (spec/README.md).
 
     A limit is exceeded when a count would go above it: ``iterations``
-    selector polls, ``callbacks`` scenario callbacks run, or a clock value
-    above ``time`` virtual seconds.
+    selector polls, ``callbacks`` scenario callbacks run, ``operations``
+    operations started (and operations held by the copies ``repeat`` makes
+    of its body), ``events`` events recorded, or a clock value above
+    ``time`` virtual seconds.
     """
 
-    DEFAULTS = {'iterations': 10000, 'callbacks': 100000, 'time': 31536000.0}
+    DEFAULTS = {key: default for key, (default, _) in ops.BUDGETS.items()}
 
-    def __init__(self, iterations=None, callbacks=None, time=None):
+    def __init__(self, iterations=None, callbacks=None, time=None,
+                 operations=None, events=None):
         d = self.DEFAULTS
         self.iterations = d['iterations'] if iterations is None else iterations
         self.callbacks = d['callbacks'] if callbacks is None else callbacks
         self.time = float(d['time'] if time is None else time)
+        self.operations = d['operations'] if operations is None else operations
+        self.events = d['events'] if events is None else events
 
 
 class World:
@@ -65,13 +71,23 @@ class World:
         self.trace_selects = trace_selects
         self.iterations = 0
         self.callbacks = 0
+        self.operations = 0
+        self.recorded = 0       # events counted against the budget
         self._externals = []
         self._order = itertools.count()
 
     # -- trace -------------------------------------------------------------
 
     def record(self, ev, **fields):
-        """Append the event ``ev`` at the current virtual time."""
+        """Append the event ``ev`` at the current virtual time.
+
+        Every event but ``budget_exceeded`` counts against the ``events``
+        budget; the one that would go above it is not recorded.
+        """
+        if ev != 'budget_exceeded':
+            self.recorded += 1
+            if self.recorded > self.budget.events:
+                raise BudgetExceeded('events')
         event = {'t': float(self.now), 'ev': ev}
         event.update(fields)
         self.events.append(event)
@@ -96,6 +112,11 @@ class World:
         self.iterations += 1
         if self.iterations > self.budget.iterations:
             raise BudgetExceeded('iterations')
+
+    def count_operations(self, count):
+        self.operations += count
+        if self.operations > self.budget.operations:
+            raise BudgetExceeded('operations')
 
     def count_callback(self):
         self.callbacks += 1

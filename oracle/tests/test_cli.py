@@ -102,6 +102,35 @@ class RunTests(CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn('{"t": 259200.0, "ev": "record", "label": "fired"}', result.stdout)
 
+    def test_budget_stop_prints_the_trace_and_exits_1(self):
+        path = self.write('s.json', scenario([record('a'), record('b')], budget={'events': 1}))
+        status, out, err = self.main('run', path)
+        self.assertEqual(status, 1)
+        self.assertEqual(json.loads(out)['events'][-1],
+                         {'t': 0.0, 'ev': 'budget_exceeded', 'limit': 'events'})
+        self.assertRegex(err, r'^python -m aiospec_oracle: \S+s\.json \(tst-0001\): '
+                              r'budget exceeded \(events\)\n$')
+
+    def test_invalid_scenario_exits_2(self):
+        path = self.write('s.json', scenario([{'cancel': {'handle': 'h'}}]))
+        status, out, err = self.main('run', path)
+        self.assertEqual((status, out), (2, ''))
+        self.assertIn("cancel: no handle named 'h'", err)
+        self.assertEqual(err.count('\n'), 1)
+
+    def test_oracle_failure_exits_3_in_one_line(self):
+        from aiospec_oracle.exceptions import OracleFailure
+        path = self.write('s.json', scenario([record('a')]))
+        for exc in (OracleFailure('oracle fault: exception handler called: x\ny'),
+                    KeyError('surprise')):
+            with self.subTest(exc=type(exc).__name__):
+                with mock.patch.object(cli, 'run_scenario', side_effect=exc):
+                    status, out, err = self.main('run', path)
+                self.assertEqual((status, out), (3, ''))
+                self.assertTrue(err.startswith('python -m aiospec_oracle: the oracle failed: '),
+                                err)
+                self.assertEqual(err.count('\n'), 1, err)
+
 
 class BlessTests(CliTestCase):
 

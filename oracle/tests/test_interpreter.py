@@ -268,6 +268,78 @@ class BudgetTests(unittest.TestCase):
         with self.assertRaises(RuntimeError):
             asyncio.get_running_loop()
 
+    # -- operations and events (D1) ------------------------------------------------
+
+    def test_operations_count_each_operation_as_it_starts(self):
+        # Three operations fit in a budget of 3; the fourth is refused before it runs.
+        self.assertEqual(events([record('a'), record('b'), record('c'), record('d')],
+                                budget={'operations': 3}), [
+            '{"t": 0.0, "ev": "record", "label": "a"}',
+            '{"t": 0.0, "ev": "record", "label": "b"}',
+            '{"t": 0.0, "ev": "record", "label": "c"}',
+            '{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}'])
+
+    def test_a_repeat_counts_each_copy_when_it_is_made(self):
+        # repeat (1), copy 0 holds 2 (record + call_soon) + 1 (the nested record) = 3: 4 so far;
+        # copy 0 runs its 2 top operations: 6; copy 1 would reach 9 > 8, refused before it runs.
+        # Two copies in full: 1 + 2 * (3 + 2) = 11.
+        body = [record('r{i}'), {'call_soon': {'do': [record('x')]}}]
+        self.assertEqual(events([{'repeat': {'times': 5, 'do': body}}],
+                                budget={'operations': 8}), [
+            '{"t": 0.0, "ev": "record", "label": "r0"}',
+            '{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}'])
+        lines = events([{'repeat': {'times': 2, 'do': body}}], budget={'operations': 11})
+        self.assertEqual(lines[-1], '{"t": 0.0, "ev": "record", "label": "r1"}')
+
+    def test_operations_in_callbacks_count(self):
+        lines = events([{'call_soon': {'do': [{'repeat': {'times': 1000, 'do': [record('x')]}}]}},
+                        {'run_forever': {}}], budget={'operations': 100})
+        self.assertEqual(lines[-1],
+                         '{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}')
+        # call_soon 1, run_forever 1, repeat 1, then each copy counts 1 and runs 1.
+        self.assertEqual(len(lines) - 1, 48)
+
+    def test_fan_out_is_bounded(self):
+        fan = [{'repeat': {'times': 1000, 'do': [{'call_soon': {'do': [
+            {'repeat': {'times': 1000, 'do': [{'call_soon': {'do': [record('leaf')]}}]}}]}}]}},
+               {'run_forever': {}}]
+        lines = events(fan)
+        self.assertEqual(lines[-1],
+                         '{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}')
+
+    def test_empty_repeat_bodies_cost_nothing_and_take_no_time(self):
+        # Counted by the rule, `repeat 100000 [repeat 100000 []]` is 2 operations per outer copy;
+        # it must stop at the operations budget at once, not loop 10^10 times on empty bodies.
+        import time
+        start = time.monotonic()
+        lines = events([{'repeat': {'times': 100000, 'do': [{'repeat': {'times': 100000, 'do': []}}]}}])
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(lines, ['{"t": 0.0, "ev": "budget_exceeded", "limit": "operations"}'])
+
+    def test_events_budget(self):
+        self.assertEqual(events([record('a'), record('b'), record('c')],
+                                budget={'events': 2}), [
+            '{"t": 0.0, "ev": "record", "label": "a"}',
+            '{"t": 0.0, "ev": "record", "label": "b"}',
+            '{"t": 0.0, "ev": "budget_exceeded", "limit": "events"}'])
+        # Select events count too.
+        self.assertEqual(events([{'call_later': {'delay': 1, 'do': [STOP]}},
+                                 {'run_forever': {}}, record('a')],
+                                ['select-trace'], budget={'events': 1}), [
+            '{"t": 0.0, "ev": "select", "timeout": 1.0}',
+            '{"t": 1.0, "ev": "budget_exceeded", "limit": "events"}'])
+
+    def test_default_budgets(self):
+        from aiospec_oracle.virtual_time import Budget
+        b = Budget()
+        self.assertEqual((b.iterations, b.callbacks, b.time, b.operations, b.events),
+                         (10000, 100000, 31536000.0, 100000, 10000))
+
+    def test_repeat_times_is_capped(self):
+        with self.assertRaises(ScenarioError) as cm:
+            run_scenario(scenario([{'repeat': {'times': 10 ** 12, 'do': []}}]))
+        self.assertIn('repeat: times must be at most 100000', str(cm.exception))
+
 
 class IoTests(unittest.TestCase):
 
@@ -486,6 +558,42 @@ class MalformedTests(unittest.TestCase):
         self.assertMalformed([{'cancel': {'handle': 'nope'}}], message="no handle named 'nope'")
         self.assertMalformed([{'run_forever': {'loop': 'nope'}}], message="no loop named")
 
+    def test_name_messages(self):
+        # D3: one message form per kind, the same in the C++ interpreter.
+        cases = [
+            ([{'cancel': {'handle': 'h'}}], (), "cancel: no handle named 'h'"),
+            ([{'when': {'handle': 'h'}}], (), "when: no handle named 'h'"),
+            ([{'done': {'future': 'f'}}], ['futures'], "done: no future named 'f'"),
+            ([{'stop': {'loop': 'l'}}], (), "stop: no loop named 'l'"),
+            ([{'recv': {'fd': 'a'}}], ['fd-io'], "recv: no socket named 'a'"),
+            ([{'new_loop': {'name': 'main'}}], ['multiple-loops'],
+             "new_loop: loop 'main' is already defined"),
+            ([{'new_loop': {'name': 'l'}}, {'new_loop': {'name': 'l'}}], ['multiple-loops'],
+             "new_loop: loop 'l' is already defined"),
+            ([{'new_future': {'name': 'f'}}, {'new_future': {'name': 'f'}}], ['futures'],
+             "new_future: future 'f' is already defined"),
+            ([{'socketpair': {'names': ['a', 'b']}}, {'socketpair': {'names': ['c', 'b']}}],
+             ['fd-io'], "socketpair: socket 'b' is already defined"),
+        ]
+        for program, features, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(ScenarioError) as cm:
+                    run_scenario(scenario(program, features))
+                self.assertEqual(str(cm.exception), message)
+
+    def test_a_failed_call_binds_no_handle(self):
+        with self.assertRaises(ScenarioError) as cm:
+            run_scenario(scenario([{'close': {}},
+                                   {'call_soon': {'do': [], 'as': 'h'}},
+                                   {'cancel': {'handle': 'h'}}]))
+        self.assertEqual(str(cm.exception), "cancel: no handle named 'h'")
+
+    def test_handles_may_be_rebound(self):
+        self.assertEqual(events([{'call_soon': {'do': [record('a')], 'as': 'h'}},
+                                 {'call_soon': {'do': [record('b')], 'as': 'h'}},
+                                 {'cancel': {'handle': 'h'}}, STOP, {'run_forever': {}}]),
+                         ['{"t": 0.0, "ev": "record", "label": "a"}'])
+
     def test_malformed_inside_a_callback_stops_the_run(self):
         self.assertMalformed([{'call_soon': {'do': [{'cancel': {'handle': 'nope'}}]}},
                               {'run_forever': {}}], message="no handle named 'nope'")
@@ -529,6 +637,81 @@ class DeterminismTests(unittest.TestCase):
         text = run_scenario_json(json.dumps(s))
         self.assertEqual(text, render_trace(run_scenario(s)))
         self.assertIn('{"t": 0.1, "ev": "time", "value": 0.1}', text)
+
+
+
+class ClosedSocketTests(unittest.TestCase):
+    """D4: a closed socket keeps its name."""
+
+    EBADF = '"type": "OSError"}'
+
+    def test_send_and_recv_on_a_closed_socket(self):
+        lines = events([{'socketpair': {'names': ['a', 'b']}}, {'close_fd': {'fd': 'a'}},
+                        {'send': {'fd': 'a', 'data': 'x'}}, {'recv': {'fd': 'a'}},
+                        {'close_fd': {'fd': 'a'}}, record('end')], ['fd-io'])
+        self.assertEqual(lines, [
+            '{"t": 0.0, "ev": "error", "message": "[Errno 9] Bad file descriptor", '
+            '"op": "send", ' + self.EBADF,
+            '{"t": 0.0, "ev": "error", "message": "[Errno 9] Bad file descriptor", '
+            '"op": "recv", ' + self.EBADF,
+            '{"t": 0.0, "ev": "record", "label": "end"}'])
+
+    def test_watching_a_closed_socket_is_refused(self):
+        for op in ('add_reader', 'add_writer', 'remove_reader', 'remove_writer'):
+            args = {'fd': 'a', 'do': []} if op.startswith('add') else {'fd': 'a'}
+            with self.subTest(op=op):
+                with self.assertRaises(ScenarioError) as cm:
+                    run_scenario(scenario([{'socketpair': {'names': ['a', 'b']}},
+                                           {'close_fd': {'fd': 'a'}}, {op: args}], ['fd-io']))
+                self.assertEqual(str(cm.exception), "%s: socket 'a' is closed" % op)
+
+    def test_closing_a_watched_socket_is_refused(self):
+        with self.assertRaises(ScenarioError) as cm:
+            run_scenario(scenario([{'socketpair': {'names': ['a', 'b']}},
+                                   {'add_reader': {'fd': 'a', 'do': []}},
+                                   {'close_fd': {'fd': 'a'}}], ['fd-io']))
+        self.assertEqual(str(cm.exception), "close_fd: socket 'a' is still watched by loop "
+                                            "'main' (remove_reader/remove_writer first)")
+        with self.assertRaises(ScenarioError) as cm:
+            run_scenario(scenario([{'new_loop': {'name': 'l2'}},
+                                   {'socketpair': {'names': ['a', 'b']}},
+                                   {'add_writer': {'fd': 'a', 'do': [], 'loop': 'l2'}},
+                                   {'remove_reader': {'fd': 'a', 'loop': 'l2'}},
+                                   {'close_fd': {'fd': 'a'}}], ['fd-io', 'multiple-loops']))
+        self.assertIn("still watched by loop 'l2'", str(cm.exception))
+
+    def test_closing_after_undoing_the_registrations(self):
+        for undo in ([{'remove_reader': {'fd': 'a'}}, {'remove_writer': {'fd': 'a'}}],
+                     [{'close': {}}]):
+            with self.subTest(undo=undo):
+                lines = events([{'socketpair': {'names': ['a', 'b']}},
+                                {'add_reader': {'fd': 'a', 'do': []}},
+                                {'add_writer': {'fd': 'a', 'do': []}}] + undo +
+                               [{'close_fd': {'fd': 'a'}}, record('closed')], ['fd-io'])
+                self.assertEqual(lines[-1], '{"t": 0.0, "ev": "record", "label": "closed"}')
+
+    def test_a_failed_add_reader_is_not_a_registration(self):
+        lines = events([{'socketpair': {'names': ['a', 'b']}}, {'close': {}},
+                        {'add_reader': {'fd': 'a', 'do': []}},
+                        {'close_fd': {'fd': 'a'}}, record('closed')], ['fd-io'])
+        self.assertEqual(lines, [
+            '{"t": 0.0, "ev": "error", "message": "Event loop is closed", '
+            '"op": "add_reader", "type": "RuntimeError"}',
+            '{"t": 0.0, "ev": "record", "label": "closed"}'])
+
+
+class OperationTableTests(unittest.TestCase):
+
+    def test_tables_come_from_ops(self):
+        from aiospec_oracle import ops
+        from aiospec_oracle.interpreter import PYTHON_ONLY, RAISABLE
+        self.assertEqual(set(OPERATIONS), set(ops.OPS))
+        self.assertEqual(OPERATIONS['raise'], (('type',), ('message',)))
+        self.assertEqual(PYTHON_ONLY, {'contextvar_set': 'contextvars',
+                                       'contextvar_get': 'contextvars',
+                                       'set_event_loop': 'policies',
+                                       'get_event_loop': 'policies'})
+        self.assertIs(RAISABLE['SystemExit'], SystemExit)
 
 
 if __name__ == '__main__':

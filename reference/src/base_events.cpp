@@ -11,16 +11,20 @@
 
 namespace aiospec::ref {
 
-EventLoop::EventLoop(std::unique_ptr<Selector> selector, Clock& clock)
-    : clock_(&clock), selector_(std::move(selector)), clock_resolution_(clock.resolution()) {
+EventLoop::EventLoop(std::unique_ptr<Selector> selector, Clock& clock, Profile profile)
+    : clock_(&clock),
+      selector_(std::move(selector)),
+      clock_resolution_(clock.resolution()),
+      profile_(std::move(profile)) {
   make_self_pipe();
 }
 
-EventLoop::EventLoop(std::string_view backend)
+EventLoop::EventLoop(std::string_view backend, Profile profile)
     : owned_clock_(std::make_unique<MonotonicClock>()),
       clock_(owned_clock_.get()),
       selector_(make_selector(backend)),
-      clock_resolution_(clock_->resolution()) {
+      clock_resolution_(clock_->resolution()),
+      profile_(std::move(profile)) {
   make_self_pipe();
 }
 
@@ -145,9 +149,18 @@ std::optional<double> EventLoop::compute_timeout() const {
   }
   if (ready || stopping_) return 0.0;
   if (scheduled_.empty()) return std::nullopt;
-  // min(max(0, when - time()), MAXIMUM_SELECT_TIMEOUT), comparison for comparison: a NaN
-  // deadline gives 0, as on CPython 3.8-3.12 (3.13's if/else passes NaN on to the selector).
   double timeout = scheduled_.front()->when() - time();
+  if (profile_.nan_timeout_reaches_selector) {
+    // 3.13: if timeout > MAXIMUM_SELECT_TIMEOUT: ... elif timeout < 0: ... (NaN passes both).
+    if (timeout > kMaximumSelectTimeout) {
+      timeout = kMaximumSelectTimeout;
+    } else if (timeout < 0) {
+      timeout = 0.0;
+    }
+    return timeout;
+  }
+  // 3.8-3.12: min(max(0, when - time()), MAXIMUM_SELECT_TIMEOUT), comparison for comparison: a
+  // NaN deadline gives 0.
   timeout = (timeout > 0) ? timeout : 0.0;
   timeout = (kMaximumSelectTimeout < timeout) ? kMaximumSelectTimeout : timeout;
   return timeout;
@@ -228,7 +241,7 @@ void EventLoop::close() {
     dropped.swap(ready_);
   }
   scheduled_.clear();
-  io_handles_.clear();
+  keys_.clear();
   selector_->close();
 }
 

@@ -1,12 +1,10 @@
 #include "aiospec/ref/events.hpp"
 
-#include <atomic>
 #include <functional>
 #include <utility>
 
 #include "aiospec/ref/base_events.hpp"
 #include "aiospec/ref/exceptions.hpp"
-#include "aiospec/ref/virtual_time.hpp"
 
 namespace aiospec::ref {
 
@@ -29,8 +27,6 @@ void Handle::run() {
     throw;
   } catch (const KeyboardInterrupt&) {
     throw;
-  } catch (const WouldBlockForever&) {
-    throw;  // the world cannot go on; not the callback's fault
   } catch (const std::exception&) {
     // C++ callbacks have no printable source, so the "<qualname>(<args>)" part is generic.
     loop_->call_exception_handler(
@@ -38,12 +34,8 @@ void Handle::run() {
   }
 }
 
-namespace {
-std::atomic<std::uint64_t> next_timer_sequence{0};
-}  // namespace
-
 TimerHandle::TimerHandle(double when, Callback cb, EventLoop* loop)
-    : Handle(std::move(cb), loop), when_(when), sequence_(next_timer_sequence++) {}
+    : Handle(std::move(cb), loop), when_(when) {}
 
 void TimerHandle::cancel() {
   if (!cancelled()) loop_->timer_handle_cancelled(*this);

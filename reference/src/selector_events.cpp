@@ -11,66 +11,97 @@
 
 namespace aiospec::ref {
 
-void EventLoop::add_reader(int fd, Callback callback) {
-  add_reader_handle(fd, std::move(callback));
-}
-void EventLoop::add_writer(int fd, Callback callback) {
-  add_writer_handle(fd, std::move(callback));
-}
+// add_reader/add_writer: BaseSelectorEventLoop.add_reader/add_writer (no transports to check).
+void EventLoop::add_reader(int fd, Callback callback) { add_reader_handle(fd, std::move(callback)); }
 
+void EventLoop::add_writer(int fd, Callback callback) { add_writer_handle(fd, std::move(callback)); }
+
+// remove_reader/remove_writer are _remove_reader/_remove_writer themselves.
+
+// _add_reader: register the descriptor for reading, or widen its mask; the reader it replaces is
+// cancelled (if already queued, it will not run).
 HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
-  return add_io(fd, std::move(callback), &IoHandles::reader, &IoHandles::writer, EVENT_READ, EVENT_WRITE);
-}
-
-HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
-  return add_io(fd, std::move(callback), &IoHandles::writer, &IoHandles::reader, EVENT_WRITE, EVENT_READ);
-}
-
-// _add_reader and _add_writer: register the descriptor or widen its mask, and put the new handle
-// in one half of its key. The handle it replaces is cancelled: if already queued, it will not run.
-HandlePtr EventLoop::add_io(int fd, Callback callback, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other,
-                            unsigned my_event, unsigned other_event) {
   check_closed();
   auto handle = std::make_shared<Handle>(std::move(callback), this);
-  const auto it = io_handles_.find(fd);
-  if (it == io_handles_.end()) {
-    selector().register_fd(fd, my_event);
-    io_handles_[fd].*mine = handle;
+  const auto key = keys_.find(fd);
+  if (key == keys_.end()) {
+    selector().register_fd(fd, EVENT_READ);
+    keys_[fd] = SelectorKey{EVENT_READ, handle, nullptr};
   } else {
-    selector().modify(fd, my_event | (it->second.*other ? other_event : 0u));
-    if (auto old = std::exchange(it->second.*mine, handle)) old->cancel();
+    auto& [mask, reader, writer] = key->second;
+    selector().modify(fd, mask | EVENT_READ);
+    mask |= EVENT_READ;
+    if (auto old = std::exchange(reader, handle)) old->cancel();
   }
   return handle;
 }
 
-// _remove_reader and _remove_writer: clear one half of the descriptor's key, unregister it when
-// both halves are empty, and cancel the handle that was there.
-bool EventLoop::remove_io(int fd, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other, unsigned other_event) {
-  if (is_closed()) return false;
-  const auto it = io_handles_.find(fd);
-  if (it == io_handles_.end()) return false;
-  HandlePtr handle = std::exchange(it->second.*mine, nullptr);
-  if (it->second.*other) {
-    selector().modify(fd, other_event);
+// _add_writer: the same for writing.
+HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
+  check_closed();
+  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  const auto key = keys_.find(fd);
+  if (key == keys_.end()) {
+    selector().register_fd(fd, EVENT_WRITE);
+    keys_[fd] = SelectorKey{EVENT_WRITE, nullptr, handle};
   } else {
-    selector().unregister(fd);
-    io_handles_.erase(it);
+    auto& [mask, reader, writer] = key->second;
+    selector().modify(fd, mask | EVENT_WRITE);
+    mask |= EVENT_WRITE;
+    if (auto old = std::exchange(writer, handle)) old->cancel();
   }
-  if (!handle) return false;
-  handle->cancel();
-  return true;
+  return handle;
 }
 
-bool EventLoop::remove_reader(int fd) { return remove_io(fd, &IoHandles::reader, &IoHandles::writer, EVENT_WRITE); }
+// _remove_reader: drop the read half of the key (unregister when nothing is left) and cancel the
+// reader; whether there was one.
+bool EventLoop::remove_reader(int fd) {
+  if (is_closed()) return false;
+  const auto key = keys_.find(fd);
+  if (key == keys_.end()) return false;
+  auto& [mask, reader_ref, writer] = key->second;
+  mask &= ~static_cast<unsigned>(EVENT_READ);
+  HandlePtr reader = std::exchange(reader_ref, nullptr);
+  if (!mask) {
+    selector().unregister(fd);
+    keys_.erase(key);
+  } else {
+    selector().modify(fd, mask);
+  }
+  if (reader) {
+    reader->cancel();
+    return true;
+  }
+  return false;
+}
 
-bool EventLoop::remove_writer(int fd) { return remove_io(fd, &IoHandles::writer, &IoHandles::reader, EVENT_READ); }
+// _remove_writer: the same for the write half.
+bool EventLoop::remove_writer(int fd) {
+  if (is_closed()) return false;
+  const auto key = keys_.find(fd);
+  if (key == keys_.end()) return false;
+  auto& [mask, reader, writer_ref] = key->second;
+  mask &= ~static_cast<unsigned>(EVENT_WRITE);
+  HandlePtr writer = std::exchange(writer_ref, nullptr);
+  if (!mask) {
+    selector().unregister(fd);
+    keys_.erase(key);
+  } else {
+    selector().modify(fd, mask);
+  }
+  if (writer) {
+    writer->cancel();
+    return true;
+  }
+  return false;
+}
 
 void EventLoop::process_events(const std::vector<ReadyEvent>& events) {
   for (const auto& event : events) {
-    const auto it = io_handles_.find(event.fd);
-    if (it == io_handles_.end()) continue;
+    const auto key = keys_.find(event.fd);
+    if (key == keys_.end()) continue;
     // The key's data as select() saw it: removing the reader must not hide the writer.
-    const auto [reader, writer] = it->second;
+    const HandlePtr reader = key->second.reader, writer = key->second.writer;
     // For one descriptor, the reader is queued before the writer. A cancelled handle found
     // here (cancelled without remove_*) unregisters itself instead of running.
     if ((event.mask & EVENT_READ) && reader) {

@@ -15,6 +15,7 @@
 #include "aiospec/ref/base_events.hpp"
 #include "aiospec/ref/clock.hpp"
 #include "aiospec/ref/virtual_time.hpp"
+#include "standalone_time_keeper.hpp"
 
 namespace aiospec::ref::testing {
 
@@ -33,11 +34,11 @@ class TestLoop : public EventLoop {
 };
 
 struct VirtualWorld {
-  explicit VirtualWorld(std::string_view backend = "poll") {
+  explicit VirtualWorld(std::string_view backend = "poll", Profile profile = Profile::for_version(kDefaultVersion)) {
     auto virtual_selector =
         std::make_unique<VirtualSelector>(make_selector(backend), clock, keeper);
     selector = virtual_selector.get();
-    loop = std::make_unique<TestLoop>(std::move(virtual_selector), clock);
+    loop = std::make_unique<TestLoop>(std::move(virtual_selector), clock, std::move(profile));
     selector->attach(*loop);
   }
 

@@ -3,10 +3,11 @@
 //   aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color] [--mutant NAME]
 //                                                                  CPython (live) vs the reference loop
 //   aiospec run SCENARIO.yaml [--loop cpython|reference] [--backend B]  print one trace
-//   aiospec report [--python 3.13] [--backend B]... [--json FILE]  the whole suite, summarised
+//   aiospec report [--python X.Y]... [--backend B]... [--json FILE]  the whole suite, every version
 //   aiospec lint | bless | compile | next-id | show | fresh ...     the spec tools (tools/aiospec_spec)
 //
-// Exit codes: 0 identical / clean, 1 different / failures, 2 bad input.
+// Exit codes: 0 identical / clean, 1 different (a budget stop or stale trace included), 2 bad input,
+// 3 a loop, the interpreter or the oracle failed to run it.
 #include <unistd.h>
 
 #include <iostream>
@@ -28,7 +29,7 @@ using namespace aiospec::conformance;
 
 namespace {
 
-constexpr int kSame = 0, kDifferent = 1, kBadInput = 2;
+constexpr int kSame = 0, kDifferent = 1, kBadInput = 2, kFailedToRun = 3;
 
 struct Args {
   std::vector<std::string> positional;
@@ -103,19 +104,45 @@ std::vector<std::string> backends_of(const Args& args) {
 
 // The reference loop, or with --mutant NAME one of the mutant loops that break a rule on purpose
 // (to see what a failure looks like, or to check that a new scenario catches a mutant).
-ReferenceAdapter adapter_for(const Args& args, const std::string& backend) {
+// `version` selects the reference loop's profile: the CPython the trace comes from.
+ReferenceAdapter adapter_for(const Args& args, const std::string& backend, const std::string& version) {
+  const ref::Profile profile = ref::Profile::for_version(version);
   std::string name = args.get("--mutant");
-  if (name.empty()) return ReferenceAdapter(backend);
+  if (name.empty()) return ReferenceAdapter(backend, profile);
   for (const auto& m : mutants::all()) {
-    if (m.name == name) return ReferenceAdapter(backend, "mutant/" + name + "/" + backend, m.factory);
+    if (m.name == name) return ReferenceAdapter(backend, profile, "mutant/" + name + "/" + backend, m.factory);
   }
   std::string known;
   for (const auto& m : mutants::all()) known += " " + m.name;
   throw UsageError("unknown mutant '" + name + "'; known:" + known);
 }
 
+// One line for an outcome that is not PASS, then the diff when there is one.
+void print_outcome(const Scenario& scenario, const std::string& loop, const Outcome& o) {
+  std::cout << scenario.path << " (" << scenario.id << ") on " << loop << ": ";
+  if (o.status != Status::fail) std::cout << to_string(o.status) << ": ";
+  std::cout << o.reason << "\n" << o.diff;
+}
+
+// Runs the reference side of diff/run; InvalidScenario and faults become an ERROR outcome.
+Outcome run_reference(Adapter& adapter, const Scenario& scenario) {
+  Outcome out;
+  try {
+    out.actual = Interpreter(adapter, scenario).run();
+    out.status = Status::pass;
+  } catch (const InvalidScenario& e) {
+    out.cause = Cause::bad_input;
+    out.reason = std::string("invalid scenario: ") + e.what();
+  } catch (const std::exception& e) {
+    out.cause = Cause::failed_to_run;
+    out.reason = std::string("the interpreter failed: ") + e.what();
+  }
+  return out;
+}
+
 int diff(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("diff takes one scenario file");
+  const auto backends = backends_of(args);
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);
   Scenario scenario = Scenario::from_canonical(loaded.canonical, loaded.path, loaded.area, loaded.sha256);
@@ -127,24 +154,25 @@ int diff(const Args& args) {
   bool color = want_color(args);
   Trace expected = parse_trace_file(py.run(loaded.canonical).dump());
   int status = kSame;
-  for (const auto& backend : backends_of(args)) {
-    ReferenceAdapter adapter = adapter_for(args, backend);
+  for (const auto& backend : backends) {
+    ReferenceAdapter adapter = adapter_for(args, backend, py.minor_version());
     if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
       std::cout << scenario.path << ": UNSUPPORTED on " << adapter.name() << ": needs";
       for (const auto& f : missing) std::cout << " " << f;
       std::cout << " (nothing to compare)\n";
       continue;
     }
-    Outcome o = compare(expected, Interpreter(adapter, scenario).run(), {"expected (" + producer + ")", "actual (" + adapter.name() + ")"},
-                        color);
+    Outcome o = run_reference(adapter, scenario);
+    if (o.status == Status::pass) {
+      o = compare(expected, std::move(o.actual), {"expected (" + producer + ")", "actual (" + adapter.name() + ")"}, color);
+    }
     if (o.status == Status::pass) {
       std::cout << scenario.path << ": identical on " << adapter.name() << " (" << expected.events.size()
                 << " events, " << producer << ")\n";
     } else {
-      std::cout << scenario.path << " (" << scenario.id << ") on " << adapter.name() << ": " << o.reason << "\n"
-                << o.diff;
-      status = kDifferent;
+      print_outcome(scenario, adapter.name(), o);
     }
+    status = worse_exit(status, exit_code(o));
   }
   return status;
 }
@@ -152,20 +180,33 @@ int diff(const Args& args) {
 int run(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("run takes one scenario file");
   std::string loop = args.get("--loop", "reference");
+  if (loop != "reference" && loop != "cpython") throw UsageError("--loop is cpython or reference");
+  const auto backends = backends_of(args);
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);
-  if (loop == "cpython") {
-    std::cout << render_trace_file(parse_trace_file(py.run(loaded.canonical).dump()), loaded.sha256);
-    return kSame;
-  }
-  if (loop != "reference") throw UsageError("--loop is cpython or reference");
   Scenario scenario = Scenario::from_canonical(loaded.canonical, loaded.path, loaded.area, loaded.sha256);
-  ReferenceAdapter adapter = adapter_for(args, backends_of(args).front());
-  if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
-    std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
-    return kBadInput;
+  Trace trace;
+  if (loop == "cpython") {
+    trace = parse_trace_file(py.run(loaded.canonical).dump());
+  } else {
+    ReferenceAdapter adapter = adapter_for(args, backends.front(), args.get("--python", kDefaultProfile));
+    if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
+      std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
+      return kBadInput;
+    }
+    Outcome o = run_reference(adapter, scenario);
+    if (o.status != Status::pass) {
+      std::cerr << scenario.path << " (" << scenario.id << ") on " << adapter.name() << ": " << o.reason << "\n";
+      return exit_code(o);
+    }
+    trace = std::move(o.actual);
   }
-  std::cout << render_trace_file(Interpreter(adapter, scenario).run(), loaded.sha256);
+  std::cout << render_trace_file(trace, loaded.sha256);
+  if (!trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded") {
+    std::cerr << scenario.path << " (" << scenario.id << "): stopped at the "
+              << trace.events.back().value("limit", "?") << " budget: the trace above is not a result\n";
+    return kDifferent;
+  }
   return kSame;
 }
 
@@ -185,10 +226,12 @@ int spec_tool(int argc, char** argv) {
 
 void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
-         "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--mutant NAME]\n"
-         "       aiospec report [--python X.Y] [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
+         "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--python X.Y] [--mutant NAME]\n"
+         "       aiospec report [--python X.Y]... [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
          "       aiospec fuzz --seed S --count N [--backend poll|select|all] [--out DIR] [--max-ops K] [--mutant NAME]\n"
-         "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n";
+         "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n"
+         "       aiospec --version\n"
+         "exit status: 0 identical, 1 different (a budget stop included), 2 bad input, 3 a loop or the oracle failed\n";
 }
 
 }  // namespace
@@ -199,17 +242,30 @@ int dispatch(int argc, char** argv) {
     return argc < 2 ? kBadInput : kSame;
   }
   std::string command = argv[1];
+  if (command == "--version") {
+    std::cout << "aiospec " << AIOSPEC_VERSION << " (suite at " << AIOSPEC_SOURCE_DIR << ", embedded CPython "
+              << oracle::CPython::instance().version() << ")\n";
+    return kSame;
+  }
   try {
     if (command == "fuzz") return fuzz(argc, argv);
     if (command == "diff") {
       return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
     }
-    if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant"}, {}));
+    if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant", "--python"}, {}));
     if (command == "report") {
       Args args = parse(argc, argv, {"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode"},
                         {"--color", "--no-color"});
-      ReportOptions options{args.get("--bundle", AIOSPEC_DEFAULT_BUNDLE), args.get("--expected", AIOSPEC_DEFAULT_EXPECTED),
-                            args.get("--python"), args.all("--backend"), args.get("--json"), want_color(args)};
+      if (!args.positional.empty()) throw UsageError("report takes no file arguments");
+      std::vector<std::string> backends;
+      if (!args.all("--backend").empty()) backends = backends_of(args);
+      std::string bundle = args.get("--bundle", AIOSPEC_DEFAULT_BUNDLE);
+      // A bundle given by hand is judged as it is; the build's own is checked against spec/.
+      std::string source_root = args.get("--bundle").empty() ? AIOSPEC_SOURCE_DIR : "";
+      ReportOptions options{bundle,        args.get("--expected", AIOSPEC_DEFAULT_EXPECTED),
+                            source_root,   args.all("--python"),
+                            backends,      args.get("--json"),
+                            want_color(args)};
       return report(options);
     }
     if (command == "lint" || command == "coverage" || command == "bless" || command == "compile" || command == "next-id" || command == "show" ||
@@ -224,9 +280,12 @@ int dispatch(int argc, char** argv) {
   } catch (const oracle::LoadError& e) {
     std::cerr << e.what() << "\n";
     return kBadInput;
+  } catch (const oracle::InvalidScenario& e) {
+    std::cerr << "aiospec " << command << ": invalid scenario: " << e.what() << "\n";
+    return kBadInput;
   } catch (const std::exception& e) {
     std::cerr << "aiospec " << command << ": " << e.what() << "\n";
-    return kBadInput;
+    return kFailedToRun;
   }
 }
 

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 from . import paths
+from .bundle import EXIT_ERRORS, build_bundle, write_bundle
+from .bundle import print_diags as _print_diags
 
 MIN_VERSION = (3, 8)
 _PROBE = "import sys; print(sys.implementation.name, *sys.version_info[:3])"
@@ -125,8 +127,6 @@ def _run_one(python, version, bundle, out_dir, oracle_dir, printer, results):
 
 
 def cmd_bless(args, stream=None):
-    from .cli import EXIT_ERRORS, _print_diags, build_bundle, write_bundle
-
     stream = stream or sys.stdout
     oracle_dir = Path(getattr(args, "oracle", None) or paths.ORACLE)
     if not (oracle_dir / "aiospec_oracle").is_dir():
@@ -184,8 +184,6 @@ EXIT_SKIP = 77     # ctest SKIP_RETURN_CODE in oracle/CMakeLists.txt
 
 
 def cmd_fresh(args, stream=None):
-    from .cli import EXIT_ERRORS, _print_diags, build_bundle, write_bundle
-
     stream = stream or sys.stdout
     try:
         wanted = tuple(int(x) for x in args.version.split("."))

@@ -8,7 +8,9 @@ from typing import Dict, List
 
 import jsonschema
 
-from . import ops, paths
+from aiospec_oracle import ops
+
+from . import paths
 from .errors import Diagnostic
 from .validate import messages
 from .yaml12 import parse

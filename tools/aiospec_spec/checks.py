@@ -2,19 +2,27 @@
 
 * clause ids exist in clauses.yaml, feature names in features.txt;
 * python.min <= python.max;
-* names: a handle used by cancel/when is defined by some `as:`; a future, socket end or loop
-  used anywhere is defined somewhere (new_future, socketpair, new_loop; `main` always exists).
-  Best effort: the program is not executed, so "somewhere in the scenario" is the rule, and a
-  template name like `t{i}` matches any name it could expand to (and the other way round);
+* names (spec/README.md "Names"): every use of a handle, future, socket or loop name comes after
+  a definition of it in document order (a pre-order walk: an operation, then the operations of
+  its blocks); a use inside a callback's block (call_soon, call_later, ..., external: blocks
+  that run later) may name a definition anywhere in the file, since the callback runs after the
+  rest of the program has been reached (ORD-05's canceller is scheduled before its victim).  A
+  template name like `t{i}` matches any name it could expand to (and the other way round).  Loops, futures and sockets are defined at most once, never inside a `repeat`
+  unless the name holds that repeat's placeholder, and `main` cannot be defined.  The program
+  is not executed: the interpreters check the same rules at run time;
 * features: an operation that belongs to a feature (features.txt) requires the scenario to list
   it, so that a loop lacking the feature reports UNSUPPORTED and not FAILED.
 """
 
 import re
 
-from . import ops
+from aiospec_oracle import ops
 from .errors import Diagnostic
 from .validate import suggest
+
+# Operations whose block runs later, as a callback (not repeat and in_thread, which run it now).
+DEFERRED = frozenset(name for name, op in ops.OPS.items()
+                     if op.blocks and name not in ("repeat", "in_thread"))
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -29,32 +37,54 @@ def _matches(use, definition):
 
 
 class Collector:
-    """Receives every operation from normalise.normalise (its `visit` hook)."""
+    """Receives every operation from normalise.normalise (its `visit` hook), in document order."""
 
     def __init__(self):
         self.defined = {ops.HANDLE: [], ops.FUTURE: [], ops.FD: [], ops.LOOP: ["main"]}
-        self.used = []        # (kind, name, op, arg path)
-        self.needs = []       # (feature, op, why, path)
+        self.definitions = []  # (kind, name, order, op, arg path, op path)
+        self.used = []         # (kind, name, op, arg path, order)
+        self.needs = []        # (feature, op, why, path)
+        self.repeats = {}      # op path of a repeat -> its placeholder
+        self.deferred = set()  # op paths of operations in DEFERRED
+        self.order = 0
 
     def __call__(self, name, args, arg_paths, op_path):
+        self.order += 1
         op = ops.OPS[name]
+        if name == "repeat":
+            self.repeats[op_path] = "{%s}" % (args.get("var") or "i")
+        if name in DEFERRED:
+            self.deferred.add(op_path)
         if op.feature:
             self.needs.append((op.feature, name, "operation '%s'" % name, op_path))
         for arg, kind in op.defines.items():
             if arg in args:
                 values = args[arg] if isinstance(args[arg], list) else [args[arg]]
                 self.defined[kind].extend(values)
+                for value in values:
+                    if isinstance(value, str):
+                        self.definitions.append((kind, value, self.order, name, arg_paths[arg],
+                                                 op_path))
         for arg, kind in op.uses.items():
             value = args.get(arg)
             if isinstance(value, str):
-                self.used.append((kind, value, name, arg_paths[arg]))
+                order = 0 if self.in_callback(op_path) else self.order
+                self.used.append((kind, value, name, arg_paths[arg], order))
                 if kind == ops.LOOP and value != "main":
                     self.needs.append(("multiple-loops", name, "loop '%s'" % value,
                                        arg_paths[arg]))
         for arg, kind in op.args.items():
-            if kind == ops.NUM and isinstance(args.get(arg), str):
+            if kind in (ops.NUM, ops.AT) and isinstance(args.get(arg), str):
                 self.needs.append(("float-specials", name, "%s: \"%s\"" % (arg, args[arg]),
                                    arg_paths[arg]))
+
+    def in_callback(self, op_path):
+        return any(op_path[:k] in self.deferred for k in range(1, len(op_path)))
+
+    def enclosing_repeats(self, op_path):
+        """Placeholders of the repeats whose body holds the operation at op_path."""
+        return [self.repeats[op_path[:k]] for k in range(1, len(op_path))
+                if op_path[:k] in self.repeats]
 
 
 _KIND_WORD = {ops.HANDLE: ("handle", "any `as:`"), ops.FUTURE: ("future", "any new_future"),
@@ -83,12 +113,38 @@ def semantic_errors(source, canonical, collector, catalog, file, marks):
         if lo > hi:
             add(("python",), "min %s is after max %s" % (py["min"], py["max"]))
 
-    for kind, name, op, path in collector.used:
+    first = {}
+    for kind, name, order, op, path, op_path in collector.definitions:
+        if kind == ops.HANDLE:
+            continue                   # handles may be rebound freely
+        word = _KIND_WORD[kind][0]
+        if kind == ops.LOOP and name == "main":
+            add(path, "loop 'main' cannot be defined: it is the loop every scenario starts with")
+            continue
+        if (kind, name) in first:
+            add(path, "%s '%s' is already defined (line %d): loop, future and socket names are "
+                      "defined once" % (word, name, marks.at(first[kind, name])[0]))
+            continue
+        first[kind, name] = path
+        missing = [p for p in collector.enclosing_repeats(op_path) if p not in name]
+        if missing:
+            add(path, "%s '%s' is defined inside a repeat: put %s in the name, or every copy "
+                      "defines the same %s" % (word, name, missing[0], word))
+
+    for kind, name, op, path, order in collector.used:
         defs = collector.defined[kind]
+        word, how = _KIND_WORD[kind]
         if not any(_matches(name, d) for d in defs):
-            word, how = _KIND_WORD[kind]
             add(path, "%s '%s' is not defined by %s in this scenario%s"
                 % (word, name, how, suggest(name, defs)))
+            continue
+        if kind == ops.LOOP and name == "main":
+            continue
+        earlier = [(o, p) for k, d, o, _, p, _ in collector.definitions
+                   if k == kind and _matches(name, d)]
+        if order and not any(o < order for o, _ in earlier):    # order 0: in a callback
+            add(path, "%s '%s' is used before it is defined (line %d)"
+                % (word, name, marks.at(min(earlier)[1])[0]))
 
     reported = set()
     # Visits arrive children-first; report each missing feature at its first place in the file.

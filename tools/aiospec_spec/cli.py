@@ -1,4 +1,4 @@
-"""python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh}  (PYTHONPATH=tools:oracle).
+"""python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh,loader-fuzz}  (PYTHONPATH=tools:oracle).
 
 Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems
 (bless/fresh: an oracle run failed), 77 fresh skipped (no interpreter of that version).
@@ -11,23 +11,16 @@ import re
 import sys
 from pathlib import Path
 
-from . import ops, paths
+from aiospec_oracle import ops
+
+from . import paths
 from .catalog import load_catalog
 from .errors import Diagnostic, LoadError
 from .loader import discover, is_spec_root, load_scenario, load_tree
 from aiospec_oracle.bundle import applies
 
+from .bundle import EXIT_ERRORS, print_diags as _print_diags, build_bundle, write_bundle
 from .traces import check_traces, trace_dirs
-
-EXIT_ERRORS = 2
-
-BUNDLE_FORMAT = "aiospec-bundle/1"
-
-
-def _print_diags(diags, stream):
-    for d in sorted(set(diags), key=Diagnostic.sort_key):
-        print(d, file=stream)
-
 
 def _targets(args):
     return args.paths or [str(paths.SPEC)]
@@ -116,27 +109,6 @@ def cmd_coverage(args):
 
 # ------------------------------------------------------------------------------------- compile
 
-def build_bundle(targets):
-    """(bundle dict, diagnostics)."""
-    catalog = load_catalog()
-    tree = load_tree(targets, catalog)
-    diags = list(catalog.diagnostics) + list(tree.diagnostics)
-    entries = [{"path": paths.repo_relative(s.path), "area": s.area, "sha256": s.sha256,
-                "scenario": s.canonical} for s in tree.scenarios]
-    entries.sort(key=lambda e: e["path"])
-    return {"format": BUNDLE_FORMAT, "scenarios": entries}, diags
-
-
-def write_bundle(bundle, out):
-    text = json.dumps(bundle, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
-    out = Path(out)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)           # readers never see a half-written bundle
-
-
 def cmd_compile(args):
     bundle, diags = build_bundle(_targets(args))
     if diags:
@@ -206,6 +178,11 @@ def _cmd_fresh(args):
 
 # --------------------------------------------------------------------------------------- parser
 
+def _cmd_loader_fuzz(args):
+    from .loader_fuzz import cmd_loader_fuzz
+    return cmd_loader_fuzz(args)
+
+
 def make_parser():
     p = argparse.ArgumentParser(prog="python3 -m aiospec_spec",
                                 description="Load, check and compile aiospec scenarios.")
@@ -251,6 +228,15 @@ def make_parser():
                        help="interpreter(s) to choose from; default: discover 3.8+")
     fresh.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)
     fresh.set_defaults(func=_cmd_fresh)
+    lfz = sub.add_parser("loader-fuzz", help="mutate the committed scenarios; every outcome must "
+                                             "be a scenario or one-line errors")
+    lfz.add_argument("--seed", type=int, default=1)
+    lfz.add_argument("--count", type=int, default=2000)
+    lfz.add_argument("--out", default="loader-fuzz-findings", metavar="DIR",
+                     help="where offending inputs are written (default: %(default)s)")
+    lfz.add_argument("--limit", type=float, default=2.0, metavar="SECONDS",
+                     help="time limit per input (default: %(default)s)")
+    lfz.set_defaults(func=_cmd_loader_fuzz)
     return p
 
 
@@ -259,4 +245,12 @@ def main(argv=None):
     try:
         return args.func(args)
     except BrokenPipeError:
+        return 1
+    except LoadError as exc:            # the catalogue, or anything else the loader refused
+        _print_diags(exc.diagnostics, sys.stderr)
+        return EXIT_ERRORS
+    except (RecursionError, MemoryError, Exception) as exc:   # a bug: one line, no traceback
+        print("aiospec_spec: internal error: %s: %s" % (type(exc).__name__,
+                                                        " ".join(str(exc).split())),
+              file=sys.stderr)
         return 1

@@ -8,12 +8,13 @@ Numbers: NUM and seconds arguments become floats and integer arguments ints, so 
 and `delay: 1.0` give the same canonical JSON (and the same scenario_sha256), and CPython never
 sees an int deadline it would echo back as "2" where a C++ double renders "2.0".
 
-``visit`` is called for every operation with (name, canonical args, source path of each
+``visit`` is called for every operation, in document order (pre-order: an operation before the
+operations of its blocks), with (name, canonical args without blocks yet, source path of each
 argument, source path of the operation); the semantic checks use it to find names and needed
 features with positions.
 """
 
-from . import ops
+from aiospec_oracle import ops
 
 
 def _short_to_args(op, value):
@@ -48,15 +49,14 @@ def normalise_block(block, path, visit=None):
             do_path = op_path
         canonical = {}
         for arg in op.args:            # README argument order, for readable `show` output
-            if arg not in args:
-                continue
-            kind = op.args[arg]
-            if kind == ops.BLOCK:
-                canonical[arg] = normalise_block(args[arg], do_path, visit)
-            else:
-                canonical[arg] = _coerce(kind, args[arg])
-        if visit is not None:
+            if arg in args:
+                kind = op.args[arg]
+                canonical[arg] = None if kind == ops.BLOCK else _coerce(kind, args[arg])
+        if visit is not None:          # pre-order: an operation before the ones of its blocks
             visit(name, canonical, arg_paths, op_path)
+        for arg in op.blocks:
+            if arg in args:
+                canonical[arg] = normalise_block(args[arg], do_path, visit)
         out.append({name: canonical})
     return out
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import jsonschema
 
-from . import ops
+from aiospec_oracle import ops
 from .errors import Diagnostic, show_value
 
 
@@ -78,6 +78,10 @@ def messages(error):
             hint = " (write '%s:' with a colon)" % inst
         yield path, False, "expected an operation such as `record: a`, got %s%s" % (
             show_value(inst), hint)
+        return
+    if kind == "maxLength" and isinstance(inst, str):
+        yield path, False, "longer than %d characters (%d): at most %d are allowed" % (
+            error.validator_value, len(inst), error.validator_value)
         return
     bounds = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
     if kind in bounds:

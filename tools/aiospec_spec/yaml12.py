@@ -7,7 +7,11 @@ uses a SafeLoader subclass whose implicit resolvers are those of the YAML 1.2 co
 Construction is done here, not by PyYAML's constructor, so that every value's position can be
 kept: ``parse`` returns the data plus a ``Marks`` table mapping a data path (tuple of keys and
 indices) to the (line, column) of its node, and of its key when it is a mapping value.  Duplicate
-keys, non-string keys, unsupported tags and non-finite floats are rejected with a position.
+keys, non-string keys, non-finite floats and integers beyond 64 bits are rejected with a position.
+
+Anchors, aliases and tags are refused by the composer, at the event that carries them and before
+any node is built: an alias bomb ("billion laughs") never expands.  The composer also refuses
+nodes nested deeper than MAX_DEPTH, so that nothing downstream recurses without bound.
 """
 
 import math
@@ -35,10 +39,60 @@ _CORE = [
 ]
 
 
+# Deepest node nesting the composer accepts: blocks may nest 32 deep (ops.MAX_BLOCK_DEPTH), each
+# level being a list, an operation mapping and an argument mapping.
+MAX_DEPTH = 104
+
+INT64 = (-2 ** 63, 2 ** 63 - 1)
+
+
+class Refused(yaml.MarkedYAMLError):
+    """Something the scenario language does not allow, found while composing."""
+
+    def __init__(self, mark, problem):
+        super().__init__(problem=problem, problem_mark=mark)
+
+
+def _shown_tag(tag):
+    core = "tag:yaml.org,2002:"
+    return "!!" + tag[len(core):] if tag.startswith(core) else tag
+
+
 class Yaml12Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema implicit resolvers (and no merge key `<<`)."""
+    """SafeLoader with YAML 1.2 core-schema implicit resolvers (and no merge key `<<`), no
+    anchors, aliases or tags, and bounded nesting."""
 
     yaml_implicit_resolvers = {}
+
+    def fetch_flow_collection_start(self, TokenClass):
+        # The scanner looks ahead over every open flow collection on a line (its simple-key
+        # bookkeeping is quadratic in their number): stop it before the composer would.
+        if self.flow_level >= MAX_DEPTH:
+            raise Refused(self.get_mark(), "nested more than %d levels deep" % MAX_DEPTH)
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_document(self):
+        self._depth = 0
+        return super().compose_document()
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise Refused(event.start_mark, "YAML aliases (*%s) are not allowed in a scenario"
+                          % event.anchor)
+        if event.anchor is not None:
+            raise Refused(event.start_mark, "YAML anchors (&%s) are not allowed in a scenario"
+                          % event.anchor)
+        if getattr(event, "tag", None) is not None:
+            raise Refused(event.start_mark, "YAML tags (%s) are not allowed in a scenario"
+                          % _shown_tag(event.tag))
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH and not isinstance(event, yaml.ScalarEvent):
+                raise Refused(event.start_mark, "nested more than %d levels deep" % MAX_DEPTH)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 for _tag, _regexp, _first in _CORE:
@@ -146,7 +200,12 @@ class _Builder:
             return text.lower() == "true"
         try:
             if tag == INT:
-                return _int(text)
+                value = _int(text)
+                if not INT64[0] <= value <= INT64[1]:
+                    self.error(node, path, "integer %s is out of range (64 bits)"
+                               % (text if len(text) <= 24 else text[:21] + "..."))
+                    return 0
+                return value
             if tag == FLOAT:
                 value = _float(text)
                 if not math.isfinite(value):
@@ -171,7 +230,18 @@ def _show_scalar(v):
 
 def parse(text, file):
     """Parse one YAML document.  Returns (data, marks, diagnostics)."""
-    loader = Yaml12Loader(text)
+    try:
+        loader = Yaml12Loader(text)
+    except yaml.reader.ReaderError as exc:      # the reader checks the characters up front
+        index = exc.position if isinstance(exc.position, int) else 0
+        before = text[:index] if isinstance(text, str) else ""
+        line = before.count("\n") + 1
+        col = index - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        return None, Marks(), [Diagnostic(file, line, col, (), "character U+%04X is not allowed "
+                                          "in a scenario" % char)]
+    except yaml.YAMLError as exc:
+        return None, Marks(), [Diagnostic(file, 1, 1, (), "YAML error: %s" % _one_line(exc))]
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -181,13 +251,21 @@ def parse(text, file):
         # started) and problem ("expected ',' or ']'", where it failed); the position is the
         # problem's, and the context's line is worth keeping for unclosed brackets.
         what = exc.problem or "syntax error"
+        if isinstance(exc, Refused):
+            return None, Marks(), [Diagnostic(file, line, col, (), what)]
         if exc.context and exc.context_mark and exc.context_mark is not mark:
             what = "%s (line %d), %s" % (exc.context, exc.context_mark.line + 1, what)
         elif exc.context:
             what = "%s, %s" % (exc.context, what)
-        return None, Marks(), [Diagnostic(file, line, col, (), "YAML syntax error: " + what)]
+        return None, Marks(), [Diagnostic(file, line, col, (), "YAML syntax error: "
+                                          + _one_line(what))]
     except yaml.YAMLError as exc:
-        return None, Marks(), [Diagnostic(file, 1, 1, (), "YAML error: %s" % exc)]
+        return None, Marks(), [Diagnostic(file, 1, 1, (), "YAML error: %s" % _one_line(exc))]
+    except (ValueError, OverflowError) as exc:
+        # PyYAML's scanner lets a few of these out: "\U00110000" reaches chr().
+        line, col = _pos(loader.get_mark())
+        what = ("an escape beyond U+10FFFF" if "chr()" in str(exc) else _one_line(exc))
+        return None, Marks(), [Diagnostic(file, line, col, (), "YAML syntax error: " + what)]
     finally:
         loader.dispose()
     if node is None:
@@ -195,3 +273,7 @@ def parse(text, file):
     builder = _Builder(loader, file)
     data = builder.build(node, ())
     return data, builder.marks, builder.errors
+
+
+def _one_line(text):
+    return " ".join(str(text).split())

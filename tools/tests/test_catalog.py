@@ -7,7 +7,8 @@ import unittest
 import jsonschema
 
 from aiospec_oracle import trace as oracle_trace
-from aiospec_spec import loader, ops, paths, schemagen
+from aiospec_oracle import ops
+from aiospec_spec import loader, paths, schemagen
 from aiospec_spec.catalog import load_catalog
 
 # The inventory's clause ids (asyncio-semantics.md): area prefix -> count.

@@ -66,9 +66,28 @@ class Structure(unittest.TestCase):
         self.assertIn("keys must be strings, got 1", str(errors[0]))
 
     def test_merge_key_is_not_special(self):
-        data, _, errors = parse("base: &b {x: 1}\nm:\n  <<: *b\n", "t.yaml")
+        data, _, errors = parse("m:\n  <<: {x: 1}\n", "t.yaml")
         self.assertEqual(errors, [])
         self.assertEqual(data["m"], {"<<": {"x": 1}})
+
+    def test_anchors_aliases_and_tags_are_refused_where_they_are(self):
+        for text, expected in [
+                ("base: &b {x: 1}\n", "t.yaml:1:7: YAML anchors (&b) are not allowed"),
+                ("a: 1\nm: [1, *b]\n", "t.yaml:2:8: YAML aliases (*b) are not allowed"),
+                ("a: !!python/object:os.system x\n",
+                 "t.yaml:1:4: YAML tags (!!python/object:os.system) are not allowed"),
+                ("a: !x 1\n", "t.yaml:1:4: YAML tags (!x) are not allowed"),
+                ("a: ! 1\n", "t.yaml:1:4: YAML tags (!) are not allowed")]:
+            with self.subTest(text=text):
+                data, _, errors = parse(text, "t.yaml")
+                self.assertIsNone(data)
+                self.assertEqual(len(errors), 1)
+                self.assertTrue(str(errors[0]).startswith(expected), str(errors[0]))
+
+    def test_integers_beyond_64_bits(self):
+        _, _, errors = parse("a: 9223372036854775808\nb: -9223372036854775808\n", "t.yaml")
+        self.assertEqual([str(e) for e in errors],
+                         ["t.yaml:1:4: a: integer 9223372036854775808 is out of range (64 bits)"])
 
     def test_marks(self):
         data, marks, _ = parse("top:\n  - a: 1\n  - {b: [x, y]}\n", "t.yaml")

@@ -2,6 +2,8 @@
 
 #include <pybind11/embed.h>
 
+#include <csignal>
+
 namespace py = pybind11;
 
 namespace aiospec::oracle {
@@ -22,8 +24,20 @@ CPython& CPython::instance() {
 }
 
 CPython::CPython() {
-  interpreter = new py::scoped_interpreter();
-  auto path = py::module_::import("sys").attr("path");
+  // The trace must not depend on where aiospec runs (issue: a heapq.py in the working directory
+  // changed CPython's expected trace; a pyenv python3 first on PATH made the embedded CPython load
+  // another installation's standard library). Hence: isolated, and told where its home is.
+  PyConfig config;
+  PyConfig_InitIsolatedConfig(&config);  // isolated, no environment, no user site, safe path
+  config.install_signal_handlers = 0;    // Ctrl-C ends the tool, it is not a Python exception
+  // ...but what Python's start-up does for SIGPIPE must still happen: a send to a closed peer is a
+  // BrokenPipeError in a trace (io-0009), not a signal that kills the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  PyConfig_SetBytesString(&config, &config.home, AIOSPEC_PYTHON_HOME);
+  PyConfig_SetBytesString(&config, &config.program_name, AIOSPEC_PYTHON);
+  interpreter = new py::scoped_interpreter(&config, 0, nullptr, /*add_program_dir_to_path=*/false);
+  auto sys = py::module_::import("sys");
+  auto path = sys.attr("path");
   path.attr("insert")(0, AIOSPEC_SOURCE_DIR "/tools");
   path.attr("insert")(0, AIOSPEC_SOURCE_DIR "/oracle");
 }
@@ -33,6 +47,8 @@ std::string CPython::version() const {
   return std::to_string(v.attr("major").cast<int>()) + "." + std::to_string(v.attr("minor").cast<int>()) + "." +
          std::to_string(v.attr("micro").cast<int>());
 }
+
+std::string CPython::prefix() const { return py::module_::import("sys").attr("prefix").cast<std::string>(); }
 
 std::string CPython::minor_version() const { return version().substr(0, version().rfind('.')); }
 
@@ -60,6 +76,7 @@ nlohmann::json CPython::run(const nlohmann::json& canonical) {
     std::string text = api.attr("run_scenario_json")(canonical.dump()).cast<std::string>();
     return nlohmann::json::parse(text);
   } catch (const py::error_already_set& e) {
+    if (e.matches(py::module_::import("aiospec_oracle").attr("ScenarioError"))) throw InvalidScenario(python_message(e));
     throw std::runtime_error("the CPython oracle failed: " + python_message(e));
   }
 }

@@ -34,6 +34,19 @@ class LoopError : public std::runtime_error {
   std::string type_;
 };
 
+// CPython's OSError for `errno_value`: the subclass PEP 3151 maps it to (BlockingIOError for
+// EAGAIN, BrokenPipeError for EPIPE, ...; plain OSError otherwise) and the message
+// "[Errno N] strerror(N)" (`[Errno 9] Bad file descriptor`). The one place errno is translated.
+LoopError os_error(int errno_value);
+
+// A fault of the harness (the interpreter or an adapter), not a behaviour of the loop: an
+// exception that is not a LoopError out of an adapter call, or anything other than a scenario's
+// `raise` reaching a loop's exception handler. Deliberately not a std::exception, so that it
+// escapes callbacks and run_forever like Abort; Interpreter::run() turns it into InterpreterFault.
+struct Fault {
+  std::string message;
+};
+
 class Handle {
  public:
   virtual ~Handle() = default;
@@ -51,8 +64,10 @@ class Future {
 };
 
 // One event loop under test. Callbacks handed to it may throw an exception that does not derive
-// from std::exception (the suite's budget stop, Abort); such exceptions must escape run_forever
-// and run_until_complete the way SystemExit escapes an asyncio loop.
+// from std::exception (the suite's budget stop Abort, a Fault, a scenario error); such exceptions
+// must escape run_forever and run_until_complete the way SystemExit escapes an asyncio loop.
+// Every method reports the loop's own errors as LoopError; anything else it throws is a Fault of
+// the adapter.
 class Loop {
  public:
   virtual ~Loop() = default;

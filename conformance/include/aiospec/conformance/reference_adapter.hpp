@@ -9,20 +9,30 @@
 
 #include "aiospec/conformance/adapter.hpp"
 #include "aiospec/ref/base_events.hpp"
+#include "aiospec/ref/profile.hpp"
 
 namespace aiospec::conformance {
 
 class ReferenceAdapter : public Adapter {
  public:
   // Builds the ref::EventLoop; the mutant loops (conformance/mutants) pass their own subclass.
-  using LoopFactory = std::function<std::unique_ptr<ref::EventLoop>(std::unique_ptr<ref::Selector>, ref::Clock&)>;
+  using LoopFactory =
+      std::function<std::unique_ptr<ref::EventLoop>(std::unique_ptr<ref::Selector>, ref::Clock&, const ref::Profile&)>;
 
-  explicit ReferenceAdapter(std::string backend, std::string name = {}, LoopFactory factory = {});
+  // Loops imitating CPython `profile.version` (ref::Profile::for_version("3.13")): judge them
+  // against that version's traces.
+  ReferenceAdapter(std::string backend, ref::Profile profile, std::string name = {}, LoopFactory factory = {});
+  // Loops imitating ref::kDefaultVersion (3.12). (No name/factory here: a string second argument
+  // must never be mistaken for a version.)
+  explicit ReferenceAdapter(std::string backend);
 
   std::string name() const override { return name_; }
+  const ref::Profile& profile() const { return profile_; }
   std::set<std::string> features() const override;
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
   Loop* running_loop() override;
+  // Throws the reference loop's exception for `type`, tagged: the loops' exception handler
+  // accepts only these, anything else reaching it is a Fault.
   [[noreturn]] void raise_in_callback(const std::string& type, const std::string& message) override;
 
   // Bookkeeping for running_loop(): each wrapper registers the ref::EventLoop it owns.
@@ -31,6 +41,7 @@ class ReferenceAdapter : public Adapter {
 
  private:
   std::string backend_;
+  ref::Profile profile_;
   std::string name_;
   LoopFactory factory_;
   std::map<const ref::EventLoop*, Loop*> wrappers_;

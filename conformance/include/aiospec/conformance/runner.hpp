@@ -9,28 +9,55 @@
 
 namespace aiospec::conformance {
 
-enum class Status { pass, fail, unsupported, skip, error };
+// PASS: the traces are equal. FAIL: they differ. ERROR: no comparison could be made, or the
+// run hit its budget (see Cause). STALE: the committed trace is missing or was blessed from
+// another version of the scenario, so it can give no verdict. UNSUPPORTED: the loop lacks a
+// feature the scenario needs. SKIP: the scenario has no trace for this CPython version.
+enum class Status { pass, fail, error, stale, unsupported, skip };
 const char* to_string(Status status);
+
+// Why an ERROR is one. Decides the exit code (exit_code below).
+enum class Cause {
+  none,
+  budget,         // the run ended at its budget: a runaway loop or scenario
+  bad_input,      // the scenario or a committed trace cannot be used
+  failed_to_run,  // the loop, its adapter, the interpreter or the oracle failed
+};
 
 struct Outcome {
   Status status = Status::error;
+  Cause cause = Cause::none;
   std::string reason;  // first divergence, missing features, why skipped, what went wrong
   std::string diff;    // unified diff of expected vs actual, for fail and error
   Trace actual;
 };
 
+// The exit status a command reports for one outcome: 0 identical (or nothing to compare),
+// 1 different (a budget stop and a stale trace included), 2 bad input, 3 a loop or the oracle
+// failed to run it. A command over many outcomes reports the worst by exit_precedence.
+int exit_code(const Outcome& outcome);
+// 2 outranks 3, which outranks 1, which outranks 0.
+int worse_exit(int a, int b);
+
 // Where the committed traces of one CPython version live: <root>/cpython-<version>/<id>.json.
 std::string expected_trace_path(const std::string& expected_root, const std::string& version, const std::string& id);
-// The CPython version whose traces the reference loop reproduces by default: the newest minor
-// whose traces in these areas do not depend on the patch release (3.13.0 still has gh-130145,
-// fixed in 3.13.3, and lets a NaN timeout reach the selector). Tools take --python to change it.
+// The CPython minor versions that have a trace directory under expected_root, oldest first.
+std::vector<std::string> versions_with_traces(const std::string& expected_root);
+
+// The CPython version a single-version command judges against when none is given: the newest
+// minor whose traces in these areas do not depend on the patch release (3.13.0 still has
+// gh-130145, fixed in 3.13.3). `make conformance` judges every version; tools take --python.
 inline constexpr const char* kDefaultProfile = "3.12";
+inline constexpr const char* kDefaultProfileWhy =
+    "the newest CPython whose traces do not depend on its patch release (3.13.0 has gh-130145)";
 
 // Runs `scenario` on `adapter` and compares with the CPython `version` trace under expected_root.
+// The adapter should be made for that version's profile.
 Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
               const std::string& version, bool color = false);
 
-// Compares two traces of the same scenario: pass, or fail with the divergence and the diff.
+// Compares two traces of the same scenario: pass; fail with the divergence and the diff; or an
+// ERROR (Cause::budget) when either trace ends at its budget, equal or not.
 Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color);
 
 }  // namespace aiospec::conformance

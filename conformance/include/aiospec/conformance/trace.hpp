@@ -16,6 +16,9 @@ struct Trace {
   std::string scenario;
   std::string producer;  // "cpython-3.11.7", "aiospec-reference/poll"
   std::vector<Event> events;
+  // Of a committed trace: the hash of the scenario it was blessed from (spec/TRACE.md). A trace
+  // whose hash is not the bundle's is stale: it says nothing about the scenario as it is now.
+  std::string scenario_sha256 = {};
 };
 
 // Python's repr() of a float: shortest round-trip digits, fixed notation for decimal exponents

@@ -28,16 +28,23 @@ namespace aiospec::conformance {
 // Ends the scenario early. Deliberately not a std::exception: loops let it escape run_forever the
 // way asyncio lets SystemExit escape, instead of handing it to their exception handler.
 struct Abort {
-  std::string limit;  // "iterations", "callbacks" or "time"
+  std::string limit;  // "iterations", "callbacks", "time", "operations" or "events"
 };
 
 // Thrown by let_time_pass when nothing could ever wake the loop: no deadline, no external event.
 struct Blocked {};
 
+// spec/README.md "budget". Every limit is checked as the thing it counts happens; the first one
+// exceeded ends the trace with a budget_exceeded event naming it.
 struct Budget {
-  std::int64_t iterations = 10000;
-  std::int64_t callbacks = 100000;
-  double time = 31536000.0;  // one year of virtual seconds
+  std::int64_t iterations = 10000;  // selector polls, all loops together
+  std::int64_t callbacks = 100000;  // scenario callbacks started
+  double time = 31536000.0;         // one year of virtual seconds
+  // Operations started (repeat, every op of every copy, in callbacks and threads alike), plus, as
+  // each repeat makes a copy of its body, the number of operations in that copy (nested blocks
+  // included): this bounds the memory callbacks capturing copies can hold.
+  std::int64_t operations = 100000;
+  std::int64_t events = 10000;  // events recorded (budget_exceeded itself is never counted)
 };
 
 class VirtualTime {
@@ -55,6 +62,8 @@ class VirtualTime {
 
   void observe_selects(SelectObserver observer) { select_observer_ = std::move(observer); }
   void count_callback();  // called as each scenario callback starts; throws Abort past the budget
+  void count_operations(std::int64_t n);  // as an operation starts (1) or a repeat copies its body
+  void count_event();                     // as an event is recorded
 
   void before_poll(std::optional<double> timeout);
   // Nothing is ready. Lets time pass to `deadline` (nullopt: none) or to the next external event
@@ -74,6 +83,8 @@ class VirtualTime {
   double now_ = 0.0;
   std::int64_t iterations_ = 0;
   std::int64_t callbacks_ = 0;
+  std::int64_t operations_ = 0;
+  std::int64_t events_ = 0;
   std::uint64_t next_order_ = 0;
   std::vector<External> externals_;
   SelectObserver select_observer_;

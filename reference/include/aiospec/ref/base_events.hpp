@@ -14,6 +14,7 @@
 
 #include "aiospec/ref/clock.hpp"
 #include "aiospec/ref/events.hpp"
+#include "aiospec/ref/profile.hpp"
 #include "aiospec/ref/selectors.hpp"
 
 namespace aiospec::ref {
@@ -32,9 +33,11 @@ class EventLoop {
   using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
   // `clock` must outlive the loop. The self-pipe is registered with `selector` at once.
-  EventLoop(std::unique_ptr<Selector> selector, Clock& clock);
+  // `profile`: the CPython version whose behaviour the loop reproduces where versions differ.
+  EventLoop(std::unique_ptr<Selector> selector, Clock& clock,
+            Profile profile = Profile::for_version(kDefaultVersion));
   // Real time (MonotonicClock), real descriptors.
-  explicit EventLoop(std::string_view backend = "poll");
+  explicit EventLoop(std::string_view backend = "poll", Profile profile = Profile::for_version(kDefaultVersion));
   virtual ~EventLoop();  // closes the loop unless it is closed or running
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -48,6 +51,7 @@ class EventLoop {
   TimerHandlePtr call_at(double when, Callback callback);
   double time() const;
   double clock_resolution() const { return clock_resolution_; }
+  const Profile& profile() const { return profile_; }
 
   // Running and stopping.
   void run_forever();
@@ -120,12 +124,10 @@ class EventLoop {
   void append_ready(HandlePtr handle);
 
   // selector_events.cpp
-  struct IoHandles {  // the data of a selector key: (reader, writer)
+  struct SelectorKey {  // what Python's selector keeps per descriptor: key.events, key.data
+    unsigned events = 0;
     HandlePtr reader, writer;
   };
-  HandlePtr add_io(int fd, Callback callback, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other,
-                   unsigned my_event, unsigned other_event);
-  bool remove_io(int fd, HandlePtr IoHandles::*mine, HandlePtr IoHandles::*other, unsigned other_event);
   void make_self_pipe();
   void close_self_pipe();
   void read_from_self();
@@ -138,7 +140,8 @@ class EventLoop {
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   ExceptionHandler exception_handler_;
-  std::map<int, IoHandles> io_handles_;
+  Profile profile_;
+  std::map<int, SelectorKey> keys_;
   int ssock_ = -1;  // self-pipe: the loop reads here
   int csock_ = -1;  // others write here, under ready_mutex_
 };

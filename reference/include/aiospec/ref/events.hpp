@@ -1,7 +1,6 @@
 // asyncio/events.py: Handle, TimerHandle and the per-thread running loop.
 #pragma once
 
-#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -35,8 +34,8 @@ class Handle {
   bool cancelled() const { return cancelled_; }
 
   // Runs the callback. An exception derived from std::exception goes to the loop's exception
-  // handler and the batch goes on; SystemExit, KeyboardInterrupt, WouldBlockForever and anything
-  // not derived from std::exception propagate out of run_forever (Handle._run).
+  // handler and the batch goes on; SystemExit, KeyboardInterrupt and anything not derived from
+  // std::exception (a harness's WouldBlockForever, say) propagate out of run_forever (Handle._run).
   void run();
 
  protected:
@@ -54,9 +53,6 @@ class TimerHandle final : public Handle {
  public:
   TimerHandle(double when, Callback cb, EventLoop* loop);
   double when() const { return when_; }
-  // Creation order of timer handles (process-wide). CPython has none and never compares it; it
-  // is there for loops that want FIFO ties (the conformance suite's "fifo-ties" mutant).
-  std::uint64_t sequence() const { return sequence_; }
   // Tells the loop first (while still in the heap this bumps its cancelled-timer count).
   void cancel() override;
 
@@ -64,7 +60,6 @@ class TimerHandle final : public Handle {
 
  private:
   double when_;
-  std::uint64_t sequence_;
 };
 
 using HandlePtr = std::shared_ptr<Handle>;

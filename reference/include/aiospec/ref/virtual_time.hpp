@@ -2,9 +2,6 @@
 // instead, by the same rule as the Python oracle, so both loops see the same clock.
 #pragma once
 
-#include <cstddef>
-#include <exception>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -17,9 +14,10 @@ namespace aiospec::ref {
 class EventLoop;
 
 // Nothing is ready, no timer is pending and no external event will come: a real loop would
-// block forever. Not an Error, so it escapes run_forever (and callbacks) like SystemExit.
-struct WouldBlockForever : std::exception {
-  const char* what() const noexcept override { return "the event loop would block forever"; }
+// block forever. Deliberately not a std::exception, so it escapes callbacks and run_forever the
+// way SystemExit does, without the loop knowing about it.
+struct WouldBlockForever {
+  const char* what() const noexcept { return "the event loop would block forever"; }
 };
 
 // The world around a virtual-time loop.
@@ -42,7 +40,6 @@ class VirtualSelector final : public Selector {
   void attach(const EventLoop& loop) { loop_ = &loop; }
 
   const char* name() const override { return "virtual"; }
-  Selector& inner() { return *inner_; }
   void register_fd(int fd, unsigned events) override { inner_->register_fd(fd, events); }
   void modify(int fd, unsigned events) override { inner_->modify(fd, events); }
   void unregister(int fd) override { inner_->unregister(fd); }
@@ -64,42 +61,6 @@ class VirtualSelector final : public Selector {
   Clock& clock_;
   TimeKeeper& keeper_;
   const EventLoop* loop_ = nullptr;
-};
-
-// A TimeKeeper for tests and tools that run a virtual-time loop on their own: time jumps
-// straight to the deadline; scripted external events happen at their time, each on a new thread
-// (as in the harness) that is joined before the loop goes on.
-class StandaloneTimeKeeper final : public TimeKeeper {
- public:
-  // More than `max_polls` select() calls throw std::length_error: a loop that never goes idle
-  // (a NaN deadline mishandled, a callback rescheduling itself) fails instead of hanging.
-  explicit StandaloneTimeKeeper(VirtualClock& clock, std::size_t max_polls = 1'000'000)
-      : clock_(clock), max_polls_(max_polls) {}
-
-  // `fn` runs when the loop first polls at or after virtual time `at` (the loop waits for it
-  // when idle, and it comes before a deadline at the same time). Events with equal times run in
-  // the order they were added.
-  void add_external(double at, std::function<void()> fn);
-
-  void before_poll(std::optional<double> timeout) override;
-  bool let_time_pass(std::optional<double> deadline) override;
-
-  std::size_t polls() const { return polls_; }
-  const std::vector<std::optional<double>>& timeouts() const { return timeouts_; }
-
- private:
-  struct External {
-    double at;
-    std::function<void()> fn;
-  };
-  void run_external(External e);
-  void run_due_externals();
-
-  VirtualClock& clock_;
-  std::size_t max_polls_;
-  std::vector<External> externals_;  // sorted by `at`, stable
-  std::size_t polls_ = 0;
-  std::vector<std::optional<double>> timeouts_;  // every timeout select() was given
 };
 
 }  // namespace aiospec::ref

@@ -16,6 +16,13 @@ class LoadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The scenario loaded but the oracle refused to run it (a name used before it is bound, …):
+// bad input, like LoadError. Any other failure of the oracle is a std::runtime_error.
+class InvalidScenario : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct LoadedScenario {
   nlohmann::json canonical;
   std::string path;
@@ -25,15 +32,20 @@ struct LoadedScenario {
 
 class CPython {
  public:
-  // The process-wide interpreter, started on first use (CPython allows one per process).
+  // The process-wide interpreter, started on first use (CPython allows one per process). It is
+  // sealed from where it runs: isolated configuration, the standard library and site-packages of
+  // the CPython the build was configured with, no current directory, no user site, no PYTHON*
+  // environment variables; only tools/ and oracle/ of this source tree are added to sys.path.
   static CPython& instance();
 
   std::string version() const;        // "3.11.2"
+  std::string prefix() const;         // sys.prefix: where its standard library came from
   std::string minor_version() const;  // "3.11"
 
   // Loads and validates one scenario file through tools/aiospec_spec; throws LoadError.
   LoadedScenario load_scenario(const std::string& path);
-  // Runs a canonical scenario on the real asyncio loop; returns the trace file as JSON.
+  // Runs a canonical scenario on the real asyncio loop; returns the trace file as JSON. Throws
+  // InvalidScenario when the oracle refuses the scenario, std::runtime_error when it fails.
   nlohmann::json run(const nlohmann::json& canonical);
 
  private:

@@ -1,9 +1,13 @@
 """The operation language of spec/README.md, as data.
 
-This table is the single source of truth for the loader: the JSON Schema in
-spec/schema/scenario.schema.json is generated from it (``python3 -m aiospec_spec.schemagen``),
-the normaliser expands short forms with it, and the semantic checks read which names an
+This table is the single source of truth for the project's Python side: the interpreter
+(interpreter.py) takes its operations, their arguments and what `raise` may throw from it; the
+loader (tools/aiospec_spec) generates spec/schema/scenario.schema.json from it
+(``python3 -m aiospec_spec.schemagen``), expands short forms with it and reads which names an
 operation defines or uses from it.  A test fails when the checked-in schema drifts.
+
+Standard library only, CPython 3.8+ and PyPy syntax: the oracle runs on every interpreter it
+judges.  Dependencies point one way: tools import this module, never the other way round.
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +16,7 @@ from typing import Dict, Optional, Tuple
 # Argument types.  Each has a schema fragment in schemagen.ARG_SCHEMAS.
 NAME = "name"            # NAME: [A-Za-z_][A-Za-z0-9_.{}-]*
 NUM = "num"              # number, or "inf" / "-inf" / "nan"
+AT = "at"                # number, or "inf" / "-inf" (external.at: never NaN)
 BLOCK = "block"          # list of operations
 LABEL = "label"          # any string
 VALUE = "value"          # string, number, boolean or null
@@ -49,12 +54,22 @@ class Op:
     defines: Dict[str, str] = field(default_factory=dict)   # argument -> name kind it defines
     uses: Dict[str, str] = field(default_factory=dict)      # argument -> name kind it refers to
     doc: str = ""                         # one-line summary for schema descriptions
+    python_only: bool = False             # only CPython runs it (its feature says so)
+
+    @property
+    def optional(self):
+        return tuple(a for a in self.args if a not in self.required)
+
+    @property
+    def blocks(self):
+        """The arguments that hold a block of operations."""
+        return tuple(a for a, t in self.args.items() if t == BLOCK)
 
 
 def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
-        doc=""):
+        doc="", python_only=False):
     return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
-              dict(uses or {}), doc)
+              dict(uses or {}), doc, python_only)
 
 
 _SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
@@ -73,7 +88,7 @@ OPS: Dict[str, Op] = {
                   doc="run a block N times, substituting {i} (or {var}) in its strings"),
     "in_thread": _op({"do": BLOCK}, ["do"], SHORT_BLOCK, feature="threads",
                      doc="run a block on a new thread and wait for it"),
-    "external": _op({"at": NUM, "do": BLOCK}, ["at", "do"], feature="threads",
+    "external": _op({"at": AT, "do": BLOCK}, ["at", "do"], feature="threads",
                     doc="run a block on a new thread when the loop polls at or after time 'at'"),
     # Scheduling callbacks
     "call_soon": _op(_SCHEDULE, ["do"], SHORT_BLOCK, defines={"as": HANDLE}, uses=_LOOP_USE,
@@ -136,19 +151,20 @@ OPS: Dict[str, Op] = {
     # Python-only operations.  README gives no short forms for these; the no-argument
     # get_event_loop accepts `get_event_loop:` like get_running_loop does.
     "contextvar_set": _op({"var": NAME, "value": VALUE}, ["var", "value"], feature="contextvars",
-                          doc="ContextVar.set(value)"),
+                          doc="ContextVar.set(value)", python_only=True),
     "contextvar_get": _op({"var": NAME}, ["var"], feature="contextvars",
-                          doc="ContextVar.get(None), recorded"),
+                          doc="ContextVar.get(None), recorded", python_only=True),
     "set_event_loop": _op({"loop": LOOP_OR_NULL}, ["loop"], feature="policies",
-                          uses={"loop": LOOP}, doc="asyncio.set_event_loop(loop or None)"),
+                          uses={"loop": LOOP}, doc="asyncio.set_event_loop(loop or None)",
+                          python_only=True),
     "get_event_loop": _op({}, (), SHORT_NULL, feature="policies",
-                          doc="asyncio.get_event_loop(), recorded"),
+                          doc="asyncio.get_event_loop(), recorded", python_only=True),
 }
 
 # Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
 # int deadline as an int (call_at(2) -> when() == 2), which would render "2" in a trace where a
 # C++ double renders "2.0".  Normalising here removes that difference at the source.
-FLOAT_TYPES = (NUM, SECONDS)
+FLOAT_TYPES = (NUM, AT, SECONDS)
 INT_TYPES = (TIMES, SIZE)
 
 SPECIAL_NUMS = ("inf", "-inf", "nan")
@@ -159,7 +175,10 @@ SPECIAL_NUMS = ("inf", "-inf", "nan")
 END = r"(?![\s\S])"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.{}-]*" + END
 VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*" + END
-ID_PATTERN = r"^(ord|tmr|lif|io|fut|tsk|cxl|exc|dbg)-[0-9]{4}" + END
+# Any scenario id; inside spec/<area>/ the prefix must be one of PROJECT_PREFIXES (a loop
+# author's own scenarios, elsewhere, use their own prefix).
+ID_PATTERN = r"^[a-z][a-z0-9]{1,15}-[0-9]{4}" + END
+PROJECT_PREFIXES = ("ord", "tmr", "lif", "io", "fut", "tsk", "cxl", "exc", "dbg")
 CLAUSE_PATTERN = r"^[A-Z]{3}-[0-9]{2}" + END
 VERSION_PATTERN = r"^3\.([89]|[1-9][0-9])" + END
 
@@ -168,3 +187,21 @@ AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io"}
 
 TOP_KEYS = ("id", "title", "clauses", "features", "level", "python", "description", "budget",
             "program")
+
+# Budgets (spec/README.md "budget"): key -> (default, largest value a scenario may set).
+BUDGETS = {
+    "iterations": (10000, 1000000),
+    "callbacks": (100000, 1000000),
+    "time": (31536000.0, 1e12),
+    "operations": (100000, 10000000),
+    "events": (10000, 1000000),
+}
+
+# Static limits (spec/README.md "Limits"); the loader refuses a scenario beyond them.
+MAX_FILE_BYTES = 262144
+MAX_REPEAT_TIMES = 100000
+MAX_BLOCK_DEPTH = 32
+MAX_LABEL = 256              # label, raise.message
+MAX_NAME = 64                # handle, future, loop, socket, placeholder and context variable names
+MAX_SEND_DATA = 4096
+MAX_RECV_SIZE = 65536
