@@ -128,14 +128,15 @@ def count_operations(block):
     return count
 
 
-def _substitute(value, placeholder, text):
-    """A copy of ``value`` with ``placeholder`` replaced in every string."""
+def substitute(value, placeholder, text):
+    """A copy of ``value`` with ``placeholder`` replaced in every string: what `repeat` runs for
+    each index (also used by tools that unroll a repeat, such as the fuzzer's minimiser)."""
     if isinstance(value, str):
         return value.replace(placeholder, text)
     if isinstance(value, list):
-        return [_substitute(v, placeholder, text) for v in value]
+        return [substitute(v, placeholder, text) for v in value]
     if isinstance(value, dict):
-        return {k: _substitute(v, placeholder, text) for k, v in value.items()}
+        return {k: substitute(v, placeholder, text) for k, v in value.items()}
     return copy.deepcopy(value)
 
 
@@ -446,7 +447,7 @@ class Interpreter:
         for index in range(times):
             # The copy is counted when made: callbacks may keep it alive.
             self.world.count_operations(size)
-            self._run_block(_substitute(body, placeholder, str(index)))
+            self._run_block(substitute(body, placeholder, str(index)))
 
     def _op_in_thread(self, op, args):
         self._run_on_thread(args['do'], 'in_thread')

@@ -19,22 +19,13 @@ same canonical form; ``minimise`` is delta debugging over the operation tree aga
 predicate (the fuzz driver passes one that re-runs both loops).
 """
 
-import importlib
 import json
 import math
-import os
 import random
 import re
-import tempfile
 
-# The operation table moves from tools/aiospec_spec/ops.py to oracle/aiospec_oracle/ops.py; this
-# is the one place that knows both homes.
-try:
-    ops = importlib.import_module("aiospec_oracle.ops")
-    if not hasattr(ops, "OPS"):
-        raise ImportError
-except ImportError:
-    from . import ops
+from aiospec_oracle import ops
+from aiospec_oracle.interpreter import substitute
 
 __all__ = ["generate", "to_yaml", "load", "features_for", "minimise", "prepare", "FuzzInvalid"]
 
@@ -642,23 +633,10 @@ def to_yaml(canonical, comment=None):
 # Loading
 
 
-_TMP = None
-
-
 def load(text, name="fuzz.yaml"):
     """Canonical form of YAML text through the real loader; raises the loader's LoadError."""
-    from . import loader
-    load_text = getattr(loader, "load_text", None)
-    if load_text is not None:
-        result = load_text(text, name)
-        return getattr(result, "canonical", result)
-    global _TMP
-    if _TMP is None:
-        _TMP = tempfile.mkdtemp(prefix="aiospec-fuzz-")
-    path = os.path.join(_TMP, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return loader.load(path)
+    from .loader import load_text
+    return load_text(text, name).canonical
 
 
 def prepare(seed, index, max_ops=MAX_OPS_DEFAULT):
@@ -738,7 +716,7 @@ def _candidates(program):
                     block = _blocks(cand)[b][2]
                     inner = block[i][name][key]
                     if name == "repeat":
-                        inner = _substitute(inner, "{%s}" % args.get("var", "i"), "0")
+                        inner = substitute(inner, "{%s}" % args.get("var", "i"), "0")
                     block[i:i + 1] = inner
                     yield cand
                     cand = _copy(program)
@@ -778,16 +756,6 @@ def _simpler(value):
     if isinstance(value, int):
         return [v for v in (0, 1) if v != value and abs(v) < abs(value)]
     return []
-
-
-def _substitute(value, placeholder, text):
-    if isinstance(value, str):
-        return value.replace(placeholder, text)
-    if isinstance(value, list):
-        return [_substitute(v, placeholder, text) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, placeholder, text) for k, v in value.items()}
-    return value
 
 
 def _size(program):
