@@ -60,10 +60,6 @@ std::vector<std::string> versions_with_traces(const std::string& expected_root) 
 
 namespace {
 
-bool ends_at_budget(const Trace& trace) {
-  return !trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded";
-}
-
 std::string budget_of(const Trace& trace) { return trace.events.back().value("limit", "?"); }
 
 Outcome error(Cause cause, std::string reason) {
@@ -75,6 +71,23 @@ Outcome error(Cause cause, std::string reason) {
 }
 
 }  // namespace
+
+bool ends_at_budget(const Trace& trace) {
+  return !trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded";
+}
+
+Outcome run_scenario(Adapter& adapter, const Scenario& scenario) {
+  try {
+    Outcome out;
+    out.actual = Interpreter(adapter, scenario).run();
+    out.status = Status::pass;
+    return out;
+  } catch (const InvalidScenario& e) {
+    return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
+  } catch (const std::exception& e) {
+    return error(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
+  }
+}
 
 Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color) {
   Outcome out;
@@ -136,15 +149,9 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
                  "…): " + rebless;
     return out;
   }
-  Trace actual;
-  try {
-    actual = Interpreter(adapter, scenario).run();
-  } catch (const InvalidScenario& e) {
-    return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
-  } catch (const std::exception& e) {
-    return error(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
-  }
-  return compare(expected, std::move(actual),
+  Outcome ran = run_scenario(adapter, scenario);
+  if (ran.status != Status::pass) return ran;
+  return compare(expected, std::move(ran.actual),
                  DiffLabels{"expected (cpython-" + version + ")", "actual (" + adapter.name() + ")"}, color);
 }
 

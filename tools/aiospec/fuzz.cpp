@@ -23,6 +23,7 @@
 
 #include "aiospec/conformance/interpreter.hpp"
 #include "aiospec/conformance/reference_adapter.hpp"
+#include "aiospec/conformance/runner.hpp"
 #include "aiospec/conformance/scenario.hpp"
 #include "aiospec/conformance/trace.hpp"
 #include "aiospec/oracle/cpython.hpp"
@@ -155,10 +156,6 @@ struct Verdict {
   Kind kind = Kind::same;
   std::string detail;
 };
-
-bool ends_in_budget(const Trace& t) {
-  return !t.events.empty() && t.events.back().value("ev", "") == "budget_exceeded";
-}
 
 std::string python_error(const py::error_already_set& e) {
   std::string type = py::str(e.type().attr("__name__")).cast<std::string>();
@@ -301,7 +298,7 @@ Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& b
   if (fault) return {Kind::divergence, "the interpreter failed: " + *fault};
   Trace expected = parse_trace_file(out);
   auto d = first_divergence(expected.events, actual.events);
-  bool eb = ends_in_budget(expected), ab = ends_in_budget(actual);
+  bool eb = ends_at_budget(expected), ab = ends_at_budget(actual);
   if (!d) return {eb ? Kind::budget : Kind::same, {}};
   // One side reached its budget where the other did something else: counted apart (a runaway
   // loop), not minimised; a difference before any budget stop is an ordinary divergence.

@@ -124,22 +124,6 @@ void print_outcome(const Scenario& scenario, const std::string& loop, const Outc
   std::cout << o.reason << "\n" << o.diff;
 }
 
-// Runs the reference side of diff/run; InvalidScenario and faults become an ERROR outcome.
-Outcome run_reference(Adapter& adapter, const Scenario& scenario) {
-  Outcome out;
-  try {
-    out.actual = Interpreter(adapter, scenario).run();
-    out.status = Status::pass;
-  } catch (const InvalidScenario& e) {
-    out.cause = Cause::bad_input;
-    out.reason = std::string("invalid scenario: ") + e.what();
-  } catch (const std::exception& e) {
-    out.cause = Cause::failed_to_run;
-    out.reason = std::string("the interpreter failed: ") + e.what();
-  }
-  return out;
-}
-
 int diff(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("diff takes one scenario file");
   const auto backends = backends_of(args);
@@ -162,7 +146,7 @@ int diff(const Args& args) {
       std::cout << " (nothing to compare)\n";
       continue;
     }
-    Outcome o = run_reference(adapter, scenario);
+    Outcome o = run_scenario(adapter, scenario);
     if (o.status == Status::pass) {
       o = compare(expected, std::move(o.actual), {"expected (" + producer + ")", "actual (" + adapter.name() + ")"}, color);
     }
@@ -194,7 +178,7 @@ int run(const Args& args) {
       std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
       return kBadInput;
     }
-    Outcome o = run_reference(adapter, scenario);
+    Outcome o = run_scenario(adapter, scenario);
     if (o.status != Status::pass) {
       std::cerr << scenario.path << " (" << scenario.id << ") on " << adapter.name() << ": " << o.reason << "\n";
       return exit_code(o);
@@ -202,7 +186,7 @@ int run(const Args& args) {
     trace = std::move(o.actual);
   }
   std::cout << render_trace_file(trace, loaded.sha256);
-  if (!trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded") {
+  if (ends_at_budget(trace)) {
     std::cerr << scenario.path << " (" << scenario.id << "): stopped at the "
               << trace.events.back().value("limit", "?") << " budget: the trace above is not a result\n";
     return kDifferent;

@@ -7,14 +7,14 @@ import json
 import os
 from pathlib import Path
 
+from aiospec_oracle.bundle import BUNDLE_FORMAT
+
 from . import paths
 from .catalog import load_catalog
 from .errors import Diagnostic
 from .loader import load_tree
 
 EXIT_ERRORS = 2
-
-BUNDLE_FORMAT = "aiospec-bundle/1"
 
 
 def print_diags(diags, stream):

@@ -51,6 +51,13 @@ inline constexpr const char* kDefaultProfile = "3.12";
 inline constexpr const char* kDefaultProfileWhy =
     "the newest CPython whose traces do not depend on its patch release (3.13.0 has gh-130145)";
 
+// Whether a trace ends in budget_exceeded: a run stopped there is never a result.
+bool ends_at_budget(const Trace& trace);
+
+// Runs `scenario` once on `adapter`: PASS with the trace in `actual`, or an ERROR whose cause says
+// whether the scenario was refused (bad input) or the loop/interpreter failed.
+Outcome run_scenario(Adapter& adapter, const Scenario& scenario);
+
 // Runs `scenario` on `adapter` and compares with the CPython `version` trace under expected_root.
 // The adapter should be made for that version's profile.
 Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
