@@ -194,7 +194,7 @@ ReferenceAdapter::ReferenceAdapter(std::string backend)
 
 std::set<std::string> ReferenceAdapter::features() const {
   return {"threads",        "fd-io",   "select-trace", "timer-heap-ties", "multiple-loops",
-          "futures",        "running-loop", "float-specials"};
+          "futures",        "running-loop", "float-specials", "exact-clock"};
 }
 
 std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {
