@@ -3,7 +3,8 @@
 #   make test          everything: unit tests, conformance, mutants, oracle freshness, lint
 # Also: make bless (regenerate expected traces; never on CI), make lint, make diff S=spec/x.yaml,
 #       make sanitize (ASan+UBSan and TSan builds running the tests), make bench (reference loop
-#       vs libuv, as ratios; benchmarks are never part of the tests).
+#       vs libuv, as ratios; benchmarks are never part of the tests), make matrix (every loop on
+#       this machine x every CPython version: build/matrix/index.html, checked in headless Chromium).
 
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
@@ -11,7 +12,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SPEC_ENV = PYTHONPATH=$(CURDIR)/tools:$(CURDIR)/oracle
 
-.PHONY: all bootstrap configure build test conformance bless lint diff sanitize bench install clean
+.PHONY: all bootstrap configure build test conformance matrix bless lint diff sanitize bench install clean
 
 all: build
 
@@ -30,6 +31,12 @@ test: build
 
 conformance: build
 	$(BUILD)/tools/aiospec report --json $(BUILD)/conformance-report.json
+
+# Every loop this machine has (tools/aiospec_matrix/loops.py) against every CPython version with
+# traces: one report per loop, then build/matrix/index.html, then the page checked in Chromium.
+matrix: build
+	$(SPEC_ENV) $(PYTHON) -m aiospec_matrix --aiospec $(BUILD)/tools/aiospec --out $(BUILD)/matrix
+	$(SPEC_ENV) $(PYTHON) -m aiospec_matrix.browser $(BUILD)/matrix
 
 # Puts `aiospec` on PATH (PREFIX, default /usr/local); it keeps using this tree and this build.
 PREFIX ?= /usr/local
