@@ -246,28 +246,49 @@ class _InterposedRun:
         self.asyncio = asyncio
         self.exc = exceptions
         self.world = None
-        self.pending = 0          # abort callbacks scheduled and not run yet
+        self.pending = 0          # LoopBlocked callbacks scheduled and not run yet
+        self.ended = None         # the Abort that ends the run, once there is one
+        self.woken = set()        # the loops that were given it
 
-    def _abort(self, exc):
-        """Make the loop waiting on this thread end its run_forever with ``exc``."""
-        if not isinstance(exc, self.exc.Abort):
-            exc = self.exc.OracleFault('%s in a hook: %s' % (type(exc).__name__, exc))
-        loop = self.asyncio._get_running_loop()
-        if loop is None:
-            return
-        self.pending += 1
-
+    def _schedule(self, loop, exc, blocked):
         def raiser():
-            self.pending -= 1
+            if blocked:
+                self.pending -= 1
             raise exc
+        if blocked:
+            self.pending += 1
         try:
             loop.call_soon_threadsafe(raiser)
         except BaseException:
-            self.pending -= 1
+            if blocked:
+                self.pending -= 1
+
+    def _abort(self, exc):
+        """Make the loop waiting on this thread end its run_forever with ``exc``.
+
+        ``LoopBlocked`` ends one run operation (it is recorded as ``blocked`` and the program
+        goes on).  Any other Abort ends the program: from then on the hooks do nothing (no
+        iteration counted, no external event, the clock refused), and every loop that waits
+        again on the way out is given the same exception once: a loop may run its ready
+        handles before it stops (uvloop does), and the exception may come out of a loop run on
+        an external thread into the hook of the loop that ran that event.
+        """
+        if not isinstance(exc, self.exc.Abort):
+            exc = self.exc.OracleFault('%s in a hook: %s' % (type(exc).__name__, exc))
+        loop = self.asyncio._get_running_loop()
+        if isinstance(exc, self.exc.LoopBlocked):
+            if loop is not None and self.ended is None:
+                self._schedule(loop, exc, True)
+            return
+        if self.ended is None:
+            self.ended = exc
+        if loop is not None and loop not in self.woken:
+            self.woken.add(loop)
+            self._schedule(loop, self.ended, False)
 
     def begin_wait(self):
         world = self.world
-        if world is None or self.pending:
+        if world is None or self.pending or self.ended is not None:
             return
         try:
             world.count_iteration()
@@ -277,7 +298,7 @@ class _InterposedRun:
 
     def next_external(self):
         world = self.world
-        if world is None or self.pending:
+        if world is None or self.pending or self.ended is not None:
             return None
         nxt = world.next_external()
         if nxt is None:
@@ -289,7 +310,7 @@ class _InterposedRun:
 
     def run_externals(self):
         world = self.world
-        if world is None:
+        if world is None or self.ended is not None:
             return
         try:
             world.run_due_externals()
@@ -300,14 +321,18 @@ class _InterposedRun:
         world = self.world
         if world is None:
             return 0
+        if self.ended is not None:
+            self._abort(self.ended)      # wakes this loop if it was not given the end yet
+            return 1
         if to_ns / NS > world.budget.time:
             self._abort(self.exc.BudgetExceeded('time'))
             return 1
         return 0
 
     def blocked(self):
-        if self.world is not None:
-            self._abort(self.exc.LoopBlocked())
+        if self.world is None:
+            return
+        self._abort(self.ended if self.ended is not None else self.exc.LoopBlocked())
 
 
 # -- the real clock --------------------------------------------------------------------------
