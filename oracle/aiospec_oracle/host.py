@@ -73,6 +73,10 @@ FALLBACK_FEATURES = ('threads', 'fd-io', 'select-trace', 'timer-heap-ties', 'mul
 EXCLUDED = {'virtual': (), 'interposed': ('select-trace',),
             'real': ('select-trace', 'exact-clock')}
 
+# Real time: a loop still running this many real seconds after the last external event (or
+# the start) while none is pending is taken to wait forever (``blocked``, at that time).
+REAL_HORIZON = 10.0
+
 NS = 1000000000
 INT64_MAX = 2 ** 63 - 1
 
@@ -388,14 +392,18 @@ class _RealRun:
     def _abort_all(self, exc):
         def raiser():
             raise exc
+        woken = False
         for loop in list(self.loops):
             try:
                 if loop.is_running():
                     loop.call_soon_threadsafe(raiser)
+                    woken = True
             except BaseException:
                 pass
+        return woken
 
     def _timer(self):
+        quiet_since = time.monotonic()
         while not self.done.is_set():
             world = self.world
             if world is None:
@@ -406,8 +414,6 @@ class _RealRun:
                 self._abort_all(self.exc.BudgetExceeded('time'))
                 return
             nxt = world.next_external()
-            horizon = world.budget.time if nxt is None else min(nxt, world.budget.time)
-            wait = max(0.0, (horizon - now) * self.clock.scale)
             if nxt is not None and nxt <= now:
                 try:
                     world.run_due_externals()
@@ -415,7 +421,15 @@ class _RealRun:
                     self._abort_all(exc if isinstance(exc, self.exc.Abort)
                                     else self.exc.OracleFault(str(exc)))
                     return
+                quiet_since = time.monotonic()
                 continue
+            if nxt is None and time.monotonic() - quiet_since >= REAL_HORIZON:
+                # Nothing will ever happen from outside: take a loop still running after
+                # REAL_HORIZON real seconds for one that would block forever.
+                if self._abort_all(self.exc.LoopBlocked()):
+                    quiet_since = time.monotonic()
+            horizon = world.budget.time if nxt is None else min(nxt, world.budget.time)
+            wait = max(0.0, (horizon - now) * self.clock.scale)
             self.done.wait(min(wait, 0.01))
 
 
