@@ -28,6 +28,7 @@ sys.path.insert(0, ORACLE)
 import host_run  # noqa: E402
 
 SKIP = 77
+RUNS = 5          # uvloop: consecutive runs that must give identical answers
 DEBIAN_PYTHON = '/usr/bin/python3'
 
 # CPython's own SelectorEventLoop under interposition, against its version's oracle traces.
@@ -111,7 +112,7 @@ def check_uvloop():
     lib = library()
     args = ['--loop', 'uvloop:new_event_loop']
     runs = []
-    for _ in range(3):
+    for _ in range(RUNS):
         process = host_run.start_host(DEBIAN_PYTHON, args, lib)
         lines = []
         try:
@@ -151,8 +152,8 @@ def check_uvloop():
     if blocked is not None and not any(e['ev'] == 'blocked' for e in blocked):
         print('the blocked fixture has no blocked event: %s' % blocked)
         ok = False
-    print('uvloop %s interposed: %d scenarios, 3 runs, %s'
-          % (impl['version'], len(runs[0]), 'identical' if ok else 'FAILED'))
+    print("uvloop %s interposed: %d scenarios, %d runs, %s"
+          % (impl['version'], len(runs[0]), RUNS, 'identical' if ok else 'FAILED'))
     return 0 if ok else 1
 
 
