@@ -1,4 +1,10 @@
-"""Command line: ``python -m aiospec_oracle run|bless|check``.
+"""Command line: ``python -m aiospec_oracle run|bless|check|host``.
+
+host --loop MODULE:FACTORY [--time auto|virtual|interposed|real]
+     [--pure-python] [--scale F]
+    The loop host of spec/PROTOCOL.md (host.py): runs the scenarios it is
+    sent on the loop FACTORY makes.  Nothing of asyncio is imported before
+    host.py has decided about ``--pure-python``.
 
 run FILE|- [--id ID]
     Run one canonical scenario (FILE is a scenario, or a bundle with
@@ -34,7 +40,6 @@ import argparse
 import os
 import sys
 
-from .api import run_scenario
 from .bundle import InputError, is_bundle, load_bundle, load_trace, parse_bundle, \
     read_json, applies
 from .compare import first_divergence
@@ -46,7 +51,18 @@ __all__ = ('main',)
 PROG = 'python -m aiospec_oracle'
 
 
+def run_scenario(scenario):
+    """api.run_scenario, imported when first needed (it imports asyncio)."""
+    from .api import run_scenario as run
+    return run(scenario)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['host']:
+        # Its own argument parsing and error handling (one line, exit 2; see host.py).
+        from .host import main as host_main
+        return host_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -92,6 +108,8 @@ def _parser():
     check.add_argument('--bundle', required=True)
     check.add_argument('--expected', required=True, metavar='DIR')
     check.set_defaults(command=cmd_check)
+
+    commands.add_parser('host', help='the loop host of spec/PROTOCOL.md (see host --help)')
     return parser
 
 

@@ -29,6 +29,7 @@ __all__ = (
     'InvalidScenarioAbort',
     'OracleFault',
     'OracleFailure',
+    'LoopBlocked',
 )
 
 
@@ -84,3 +85,14 @@ class OracleFailure(RuntimeError):
     """What the caller of the interpreter sees of an ``OracleFault``: the
     run failed in the oracle itself (no trace; ``run`` exits 3).  A
     RuntimeError, so that callers catching that keep working."""
+
+
+class LoopBlocked(Abort):
+    """Raised out of ``run_forever`` by a callback a host schedules when the
+    loop's wait would block forever and the wait itself cannot raise
+    (interposed time: the wait is a system call, host.py).  The run
+    operations turn it into ``WouldBlockForever``.  The oracle never raises
+    it."""
+
+    def __init__(self):
+        super().__init__('the loop would block forever')

@@ -42,9 +42,9 @@ import warnings
 
 from . import ops
 from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
-                         OracleFailure, OracleFault, ScenarioError,
+                         LoopBlocked, OracleFailure, OracleFault, ScenarioError,
                          WouldBlockForever)
-from .loop import VirtualEventLoop
+from .loop import virtual_loop
 from .virtual_time import Budget, World
 
 __all__ = ('Interpreter', 'run_program', 'OPERATIONS', 'SCENARIO_KEYS')
@@ -74,9 +74,10 @@ NUM_STRINGS = {'inf': math.inf, '-inf': -math.inf, 'nan': math.nan}
 DEFAULT_RECV_SIZE = 4096
 
 
-def run_program(scenario):
-    """Run ``scenario`` (canonical dict) and return its list of events."""
-    return Interpreter(scenario).run()
+def run_program(scenario, new_loop=None, clock=None):
+    """Run ``scenario`` (canonical dict) and return its list of events
+    (``Interpreter`` says what ``new_loop`` and ``clock`` are)."""
+    return Interpreter(scenario, new_loop, clock).run()
 
 
 def _fail(message):
@@ -174,14 +175,22 @@ class _Socket:
 
 
 class Interpreter:
-    """Runs one scenario once.  Use a new instance for every run."""
+    """Runs one scenario once.  Use a new instance for every run.
 
-    def __init__(self, scenario):
+    ``new_loop(world)`` makes every loop of the run (default: the oracle's
+    ``VirtualEventLoop``); ``clock`` is the world's clock (default: a
+    ``VirtualClock``).  The Python loop host (host.py) passes others.
+    """
+
+    def __init__(self, scenario, new_loop=None, clock=None):
         self._check_scenario(scenario)
         self.scenario = scenario
         self.features = frozenset(scenario['features'])
+        self._make_loop = new_loop if new_loop is not None else virtual_loop
         self.world = World(self._budget(scenario.get('budget')),
-                           trace_selects='select-trace' in self.features)
+                           trace_selects='select-trace' in self.features,
+                           clock=clock)
+        self._clock = self.world.clock
         self._loops = {}        # name -> loop
         self._all_loops = []    # every loop created, for cleanup and names
         self._handles = {}      # name -> Handle / TimerHandle
@@ -389,7 +398,7 @@ class Interpreter:
         return sock
 
     def _new_loop(self, name):
-        loop = VirtualEventLoop(self.world)
+        loop = self._make_loop(self.world)
         loop.set_exception_handler(self._exception_handler)
         self._all_loops.append(loop)
         self._loops[name] = loop
@@ -470,12 +479,12 @@ class Interpreter:
 
     def _op_call_later(self, op, args):
         loop = self._loop(op, args)
-        delay = _num(op, 'delay', args['delay'])
+        delay = self._clock.loop_delay(_num(op, 'delay', args['delay']))
         self._bind(op, args, loop.call_later(delay, self._callback(args['do'])))
 
     def _op_call_at(self, op, args):
         loop = self._loop(op, args)
-        when = _num(op, 'when', args['when'])
+        when = self._clock.loop_time(_num(op, 'when', args['when']))
         self._bind(op, args, loop.call_at(when, self._callback(args['do'])))
 
     def _op_cancel(self, op, args):
@@ -483,17 +492,28 @@ class Interpreter:
 
     def _op_when(self, op, args):
         handle = self._lookup(self._handles, HANDLE, op, args['handle'])
-        self.world.record('when', handle=args['handle'], value=handle.when())
+        self.world.record('when', handle=args['handle'],
+                          value=self._clock.scenario_time(handle.when()))
 
     # -- running and stopping --------------------------------------------------
 
+    @staticmethod
+    def _run_loop(run, *args):
+        """``run(*args)`` (run_forever, run_until_complete); a host's
+        ``LoopBlocked`` becomes the ``WouldBlockForever`` the virtual
+        selector raises."""
+        try:
+            return run(*args)
+        except LoopBlocked:
+            raise WouldBlockForever() from None
+
     def _op_run_forever(self, op, args):
-        self._loop(op, args).run_forever()
+        self._run_loop(self._loop(op, args).run_forever)
 
     def _op_run_until_complete(self, op, args):
         loop = self._loop(op, args)
         future = self._lookup(self._futures, FUTURE, op, args['future'])
-        value = loop.run_until_complete(future)
+        value = self._run_loop(loop.run_until_complete, future)
         self.world.record('run_until_complete', value=value)
 
     def _op_stop(self, op, args):
@@ -509,7 +529,8 @@ class Interpreter:
         self.world.record('is_closed', value=self._loop(op, args).is_closed())
 
     def _op_time(self, op, args):
-        self.world.record('time', value=float(self._loop(op, args).time()))
+        self.world.record('time', value=float(
+            self._clock.scenario_time(self._loop(op, args).time())))
 
     def _op_new_loop(self, op, args):
         name = self._name(op, 'name', args['name'])

@@ -4,7 +4,7 @@ import asyncio
 
 from .virtual_time import VirtualSelector
 
-__all__ = ('VirtualEventLoop',)
+__all__ = ('VirtualEventLoop', 'virtual_loop')
 
 
 class VirtualEventLoop(asyncio.SelectorEventLoop):
@@ -31,3 +31,8 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
 
     def time(self):
         return self._world.now
+
+
+def virtual_loop(world):
+    """The oracle's ``new_loop``: a ``VirtualEventLoop`` on ``world``."""
+    return VirtualEventLoop(world)

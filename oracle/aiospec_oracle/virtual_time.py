@@ -19,7 +19,7 @@ from asyncio import base_events
 from . import ops
 from .exceptions import BudgetExceeded, WouldBlockForever
 
-__all__ = ('Budget', 'World', 'VirtualSelector')
+__all__ = ('Budget', 'VirtualClock', 'World', 'VirtualSelector')
 
 
 # The longest a loop ever waits in one select() call (TMR-06).  Read from
@@ -50,12 +50,41 @@ class Budget:
         self.events = d['events'] if events is None else events
 
 
+class VirtualClock:
+    """The oracle's clock: a float of virtual seconds, starting at 0.0.
+
+    A clock is what ``World`` reads and moves; another one can take its
+    place (the Python loop host's interposed and real clocks, host.py).  The
+    interface: ``now`` (read and assigned, in scenario seconds) and three
+    translations between scenario times and the times the loop itself sees,
+    which are the identity here: ``loop_delay`` (a ``call_later`` delay),
+    ``loop_time`` (a ``call_at`` deadline) and ``scenario_time`` (a value
+    the loop returns: ``time()``, ``when()``).
+    """
+
+    def __init__(self):
+        self.now = 0.0
+
+    @staticmethod
+    def loop_delay(delay):
+        return delay
+
+    @staticmethod
+    def loop_time(when):
+        return when
+
+    @staticmethod
+    def scenario_time(value):
+        return value
+
+
 class World:
     """Everything the loops of one scenario share.
 
-    * ``now``: the virtual clock, starting at 0.0.  It only moves forward,
-      through ``advance_to``, which also enforces the time budget (the clock
-      never goes past it: the move that would is refused with
+    * ``now``: the clock (``clock``, a ``VirtualClock`` unless the caller
+      gives another), starting at 0.0.  It only moves forward, through
+      ``advance_to``, which also enforces the time budget (the clock never
+      goes past it: the move that would is refused with
       ``BudgetExceeded('time')``).
     * the pending external events, ordered by (time, order of
       registration); each is a callable run by the first poll of any loop
@@ -64,8 +93,8 @@ class World:
     * the trace: ``record`` appends one event stamped with ``now``.
     """
 
-    def __init__(self, budget=None, trace_selects=False):
-        self.now = 0.0
+    def __init__(self, budget=None, trace_selects=False, clock=None):
+        self.clock = clock if clock is not None else VirtualClock()
         self.events = []
         self.budget = budget if budget is not None else Budget()
         self.trace_selects = trace_selects
@@ -75,6 +104,14 @@ class World:
         self.recorded = 0       # events counted against the budget
         self._externals = []
         self._order = itertools.count()
+
+    @property
+    def now(self):
+        return self.clock.now
+
+    @now.setter
+    def now(self, value):
+        self.clock.now = value
 
     # -- trace -------------------------------------------------------------
 

@@ -11,6 +11,14 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
 EXPECTED = os.path.join(DATA, 'expected')
 ORACLE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+def pure_python_future():
+    """Whether asyncio.Future is the pure-Python class (PyPy, or CPython without _asyncio): its
+    InvalidStateError messages differ from the C Future's, which the traces were blessed with."""
+    import asyncio
+    from asyncio import futures
+    return asyncio.Future is getattr(futures, '_PyFuture', None)
+
+
 # Fixtures that end in budget_exceeded: never blessed, checked in code.
 BUDGET_FIXTURES = ('budget-callbacks', 'budget-iterations', 'budget-time')
 

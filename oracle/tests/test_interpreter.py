@@ -8,7 +8,7 @@ from aiospec_oracle import ScenarioError, run_scenario, run_scenario_json
 from aiospec_oracle.interpreter import OPERATIONS
 from aiospec_oracle.trace import render_trace
 
-from .support import STOP, events, record, scenario, version
+from .support import STOP, events, pure_python_future, record, scenario, version
 
 
 def nested_call_soon(depth, label):
@@ -414,8 +414,10 @@ class ErrorTests(unittest.TestCase):
             {'time': {}},
         ], ['futures', 'running-loop']), [
             self.error('get_running_loop', 'RuntimeError', 'no running event loop'),
-            self.error('result', 'InvalidStateError', 'Result is not set.'),
-            self.error('set_result', 'InvalidStateError', 'invalid state'),
+            self.error('result', 'InvalidStateError', 'Result is not ready.'
+                       if pure_python_future() else 'Result is not set.'),
+            self.error('set_result', 'InvalidStateError', "FINISHED: <Future finished "
+                       "result='v'>" if pure_python_future() else 'invalid state'),
             '{"t": 0.0, "ev": "result", "future": "f", "value": "v"}',
             self.error('when', 'AttributeError', "'Handle' object has no attribute 'when'"),
             self.error('close', 'RuntimeError', 'Cannot close a running event loop'),
