@@ -29,6 +29,7 @@ struct Tally {
       case Status::stale: ++stale; break;
       case Status::unsupported: ++unsupported; break;
       case Status::skip: ++skip; break;
+      default: break;
     }
   }
 };
