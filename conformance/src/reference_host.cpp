@@ -23,7 +23,8 @@ protocol::Implementation reference_implementation(const std::string& backend, co
 }
 
 nlohmann::json run_on_reference(const std::string& backend, std::int64_t seq, const nlohmann::json& canonical,
-                                const std::string& cpython) {
+                                const std::string& cpython, const ReferenceAdapter::LoopFactory& factory,
+                                const std::string& name) {
   Scenario scenario;
   try {
     scenario = Scenario::from_canonical(canonical, "", "", "");
@@ -33,7 +34,7 @@ nlohmann::json run_on_reference(const std::string& backend, std::int64_t seq, co
   std::unique_ptr<ReferenceAdapter> adapter;
   try {
     adapter = std::make_unique<ReferenceAdapter>(
-        backend, ref::Profile::for_version(cpython.empty() ? ref::kDefaultVersion : cpython));
+        backend, ref::Profile::for_version(cpython.empty() ? ref::kDefaultVersion : cpython), name, factory);
   } catch (const std::exception& e) {
     return protocol::errored_answer(seq, "failed", "no reference profile for CPython " + cpython + ": " + e.what());
   }
