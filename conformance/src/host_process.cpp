@@ -182,13 +182,15 @@ void HostProcess::send(const std::string& line, Clock::time_point deadline) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EPIPE) gone(deadline);
+    // The host is gone, or closed its stdin: what it wrote before says more than the broken
+    // pipe, so go on to read its stdout (receive() reports the exit when nothing is there).
+    if (n < 0 && errno == EPIPE) return;
     if (n < 0 && errno != EAGAIN) fail(std::string("cannot write to the host: ") + std::strerror(errno));
     // The pipe is full: the host is not reading. Wait for room, or for the limit.
     pollfd p{stdin_, POLLOUT, 0};
     const int ready = ::poll(&p, 1, millis_left(deadline));
     if (ready == 0 && Clock::now() >= deadline) fail(limit_text());
-    if (ready > 0 && (p.revents & (POLLERR | POLLHUP))) gone(deadline);
+    if (ready > 0 && (p.revents & (POLLERR | POLLHUP))) return;
   }
 }
 

@@ -158,6 +158,48 @@ class BrokenPythonHost(unittest.TestCase):
                     self.assertIn("ERROR spec/timers/equal-deadlines-3.yaml (tmr-0004)", proc.stdout)
 
 
+@unittest.skipUnless(CLI and HOST, "AIOSPEC_CLI / AIOSPEC_HOST are not set (ctest sets them)")
+class RealTime(unittest.TestCase):
+    """A host that says it runs in real time (broken_host.py imitating one): times compared within
+    --tolerance, each scenario run --runs times (default 3), runs that disagree FLAKY."""
+
+    def test_times_within_the_tolerance_pass_and_beyond_it_fail(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            _, baseline = results_of(report("--backend", "poll", json_path=tmp + "/base.json"), tmp + "/base.json")
+            close = report("--loop", broken("--claim-time", "real", "--jitter", "0.01"), "--time", "real",
+                           json_path=tmp + "/close.json")
+            self.assertEqual(close.returncode, 0, close.stdout + close.stderr)
+            doc, got = results(tmp + "/close.json")
+            self.assertEqual(doc["run_info"]["runs"], 3)
+            self.assertEqual(doc["run_info"]["time"], "real")
+            self.assertEqual({s: r["status"] for s, r in got.items()}, {s: r["status"] for s, r in baseline.items()})
+            self.assertIn("flaky  xfail  xpass", close.stdout)
+            far = report("--loop", broken("--claim-time", "real", "--jitter", "0.05"), "--time", "real",
+                         "--runs", "1", json_path=tmp + "/far.json")
+            self.assertEqual(far.returncode, 1, far.stdout + far.stderr)
+            _, got = results(tmp + "/far.json")
+            self.assertEqual(got[TARGET]["status"], "FAIL")
+            self.assertRegex(got[TARGET]["divergence"], r'^first divergence at event 0, field "t": expected 1\.0, actual 1\.05')
+            wide = report("--loop", broken("--claim-time", "real", "--jitter", "0.05"), "--time", "real",
+                          "--runs", "1", "--tolerance", "0.1")
+            self.assertEqual(wide.returncode, 0, wide.stdout + wide.stderr)
+
+    def test_runs_that_disagree_are_flaky_never_pass(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = report("--loop", broken("--claim-time", "real", "--flaky", TARGET), "--time", "real",
+                          json_path=tmp + "/r.json")
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            _, got = results(tmp + "/r.json")
+            self.assertEqual(got[TARGET]["status"], "FLAKY")
+            self.assertRegex(got[TARGET]["message"], r"^runs disagree: PASS, FAIL, PASS; FAIL: first divergence")
+            self.assertIn("FLAKY spec/timers/equal-deadlines-3.yaml (tmr-0004)", proc.stdout)
+
+    def test_a_host_in_another_time_mode_than_asked_is_refused(self):
+        proc = report("--loop", broken("--claim-time", "real"), "--time", "virtual")
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stderr.strip(), "aiospec report: host runs in real time, not virtual as asked")
+
+
 def results_of(proc, path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return results(path)
