@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -64,10 +63,20 @@ Outcome middle(const HostCommand& command, int expected_starts) {
   return outcomes[1];
 }
 
+// A reason starts with `prefix`, or is exactly `prefix` when it ends in '$'. (Not std::regex:
+// GCC 12 warns inside <regex> under the sanitizers, and warnings are errors.)
+bool matches(const std::string& text, std::string prefix) {
+  if (!prefix.empty() && prefix.back() == '$') {
+    prefix.pop_back();
+    return text == prefix;
+  }
+  return text.rfind(prefix, 0) == 0;
+}
+
 void expect_error(const Outcome& o, const std::string& pattern) {
   EXPECT_EQ(o.status, Status::error) << to_string(o.status) << ": " << o.reason;
   EXPECT_EQ(o.cause, Cause::failed_to_run);
-  EXPECT_TRUE(std::regex_search(o.reason, std::regex(pattern))) << o.reason << "\n  does not match " << pattern;
+  EXPECT_TRUE(matches(o.reason, pattern)) << o.reason << "\n  does not start with " << pattern;
 }
 
 TEST(BrokenHost, AWellBehavedHostPassesAll) {
@@ -79,46 +88,47 @@ TEST(BrokenHost, AWellBehavedHostPassesAll) {
 }
 
 TEST(BrokenHost, Segfault) {
-  expect_error(middle(fault("segfault"), 2), "^host killed by signal SIGSEGV; its stderr ends: broken_host: segfault on ");
+  expect_error(middle(fault("segfault"), 2), "host killed by signal SIGSEGV; its stderr ends: broken_host: segfault on ");
 }
 
 TEST(BrokenHost, ExitStatusAndLastStderrLine) {
-  expect_error(middle(fault("exit"), 2), "^host exited with status 3; its stderr ends: broken_host: exit on ");
+  expect_error(middle(fault("exit"), 2), "host exited with status 3; its stderr ends: broken_host: exit on ");
 }
 
-TEST(BrokenHost, Hang) { expect_error(middle(fault("hang"), 2), "^host did not answer within 1 s"); }
+TEST(BrokenHost, Hang) { expect_error(middle(fault("hang"), 2), "host did not answer within 1 s"); }
 
 TEST(BrokenHost, Garbage) {
-  expect_error(middle(fault("garbage"), 2), "^host wrote a line that is not JSON: Traceback \\(most recent call last\\):");
+  expect_error(middle(fault("garbage"), 2), "host wrote a line that is not JSON: Traceback (most recent call last):");
 }
 
 TEST(BrokenHost, HugeLineIsQuotedShort) {
   const Outcome o = middle(fault("huge-line"), 2);
-  expect_error(o, "^host wrote a line that is not JSON: x{200}\\.\\.\\.");
+  expect_error(o, "host wrote a line that is not JSON: " + std::string(200, 'x') + "...");
   EXPECT_LT(o.reason.size(), 400u);
 }
 
 TEST(BrokenHost, LineOverTheLimit) {
   HostCommand command = fault("huge-line");
   command.max_line = 1 << 20;
-  expect_error(middle(command, 2), "^host wrote a line that is not JSON: x+\\.\\.\\. \\(longer than 1048576 bytes\\)");
+  const Outcome o = middle(command, 2);
+  expect_error(o, "host wrote a line that is not JSON: " + std::string(200, 'x') + "... (longer than 1048576 bytes)");
 }
 
 TEST(BrokenHost, WrongSeq) {
   // Scenario 2 is request 2: the host answers 3.
-  expect_error(middle(fault("wrong-seq"), 2), "^host answered seq 3 to request 2");
+  expect_error(middle(fault("wrong-seq"), 2), "host answered seq 3 to request 2");
 }
 
 TEST(BrokenHost, MalformedTrace) {
-  expect_error(middle(fault("malformed-trace"), 2), "^malformed answer: events\\[0\\] is not an event object: 1");
+  expect_error(middle(fault("malformed-trace"), 2), "malformed answer: events[0] is not an event object: 1");
 }
 
 TEST(BrokenHost, AnswerThatIsNoneOfTheThree) {
-  expect_error(middle(fault("not-events"), 2), "^malformed answer: not exactly one of");
+  expect_error(middle(fault("not-events"), 2), "malformed answer: not exactly one of");
 }
 
 TEST(BrokenHost, ErroredIsAnErrorWithoutRestart) {
-  expect_error(middle(fault("errored"), 1), "^the host failed: the loop fell over$");
+  expect_error(middle(fault("errored"), 1), "the host failed: the loop fell over$");
 }
 
 TEST(BrokenHost, InvalidScenarioIsBadInput) {
@@ -139,10 +149,10 @@ TEST(BrokenHost, AHostThatCannotBeRestartedErrorsEveryRemainingScenario) {
   const std::string marker = ::testing::TempDir() + "/broken-host-started-" + std::to_string(::getpid());
   std::filesystem::remove(marker);
   RemoteLoop loop(broken({"--fault", "exit", "--on", scenarios[0].id, "--fail-restarts", marker}));
-  expect_error(judged(loop, scenarios[0]), "^host exited with status 3");
+  expect_error(judged(loop, scenarios[0]), "host exited with status 3");
   for (int i = 1; i < 3; ++i) {
     expect_error(judged(loop, scenarios[i]),
-                 "^the host could not be restarted: host exited with status 2; its stderr ends: broken_host: refusing");
+                 "the host could not be restarted: host exited with status 2; its stderr ends: broken_host: refusing");
   }
   std::filesystem::remove(marker);
 }
@@ -152,28 +162,28 @@ void expect_start_failure(const HostCommand& command, const std::string& pattern
     RemoteLoop loop(command);
     ADD_FAILURE() << "the host started";
   } catch (const HostFailure& e) {
-    EXPECT_TRUE(std::regex_search(e.what(), std::regex(pattern))) << e.what() << "\n  does not match " << pattern;
+    EXPECT_TRUE(matches(e.what(), pattern)) << e.what() << "\n  does not start with " << pattern;
     EXPECT_EQ(e.stderr_line(), stderr_line);
   }
 }
 
 TEST(BrokenHost, ExitAtStart) {
-  expect_start_failure(broken({"--start", "exit"}), "^host exited with status 2",
+  expect_start_failure(broken({"--start", "exit"}), "host exited with status 2",
                        "broken_host: cannot start: no such loop");
 }
 
 TEST(BrokenHost, StdoutBeforeTheHandshake) {
-  expect_start_failure(broken({"--start", "stdout"}), "^host wrote a line that is not JSON: hello from the host$", "");
+  expect_start_failure(broken({"--start", "stdout"}), "host wrote a line that is not JSON: hello from the host$", "");
 }
 
 TEST(BrokenHost, AnotherProtocolVersion) {
-  expect_start_failure(broken({"--start", "version"}), "^host speaks protocol version 2, the harness speaks 1$", "");
+  expect_start_failure(broken({"--start", "version"}), "host speaks protocol version 2, the harness speaks 1$", "");
 }
 
 TEST(BrokenHost, AnotherTimeModeThanAsked) {
   HostCommand command = broken({"--start", "time"});
   command.time = "virtual";
-  expect_start_failure(command, "^host runs in real time, not virtual as asked$", "");
+  expect_start_failure(command, "host runs in real time, not virtual as asked$", "");
   command.time = "auto";  // auto takes what the host says
   EXPECT_EQ(RemoteLoop(command).implementation().time, "real");
 }
@@ -181,7 +191,7 @@ TEST(BrokenHost, AnotherTimeModeThanAsked) {
 TEST(BrokenHost, ACommandThatDoesNotExist) {
   HostCommand command;
   command.argv = {"/nonexistent/aiospec-host"};
-  expect_start_failure(command, "^cannot start /nonexistent/aiospec-host: No such file or directory$", "");
+  expect_start_failure(command, "cannot start /nonexistent/aiospec-host: No such file or directory$", "");
 }
 
 TEST(BrokenHost, AFeatureTheHandshakeDoesNotListIsUnsupportedWithoutSending) {
