@@ -248,7 +248,11 @@ int report(const ReportOptions& options) {
     by_area[{r.scenario->area, r.loop}].add(r.outcome.status);
     by_level[r.scenario->level].add(r.outcome.status);
     total.add(r.outcome.status);
-    exit = worse_exit(exit, exit_code(r.outcome));
+    // A host that crashes, hangs or errs on a scenario has given that scenario's result (ERROR;
+    // spec/PROTOCOL.md: one bad scenario never ends a run): an unexpected result, exit 1 like a
+    // FAIL. In-process, an interpreter fault stays 3: it is the suite's own bug.
+    const int code = exit_code(r.outcome);
+    exit = worse_exit(exit, !reference && code == 3 ? 1 : code);
     if (is_failure(r.outcome.status)) {
       failures += "\n" + std::string(to_string(r.outcome.status)) + " " + r.scenario->path + " (" + r.scenario->id +
                   ") on " + loops[r.loop]->implementation().name + " against cpython-" + r.version + "\n" +

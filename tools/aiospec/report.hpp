@@ -24,9 +24,10 @@ struct ReportOptions {
   bool update_expectations = false;
 };
 
-// Exit status: 0 nothing unexpected (PASS, UNSUPPORTED, SKIP, XFAIL), 1 an unexpected failure, a
-// budget stop, a stale trace, FLAKY or XPASS, 2 bad input (options, a host that cannot start, an
-// expectation file), 3 a loop or the interpreter failed to run a scenario.
+// Exit status: 0 nothing unexpected (PASS, UNSUPPORTED, SKIP, XFAIL), 1 an unexpected FAIL, ERROR
+// (a host that crashed, hung or erred included), FLAKY or XPASS, a budget stop or a stale trace,
+// 2 bad input (options, a host that cannot start, an expectation file, a scenario refused as
+// invalid), 3 the in-process reference loop or the interpreter failed to run a scenario.
 int report(const ReportOptions& options);
 
 }  // namespace aiospec::cli
