@@ -196,9 +196,11 @@ void HostProcess::send(const std::string& line, Clock::time_point deadline) {
 
 std::string HostProcess::receive(Clock::time_point deadline) {
   for (;;) {
-    if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+    // Only what arrived since the last look is searched: a long line costs linear time.
+    if (const auto nl = buffer_.find('\n', scanned_); nl != std::string::npos) {
       std::string line = buffer_.substr(0, nl);
       buffer_.erase(0, nl + 1);
+      scanned_ = 0;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return line;
     }
@@ -216,6 +218,7 @@ std::string HostProcess::receive(Clock::time_point deadline) {
     char chunk[65536];
     const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
     if (n > 0) {
+      scanned_ = buffer_.size();
       buffer_.append(chunk, static_cast<std::size_t>(n));
     } else if (n == 0) {
       gone(deadline);

@@ -79,7 +79,8 @@ class HostProcess {
   int status_ = 0;  // waitpid status, once reaped
   bool reaped_ = false;
   bool group_killed_ = false;  // once: after that the group id may name someone else's group
-  std::string buffer_;  // what was read from stdout beyond the last line returned
+  std::string buffer_;       // what was read from stdout beyond the last line returned
+  std::size_t scanned_ = 0;  // how much of buffer_ is known to hold no '\n'
 };
 
 // "SIGSEGV" for SIGSEGV; "signal 77" for a number without a name.
