@@ -114,7 +114,10 @@ std::string decode_ascii(const char* data, std::size_t n) {
 }  // namespace
 
 std::vector<std::string> missing_features(const Adapter& adapter, const Scenario& scenario) {
-  std::set<std::string> have = adapter.features();
+  return missing_features(adapter.features(), scenario);
+}
+
+std::vector<std::string> missing_features(const std::set<std::string>& have, const Scenario& scenario) {
   std::vector<std::string> missing;
   for (const auto& f : scenario.features) {
     if (!have.count(f)) missing.push_back(f);

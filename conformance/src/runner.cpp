@@ -15,6 +15,9 @@ const char* to_string(Status status) {
     case Status::stale: return "STALE";
     case Status::unsupported: return "UNSUPPORTED";
     case Status::skip: return "SKIP";
+    case Status::flaky: return "FLAKY";
+    case Status::xfail: return "XFAIL";
+    case Status::xpass: return "XPASS";
   }
   return "?";
 }
@@ -23,9 +26,12 @@ int exit_code(const Outcome& outcome) {
   switch (outcome.status) {
     case Status::pass:
     case Status::unsupported:
-    case Status::skip: return 0;
+    case Status::skip:
+    case Status::xfail: return 0;
     case Status::fail:
-    case Status::stale: return 1;
+    case Status::stale:
+    case Status::flaky:
+    case Status::xpass: return 1;
     case Status::error: break;
   }
   switch (outcome.cause) {
@@ -89,9 +95,12 @@ Outcome run_scenario(Adapter& adapter, const Scenario& scenario) {
   }
 }
 
-Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color) {
+Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color,
+                std::optional<double> tolerance) {
   Outcome out;
-  auto divergence = first_divergence(expected.events, actual.events);
+  const std::vector<Event> compared =
+      tolerance ? within_tolerance(expected.events, actual.events, *tolerance) : actual.events;
+  auto divergence = first_divergence(expected.events, compared);
   if (ends_at_budget(expected) || ends_at_budget(actual)) {
     // Equal or not, a run that was stopped says nothing about the behaviour the scenario is for.
     out.status = Status::error;
@@ -106,20 +115,22 @@ Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, b
     out.status = Status::fail;
     out.reason = divergence->summary;
   }
-  if (divergence) out.diff = unified_diff(render_events(expected.events), render_events(actual.events), labels, color);
+  if (divergence) out.diff = unified_diff(render_events(expected.events), render_events(compared), labels, color);
   out.actual = std::move(actual);
   return out;
 }
 
-Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
-              const std::string& version, bool color) {
+Outcome unsupported(const std::vector<std::string>& missing) {
   Outcome out;
-  if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
-    out.status = Status::unsupported;
-    out.reason = "needs";
-    for (const auto& f : missing) out.reason += " " + f;
-    return out;
-  }
+  out.status = Status::unsupported;
+  out.reason = "needs";
+  for (const auto& f : missing) out.reason += " " + f;
+  return out;
+}
+
+std::optional<Outcome> verdict_without_running(const Scenario& scenario, const std::string& expected_root,
+                                               const std::string& version, Trace& expected) {
+  Outcome out;
   if (!scenario.applies_to(version)) {
     out.status = Status::skip;
     out.reason = "no trace for CPython " + version + " (scenario's python range excludes it)";
@@ -133,7 +144,6 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
     out.reason = "no expected trace " + path + " yet: " + rebless;
     return out;
   }
-  Trace expected;
   try {
     expected = read_trace_file(path);
   } catch (const std::exception& e) {
@@ -149,10 +159,29 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
                  "…): " + rebless;
     return out;
   }
-  Outcome ran = run_scenario(adapter, scenario);
+  return std::nullopt;
+}
+
+Outcome judge_run(const Trace& expected, Outcome ran, const DiffLabels& labels, bool color,
+                  std::optional<double> tolerance) {
   if (ran.status != Status::pass) return ran;
-  return compare(expected, std::move(ran.actual),
-                 DiffLabels{"expected (cpython-" + version + ")", "actual (" + adapter.name() + ")"}, color);
+  return compare(expected, std::move(ran.actual), labels, color, tolerance);
+}
+
+Outcome judge_with(const std::set<std::string>& features, const std::function<Outcome()>& run,
+                   const Scenario& scenario, const std::string& expected_root, const std::string& version,
+                   const DiffLabels& labels, bool color, std::optional<double> tolerance) {
+  if (auto missing = missing_features(features, scenario); !missing.empty()) return unsupported(missing);
+  Trace expected;
+  if (auto verdict = verdict_without_running(scenario, expected_root, version, expected)) return *verdict;
+  return judge_run(expected, run(), labels, color, tolerance);
+}
+
+Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
+              const std::string& version, bool color) {
+  return judge_with(
+      adapter.features(), [&] { return run_scenario(adapter, scenario); }, scenario, expected_root, version,
+      DiffLabels{"expected (cpython-" + version + ")", "actual (" + adapter.name() + ")"}, color);
 }
 
 }  // namespace aiospec::conformance

@@ -29,6 +29,7 @@ Scenario Scenario::from_canonical(const nlohmann::json& canonical, std::string p
     s.budget.events = b.value("events", s.budget.events);
   }
   s.program = canonical.at("program");
+  s.canonical = canonical;
   s.sha256 = std::move(sha256);
   return s;
 }

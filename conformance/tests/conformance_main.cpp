@@ -48,6 +48,9 @@ class ScenarioTest : public ::testing::Test {
       case Status::fail:
       case Status::error:
       case Status::stale:
+      case Status::flaky:
+      case Status::xfail:
+      case Status::xpass:
         ADD_FAILURE() << scenario_.path << " (" << scenario_.id << ") on " << adapter.name() << " against cpython-"
                       << version_ << ": " << to_string(outcome.status) << "\n"
                       << outcome.reason << "\n"

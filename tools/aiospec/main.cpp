@@ -3,7 +3,9 @@
 //   aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color] [--mutant NAME]
 //                                                                  CPython (live) vs the reference loop
 //   aiospec run SCENARIO.yaml [--loop cpython|reference] [--backend B]  print one trace
-//   aiospec report [--python X.Y]... [--backend B]... [--json FILE]  the whole suite, every version
+//   aiospec report [--loop SPEC] [--python X.Y]... [--backend B]... [--json FILE] ...
+//                                                                  the whole suite, every version
+//   aiospec diff SCENARIO.yaml --loop SPEC                          CPython (live) vs any loop
 //   aiospec lint | bless | compile | next-id | show | fresh ...     the spec tools (tools/aiospec_spec)
 //
 // Exit codes: 0 identical / clean, 1 different (a budget stop or stale trace included), 2 bad input,
@@ -21,6 +23,8 @@
 #include "aiospec/ref/selectors.hpp"
 #include "mutants/mutants.hpp"
 #include "fuzz.hpp"
+#include "loop_spec.hpp"
+#include "loops.hpp"
 #include "report.hpp"
 
 namespace aiospec::cli {
@@ -124,9 +128,88 @@ void print_outcome(const Scenario& scenario, const std::string& loop, const Outc
   std::cout << o.reason << "\n" << o.diff;
 }
 
+// The options of --loop (loop_spec.hpp), shared by report and diff.
+const std::vector<std::string> kLoopValued = {"--loop", "--interpreter", "--time", "--timeout", "--runs", "--scale",
+                                              "--tolerance"};
+
+double number(const Args& args, const std::string& name, double fallback) {
+  const std::string text = args.get(name);
+  if (text.empty()) return fallback;
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(name + " takes a number, not '" + text + "'");
+}
+
+LoopOptions loop_options(const Args& args) {
+  LoopOptions o;
+  o.spec = args.get("--loop", "reference");
+  o.interpreter = args.get("--interpreter");
+  o.time = args.get("--time", "auto");
+  o.pure_python = args.has("--pure-python");
+  o.timeout = number(args, "--timeout", o.timeout);
+  if (!args.get("--runs").empty()) {
+    const double runs = number(args, "--runs", 1);
+    if (runs != static_cast<int>(runs)) throw UsageError("--runs takes a whole number");
+    o.runs = static_cast<int>(runs);
+  }
+  if (!args.get("--scale").empty()) o.scale = number(args, "--scale", 0);
+  o.tolerance = number(args, "--tolerance", o.tolerance);
+  return o;
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// diff against a loop host: one run, compared as report compares (with the tolerance in real time).
+int diff_host(const Args& args, const LoopOptions& options, const Scenario& scenario, const Trace& expected,
+              const std::string& producer, const std::string& version) {
+  std::vector<std::unique_ptr<LoopUnderTest>> loops;
+  try {
+    loops = make_loops(options, {}, "");
+  } catch (const LoopSpecError& e) {
+    std::cerr << "aiospec diff: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const HostFailure& e) {
+    std::cerr << "aiospec diff: " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
+    return kBadInput;
+  }
+  LoopUnderTest& loop = *loops.front();
+  const auto& impl = loop.implementation();
+  if (auto missing = missing_features(impl.features, scenario); !missing.empty()) {
+    std::cout << scenario.path << ": UNSUPPORTED on " << impl.name << ": needs";
+    for (const auto& f : missing) std::cout << " " << f;
+    std::cout << " (nothing to compare)\n";
+    return kSame;
+  }
+  const std::optional<double> tolerance =
+      impl.time == "real" ? std::optional<double>(options.tolerance) : std::nullopt;
+  Outcome o = judge_run(expected, loop.run(scenario, version),
+                        {"expected (" + producer + ")", "actual (" + impl.name + ")"}, want_color(args), tolerance);
+  if (o.status == Status::pass) {
+    std::cout << scenario.path << ": identical on " << impl.name << " (" << impl.time << " time, "
+              << expected.events.size() << " events, " << producer << ")\n";
+  } else {
+    print_outcome(scenario, impl.name, o);
+  }
+  return exit_code(o);
+}
+
 int diff(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("diff takes one scenario file");
-  const auto backends = backends_of(args);
+  const LoopOptions options = loop_options(args);
+  try {
+    validate(options);
+  } catch (const LoopSpecError& e) {
+    throw UsageError(e.what());
+  }
+  if (!is_reference(options) && !args.all("--backend").empty()) throw UsageError("--backend is for --loop reference");
+  const auto backends = is_reference(options) ? backends_of(args) : std::vector<std::string>{};
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);
   Scenario scenario = Scenario::from_canonical(loaded.canonical, loaded.path, loaded.area, loaded.sha256);
@@ -137,6 +220,7 @@ int diff(const Args& args) {
   }
   bool color = want_color(args);
   Trace expected = parse_trace_file(py.run(loaded.canonical).dump());
+  if (!is_reference(options)) return diff_host(args, options, scenario, expected, producer, py.minor_version());
   int status = kSame;
   for (const auto& backend : backends) {
     ReferenceAdapter adapter = adapter_for(args, backend, py.minor_version());
@@ -211,7 +295,11 @@ int spec_tool(int argc, char** argv) {
 void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
          "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--python X.Y] [--mutant NAME]\n"
-         "       aiospec report [--python X.Y]... [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
+         "       aiospec report [--loop reference|python:MODULE:FACTORY|cmd:COMMAND] [--interpreter PATH]\n"
+         "                      [--time auto|virtual|interposed|real] [--pure-python] [--timeout S] [--runs N]\n"
+         "                      [--scale F] [--tolerance S] [--expectations FILE] [--update-expectations]\n"
+         "                      [--python X.Y]... [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
+         "       aiospec diff SCENARIO.yaml --loop SPEC [the --loop options of report]\n"
          "       aiospec fuzz --seed S --count N [--backend poll|select|all] [--out DIR] [--max-ops K] [--mutant NAME]\n"
          "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n"
          "       aiospec --version\n"
@@ -234,22 +322,27 @@ int dispatch(int argc, char** argv) {
   try {
     if (command == "fuzz") return fuzz(argc, argv);
     if (command == "diff") {
-      return diff(parse(argc, argv, {"--backend", "--color-mode", "--mutant"}, {"--color", "--no-color"}));
+      return diff(parse(argc, argv, with({"--backend", "--color-mode", "--mutant"}, kLoopValued),
+                        {"--color", "--no-color", "--pure-python"}));
     }
     if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant", "--python"}, {}));
     if (command == "report") {
-      Args args = parse(argc, argv, {"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode"},
-                        {"--color", "--no-color"});
+      Args args = parse(argc, argv,
+                        with({"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode", "--expectations"},
+                             kLoopValued),
+                        {"--color", "--no-color", "--pure-python", "--update-expectations"});
       if (!args.positional.empty()) throw UsageError("report takes no file arguments");
       std::vector<std::string> backends;
       if (!args.all("--backend").empty()) backends = backends_of(args);
+      LoopOptions loop = loop_options(args);
       std::string bundle = args.get("--bundle", AIOSPEC_DEFAULT_BUNDLE);
       // A bundle given by hand is judged as it is; the build's own is checked against spec/.
       std::string source_root = args.get("--bundle").empty() ? AIOSPEC_SOURCE_DIR : "";
       ReportOptions options{bundle,        args.get("--expected", AIOSPEC_DEFAULT_EXPECTED),
                             source_root,   args.all("--python"),
                             backends,      args.get("--json"),
-                            want_color(args)};
+                            want_color(args), loop,
+                            args.get("--expectations"), args.has("--update-expectations")};
       return report(options);
     }
     if (command == "lint" || command == "coverage" || command == "bless" || command == "compile" || command == "next-id" || command == "show" ||

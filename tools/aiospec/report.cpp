@@ -2,16 +2,20 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "aiospec/conformance/freshness.hpp"
-#include "aiospec/conformance/reference_adapter.hpp"
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/ref/selectors.hpp"
+#include "expectations.hpp"
+#include "loops.hpp"
+#include "suite_revision.hpp"
 
 namespace aiospec::cli {
 
@@ -19,33 +23,85 @@ using namespace aiospec::conformance;
 
 namespace {
 
+constexpr Status kColumns[] = {Status::pass,        Status::fail, Status::error, Status::stale,
+                               Status::unsupported, Status::skip, Status::flaky, Status::xfail, Status::xpass};
+constexpr const char* kTitles[] = {"passed", "failed", "errors", "stale", "unsupported", "skipped",
+                                   "flaky",  "xfail",  "xpass"};
+constexpr std::size_t kBaseColumns = 6;  // FLAKY, XFAIL, XPASS only when a run can give them
+
 struct Tally {
-  int pass = 0, fail = 0, error = 0, stale = 0, unsupported = 0, skip = 0;
-  void add(Status s) {
-    switch (s) {
-      case Status::pass: ++pass; break;
-      case Status::fail: ++fail; break;
-      case Status::error: ++error; break;
-      case Status::stale: ++stale; break;
-      case Status::unsupported: ++unsupported; break;
-      case Status::skip: ++skip; break;
-    }
+  std::map<Status, int> n;
+  void add(Status s) { ++n[s]; }
+  int operator[](Status s) const {
+    const auto it = n.find(s);
+    return it == n.end() ? 0 : it->second;
   }
 };
 
-constexpr const char* kHeader = "passed  failed  errors  stale  unsupported  skipped";
+struct Table {
+  std::size_t columns = kBaseColumns;
+  int width = 8;  // of the second column: the backend, or the loop's name
 
-std::string row(const std::string& first, const std::string& second, const Tally& t) {
-  char line[200];
-  std::snprintf(line, sizeof line, "%-14s %-8s %6d %7d %7d %6d %12d %8d", first.c_str(), second.c_str(), t.pass, t.fail,
-                t.error, t.stale, t.unsupported, t.skip);
-  return line;
-}
+  std::string header(const std::string& first, const std::string& second) const {
+    char head[64];
+    std::snprintf(head, sizeof head, "%-14s %-*s", first.c_str(), width, second.c_str());
+    std::string out = head;
+    for (std::size_t c = 0; c < columns; ++c) out += std::string(c ? "  " : " ") + kTitles[c];
+    return out;
+  }
+  std::string row(const std::string& first, const std::string& second, const Tally& t) const {
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "%-14s %-*s", first.c_str(), width, second.c_str());
+    std::string out = cell;
+    for (std::size_t c = 0; c < columns; ++c) {
+      // Right-aligned under its title (titles are separated by two spaces, the first by one).
+      std::snprintf(cell, sizeof cell, "%*d", static_cast<int>(std::string(kTitles[c]).size()) + (c ? 2 : 1),
+                    t[kColumns[c]]);
+      out += cell;
+    }
+    return out;
+  }
+};
 
 std::string joined(const std::vector<std::string>& items, const char* separator = ", ") {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
   return out;
+}
+
+// Runs of one scenario in real time: all alike, or FLAKY (never PASS) saying how they differed.
+Outcome combine(std::vector<Outcome> runs) {
+  bool alike = true;
+  for (const auto& o : runs) alike &= o.status == runs[0].status && o.reason == runs[0].reason;
+  if (alike) return std::move(runs[0]);
+  Outcome flaky;
+  flaky.status = Status::flaky;
+  std::vector<std::string> statuses;
+  for (const auto& o : runs) statuses.push_back(to_string(o.status));
+  flaky.reason = "runs disagree: " + joined(statuses);
+  for (auto& o : runs) {
+    if (o.status != Status::pass) {
+      flaky.reason += "; " + std::string(to_string(o.status)) + ": " + o.reason;
+      flaky.diff = o.diff;
+      flaky.actual = std::move(o.actual);
+      break;
+    }
+  }
+  return flaky;
+}
+
+// Everything about one judged result that the tables, the failures and the JSON need.
+struct Result {
+  const Scenario* scenario;
+  std::size_t loop;  // index in loops
+  std::string version;
+  Outcome outcome;        // after expectations
+  std::string raw;        // the status before expectations
+  std::string expected;   // the applicable expectation's status, or ""
+};
+
+bool is_failure(Status s) {
+  return s == Status::fail || s == Status::error || s == Status::stale || s == Status::flaky || s == Status::xpass;
 }
 
 }  // namespace
@@ -80,78 +136,248 @@ int report(const ReportOptions& options) {
     std::cerr << "aiospec report: no traces under " << options.expected_root << " (run `make bless`)\n";
     return 2;
   }
+  const bool reference = is_reference(options.loop);
+  if (!reference && !options.backends.empty()) {
+    std::cerr << "aiospec report: --backend is for --loop reference (a host serves one loop)\n";
+    return 2;
+  }
   const std::vector<std::string> backends = options.backends.empty() ? ref::available_backends() : options.backends;
 
   auto started = std::chrono::steady_clock::now();
-  std::map<std::pair<std::size_t, std::string>, Tally> by_version;  // (index in versions, backend)
-  std::map<std::pair<std::string, std::string>, Tally> by_area;     // (area, backend), all versions
-  std::map<std::string, Tally> by_level;  // must: what the docs promise; cpython: CPython's choices
-  Tally total;
-  int exit = 0;
-  nlohmann::json results = nlohmann::json::array();
-  std::string failures;
-  for (std::size_t vi = 0; vi < versions.size(); ++vi) {
-    const std::string& version = versions[vi];
-    for (const auto& backend : backends) {
-      ReferenceAdapter adapter(backend, ref::Profile::for_version(version));
-      for (const auto& s : scenarios) {
-        Outcome o = judge(adapter, s, options.expected_root, version, options.color);
-        by_version[{vi, backend}].add(o.status);
-        by_area[{s.area, backend}].add(o.status);
-        by_level[s.level].add(o.status);
-        total.add(o.status);
-        exit = worse_exit(exit, exit_code(o));
-        results.push_back({{"scenario", s.id},
-                           {"path", s.path},
-                           {"area", s.area},
-                           {"level", s.level},
-                           {"loop", adapter.name()},
-                           {"backend", backend},
-                           {"cpython", version},
-                           {"status", to_string(o.status)},
-                           {"message", o.reason}});
-        if (o.status == Status::fail || o.status == Status::error || o.status == Status::stale) {
-          failures += "\n" + std::string(to_string(o.status)) + " " + s.path + " (" + s.id + ") on " + adapter.name() +
-                      " against cpython-" + version + "\n" + o.reason + "\n" + o.diff;
+  std::vector<std::unique_ptr<LoopUnderTest>> loops;
+  try {
+    loops = make_loops(options.loop, backends, "");
+  } catch (const LoopSpecError& e) {
+    std::cerr << "aiospec report: " << e.what() << "\n";
+    return 2;
+  } catch (const HostFailure& e) {
+    // The host's own line says why (a factory that cannot be imported, ...); else what we saw.
+    std::cerr << "aiospec report: " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
+    return 2;
+  }
+
+  // Expectation files, one per loop: the one given, or the loop's own when it exists.
+  std::vector<std::optional<ExpectationFile>> expectations(loops.size());
+  for (std::size_t li = 0; li < loops.size(); ++li) {
+    const std::string& name = loops[li]->implementation().name;
+    const std::string path = options.expectations.empty() ? default_expectation_path(name) : options.expectations;
+    if (!options.expectations.empty() || std::filesystem::exists(path)) {
+      if (!std::filesystem::exists(path)) {
+        if (options.update_expectations) continue;  // to be written
+        std::cerr << "aiospec report: " << path << ": no such expectation file\n";
+        return 2;
+      }
+      try {
+        expectations[li] = read_expectations(path);
+      } catch (const ExpectationError& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+      }
+      if (expectations[li]->loop != name) {
+        std::cerr << "aiospec report: " << path << " is the expectation file of " << expectations[li]->loop
+                  << ", not of " << name << "\n";
+        return 2;
+      }
+    }
+  }
+
+  const std::string time = loops.front()->implementation().time;
+  const bool real = time == "real";
+  const int runs = options.loop.runs.value_or(real ? 3 : 1);
+  const std::optional<double> tolerance = real ? std::optional<double>(options.loop.tolerance) : std::nullopt;
+
+  std::vector<Result> results;
+  for (std::size_t li = 0; li < loops.size(); ++li) {
+    LoopUnderTest& loop = *loops[li];
+    const auto& impl = loop.implementation();
+    for (const Scenario& s : scenarios) {
+      // A host that does not imitate versions runs each scenario `runs` times in all, and each run
+      // is judged against every version: the runs are kept across versions.
+      std::vector<Outcome> shared;
+      for (const auto& version : versions) {
+        std::vector<Outcome> judged;
+        for (int r = 0; r < runs; ++r) {
+          auto run = [&]() -> Outcome {
+            if (impl.versioned) return loop.run(s, version);
+            while (shared.size() <= static_cast<std::size_t>(r)) shared.push_back(loop.run(s, version));
+            return shared[static_cast<std::size_t>(r)];
+          };
+          judged.push_back(judge_with(impl.features, run, s, options.expected_root, version,
+                                      {"expected (cpython-" + version + ")", "actual (" + impl.name + ")"},
+                                      options.color, tolerance));
+          // What stands without running stands for every run.
+          const Status st = judged.back().status;
+          if (st == Status::unsupported || st == Status::skip || st == Status::stale) break;
         }
+        Result result{&s, li, version, combine(std::move(judged)), "", ""};
+        result.raw = to_string(result.outcome.status);
+        if (expectations[li]) {
+          if (const Expectation* e = applicable(*expectations[li], s.id, version, time)) {
+            result.expected = e->status;
+            apply(*e, result.outcome);
+          }
+        }
+        results.push_back(std::move(result));
       }
     }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  std::cout << "aiospec conformance: aiospec-reference, " << scenarios.size() << " scenarios x " << backends.size()
-            << " backends x " << versions.size() << " CPython versions (" << joined(versions) << ")\n";
+  // ---- tables
+  Table table;
+  bool any_expectation = false;
+  for (const auto& e : expectations) any_expectation |= e.has_value();
+  for (const auto& r : results) {
+    const Status st = r.outcome.status;
+    if (st == Status::flaky || st == Status::xfail || st == Status::xpass) any_expectation = true;
+  }
+  if (any_expectation || runs > 1) table.columns = std::size(kColumns);
+  auto column = [&](std::size_t li) { return reference ? loops[li]->backend() : loops[li]->implementation().name; };
+  for (std::size_t li = 0; li < loops.size(); ++li) table.width = std::max<int>(table.width, int(column(li).size()));
+  const std::string second = reference ? "backend" : "loop";
+
+  std::map<std::pair<std::size_t, std::size_t>, Tally> by_version;  // (index in versions, loop)
+  std::map<std::pair<std::string, std::size_t>, Tally> by_area;     // (area, loop), all versions
+  std::map<std::string, Tally> by_level;  // must: what the docs promise; cpython: CPython's choices
+  Tally total;
+  int exit = 0;
+  std::string failures;
+  for (const auto& r : results) {
+    const std::size_t vi = std::find(versions.begin(), versions.end(), r.version) - versions.begin();
+    by_version[{vi, r.loop}].add(r.outcome.status);
+    by_area[{r.scenario->area, r.loop}].add(r.outcome.status);
+    by_level[r.scenario->level].add(r.outcome.status);
+    total.add(r.outcome.status);
+    // A host that crashes, hangs or errs on a scenario has given that scenario's result (ERROR;
+    // spec/PROTOCOL.md: one bad scenario never ends a run): an unexpected result, exit 1 like a
+    // FAIL. In-process, an interpreter fault stays 3: it is the suite's own bug.
+    const int code = exit_code(r.outcome);
+    exit = worse_exit(exit, !reference && code == 3 ? 1 : code);
+    if (is_failure(r.outcome.status)) {
+      failures += "\n" + std::string(to_string(r.outcome.status)) + " " + r.scenario->path + " (" + r.scenario->id +
+                  ") on " + loops[r.loop]->implementation().name + " against cpython-" + r.version + "\n" +
+                  r.outcome.reason + "\n" + r.outcome.diff;
+    }
+  }
+
+  const auto& first = loops.front()->implementation();
+  if (reference) {
+    std::cout << "aiospec conformance: aiospec-reference (virtual time), " << scenarios.size() << " scenarios x "
+              << backends.size() << " backends x " << versions.size() << " CPython versions (" << joined(versions)
+              << ")\n";
+  } else {
+    std::cout << "aiospec conformance: " << first.name << " " << first.version << " (" << first.time << " time, "
+              << first.runtime << " " << first.language_version << ", --loop " << options.loop.spec << "), "
+              << scenarios.size() << " scenarios x " << versions.size() << " CPython versions (" << joined(versions)
+              << ")" << (runs > 1 ? ", " + std::to_string(runs) + " runs each" : "") << "\n";
+  }
+  for (std::size_t li = 0; li < loops.size(); ++li) {
+    if (expectations[li]) std::cout << "expectations of " << column(li) << ": " << expectations[li]->path << "\n";
+  }
   std::cout << "single-version commands (diff against committed traces, conformance_tests --python) default to "
             << kDefaultProfile << ": " << kDefaultProfileWhy << "\n\n";
-  std::cout << "cpython        backend  " << kHeader << "\n";
-  for (const auto& [key, tally] : by_version) std::cout << row(versions[key.first], key.second, tally) << "\n";
-  std::cout << "\narea           backend  " << kHeader << "   (all versions)\n";
-  for (const auto& [key, tally] : by_area) std::cout << row(key.first, key.second, tally) << "\n";
-  std::cout << row("total", "", total) << "\n\n";
-  for (const auto& [level, tally] : by_level) std::cout << row("level " + level, "", tally) << "\n";
+  std::cout << table.header("cpython", second) << "\n";
+  for (const auto& [key, tally] : by_version) std::cout << table.row(versions[key.first], column(key.second), tally) << "\n";
+  std::cout << "\n" << table.header("area", second) << "   (all versions)\n";
+  for (const auto& [key, tally] : by_area) std::cout << table.row(key.first, column(key.second), tally) << "\n";
+  std::cout << table.row("total", "", total) << "\n\n";
+  for (const auto& [level, tally] : by_level) std::cout << table.row("level " + level, "", tally) << "\n";
   if (!failures.empty()) std::cout << failures;
-  char closing[200];
+  char closing[300];
   std::snprintf(closing, sizeof closing,
-                "\nconformance: %d passed, %d failed, %d errors, %d stale, %d unsupported, %d skipped in %.2f s\n",
-                total.pass, total.fail, total.error, total.stale, total.unsupported, total.skip, seconds);
+                "\nconformance: %d passed, %d failed, %d errors, %d stale, %d unsupported, %d skipped", total[Status::pass],
+                total[Status::fail], total[Status::error], total[Status::stale], total[Status::unsupported],
+                total[Status::skip]);
+  std::cout << closing;
+  if (table.columns > kBaseColumns) {
+    std::snprintf(closing, sizeof closing, ", %d flaky, %d xfail, %d xpass", total[Status::flaky], total[Status::xfail],
+                  total[Status::xpass]);
+    std::cout << closing;
+  }
+  std::snprintf(closing, sizeof closing, " in %.2f s\n", seconds);
   std::cout << closing;
 
+  // ---- JSON
   if (!options.json_path.empty()) {
-    nlohmann::json doc = {{"format", "aiospec-report/1"},
-                          {"run_info",
-                           {{"implementation", "aiospec-reference"},
-                            {"backends", backends},
-                            {"cpython", versions},
-                            {"default_cpython", kDefaultProfile},
-                            {"scenarios", scenarios.size()},
-                            {"seconds", seconds}}},
-                          {"results", results}};
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& r : results) {
+      const Scenario& s = *r.scenario;
+      nlohmann::json item = {{"scenario", s.id},
+                             {"path", s.path},
+                             {"area", s.area},
+                             {"level", s.level},
+                             {"title", s.title},
+                             {"loop", loops[r.loop]->implementation().name},
+                             {"cpython", r.version},
+                             {"time", time},
+                             {"status", to_string(r.outcome.status)},
+                             {"message", r.outcome.reason}};
+      if (reference) item["backend"] = loops[r.loop]->backend();
+      if (!r.expected.empty()) item["expected"] = r.expected;
+      const bool failed = r.raw == "FAIL" || r.raw == "ERROR" || r.raw == "FLAKY";
+      if (r.raw == "FAIL") item["divergence"] = r.outcome.reason;
+      if (failed && !r.outcome.diff.empty()) item["diff"] = r.outcome.diff;
+      items.push_back(std::move(item));
+    }
+    std::vector<std::string> names, used;
+    for (std::size_t li = 0; li < loops.size(); ++li) {
+      names.push_back(loops[li]->implementation().name);
+      if (expectations[li]) used.push_back(expectations[li]->path);
+    }
+    const std::string interpreter = interpreter_of(options.loop);
+    nlohmann::json run_info = {{"loop", loops.size() == 1 ? first.name : std::string("aiospec-reference")},
+                               {"loops", names},
+                               {"loop_version", first.version},
+                               {"producer", first.producer},
+                               {"language", first.language},
+                               {"language_version", first.language_version},
+                               {"runtime", first.runtime},
+                               {"time", time},
+                               {"spec", options.loop.spec},
+                               {"interpreter", interpreter.empty() ? nlohmann::json(nullptr) : nlohmann::json(interpreter)},
+                               {"cpython", versions},
+                               {"default_cpython", kDefaultProfile},
+                               {"suite_revision", suite_revision(AIOSPEC_SOURCE_DIR)},
+                               {"scenarios", scenarios.size()},
+                               {"runs", runs},
+                               {"seconds", seconds},
+                               {"expectations", used.empty() ? nlohmann::json(nullptr) : nlohmann::json(joined(used))}};
+    if (reference) run_info["backends"] = backends;
+    nlohmann::json doc = {{"format", "aiospec-report/2"}, {"run_info", run_info}, {"results", items}};
     std::ofstream out(options.json_path);
     if (!out) {
       std::cerr << "aiospec report: cannot write " << options.json_path << "\n";
       return 2;
     }
-    out << doc.dump(2) << "\n";
+    out << doc.dump(2, ' ', true) << "\n";
+  }
+
+  // ---- --update-expectations
+  if (options.update_expectations) {
+    for (std::size_t li = 0; li < loops.size(); ++li) {
+      const std::string& name = loops[li]->implementation().name;
+      std::vector<RunResult> failed;
+      std::map<std::string, std::vector<std::string>> judged;
+      std::set<std::string> applied;
+      for (const auto& r : results) {
+        if (r.loop != li) continue;
+        if (r.raw != "SKIP" && r.raw != "UNSUPPORTED" && r.raw != "STALE") judged[r.scenario->id].push_back(r.version);
+        if (!r.expected.empty()) applied.insert(r.scenario->id);
+        failed.push_back({r.scenario->id, r.version, r.raw});
+      }
+      const ExpectationFile* previous = expectations[li] ? &*expectations[li] : nullptr;
+      const std::string path = options.expectations.empty() ? default_expectation_path(name) : options.expectations;
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      std::ofstream out(path);
+      if (!out) {
+        std::cerr << "aiospec report: cannot write " << path << "\n";
+        return 2;
+      }
+      const auto entries = updated_expectations(failed, judged, previous, applied);
+      out << render_expectations(name, entries);
+      std::cout << "wrote " << path << " (" << entries.size() << " expectations)\n";
+    }
   }
   return exit;
 }

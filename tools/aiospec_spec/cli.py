@@ -1,4 +1,4 @@
-"""python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh,loader-fuzz}  (PYTHONPATH=tools:oracle).
+"""python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh,loader-fuzz,expectations}  (PYTHONPATH=tools:oracle).
 
 Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems
 (bless/fresh: an oracle run failed), 77 fresh skipped (no interpreter of that version).
@@ -39,6 +39,8 @@ def cmd_lint(args):
     whole = any(Path(t).is_dir() and is_spec_root(t) for t in targets)
     trace_diags, have = check_traces(tree, whole_tree=whole)
     diags += trace_diags + _level_diags(tree, catalog)
+    if whole:
+        diags += _expectation_diags()
     _print_diags(diags, sys.stdout)
     if whole:
         missing = {}
@@ -56,6 +58,18 @@ def cmd_lint(args):
           % (len(tree.scenarios), len(catalog.clauses), len(referenced & set(catalog.clauses)),
              errors))
     return EXIT_ERRORS if errors else 0
+
+
+def _expectation_diags():
+    """The loops' expectation files (conformance/expectations/*.yaml) are read as strictly as scenarios."""
+    from .expectations import load as load_expectations
+    diags = []
+    for path in sorted((paths.REPO / "conformance" / "expectations").glob("*.yaml")):
+        try:
+            load_expectations(paths.display(path))
+        except LoadError as exc:
+            diags += exc.diagnostics
+    return diags
 
 
 def _level_diags(tree, catalog):
@@ -183,6 +197,13 @@ def _cmd_loader_fuzz(args):
     return cmd_loader_fuzz(args)
 
 
+def cmd_expectations(args):
+    """Print the canonical JSON of an expectation file (what `aiospec report` reads)."""
+    from .expectations import canonical_json
+    print(canonical_json(args.file))
+    return 0
+
+
 def make_parser():
     p = argparse.ArgumentParser(prog="python3 -m aiospec_spec",
                                 description="Load, check and compile aiospec scenarios.")
@@ -228,6 +249,9 @@ def make_parser():
                        help="interpreter(s) to choose from; default: discover 3.8+")
     fresh.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)
     fresh.set_defaults(func=_cmd_fresh)
+    exp = sub.add_parser("expectations", help="check an expectation file and print it as canonical JSON")
+    exp.add_argument("file")
+    exp.set_defaults(func=cmd_expectations)
     lfz = sub.add_parser("loader-fuzz", help="mutate the committed scenarios; every outcome must "
                                              "be a scenario or one-line errors")
     lfz.add_argument("--seed", type=int, default=1)

@@ -33,6 +33,8 @@ class InterpreterFault : public std::runtime_error {
 
 // The features `scenario` needs that `adapter` does not declare; empty when it can run.
 std::vector<std::string> missing_features(const Adapter& adapter, const Scenario& scenario);
+// The features `scenario` needs that are not in `have` (what a loop host declared).
+std::vector<std::string> missing_features(const std::set<std::string>& have, const Scenario& scenario);
 
 class Interpreter {
  public:

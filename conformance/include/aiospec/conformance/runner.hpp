@@ -1,7 +1,11 @@
 // One scenario on one adapter, judged against CPython's committed trace.
 #pragma once
 
+#include <functional>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "aiospec/conformance/adapter.hpp"
 #include "aiospec/conformance/scenario.hpp"
@@ -13,7 +17,10 @@ namespace aiospec::conformance {
 // run hit its budget (see Cause). STALE: the committed trace is missing or was blessed from
 // another version of the scenario, so it can give no verdict. UNSUPPORTED: the loop lacks a
 // feature the scenario needs. SKIP: the scenario has no trace for this CPython version.
-enum class Status { pass, fail, error, stale, unsupported, skip };
+// Only reports over several runs and expectation files give the last three: FLAKY, runs of one
+// scenario disagreed (real time); XFAIL, the result an expectation file lists; XPASS, a listed
+// result that now passes.
+enum class Status { pass, fail, error, stale, unsupported, skip, flaky, xfail, xpass };
 const char* to_string(Status status);
 
 // Why an ERROR is one. Decides the exit code (exit_code below).
@@ -58,6 +65,28 @@ bool ends_at_budget(const Trace& trace);
 // whether the scenario was refused (bad input) or the loop/interpreter failed.
 Outcome run_scenario(Adapter& adapter, const Scenario& scenario);
 
+// UNSUPPORTED: "needs F G".
+Outcome unsupported(const std::vector<std::string>& missing);
+
+// The verdict that stands without running anything for `version`: SKIP (outside the scenario's
+// python range), STALE (no committed trace, or one blessed from another version of the scenario)
+// or ERROR (an unusable trace file). nullopt when the committed trace is usable; it is then in
+// `expected`. judge() below is this, then a run, then judge_run().
+std::optional<Outcome> verdict_without_running(const Scenario& scenario, const std::string& expected_root,
+                                               const std::string& version, Trace& expected);
+
+// Judges what a run gave (run_scenario(), or a loop host's answer) against `expected`: anything
+// but a PASS with its trace stands as it is; a trace is compared (compare() below).
+Outcome judge_run(const Trace& expected, Outcome ran, const DiffLabels& labels, bool color,
+                  std::optional<double> tolerance = std::nullopt);
+
+// judge() for any way of running a scenario (an adapter in-process, a loop host): UNSUPPORTED
+// when `features` lack one the scenario needs, else the verdict without running, else `run()`
+// judged. `run` is called at most once; a host judged against several versions caches its run.
+Outcome judge_with(const std::set<std::string>& features, const std::function<Outcome()>& run,
+                   const Scenario& scenario, const std::string& expected_root, const std::string& version,
+                   const DiffLabels& labels, bool color, std::optional<double> tolerance = std::nullopt);
+
 // Runs `scenario` on `adapter` and compares with the CPython `version` trace under expected_root.
 // The adapter should be made for that version's profile.
 Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
@@ -65,6 +94,9 @@ Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& exp
 
 // Compares two traces of the same scenario: pass; fail with the divergence and the diff; or an
 // ERROR (Cause::budget) when either trace ends at its budget, equal or not.
-Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color);
+// With a `tolerance` (real time), "t" and the value of `time` events need only agree within
+// that many seconds (trace.hpp, within_tolerance); everything else exactly.
+Outcome compare(const Trace& expected, Trace actual, const DiffLabels& labels, bool color,
+                std::optional<double> tolerance = std::nullopt);
 
 }  // namespace aiospec::conformance

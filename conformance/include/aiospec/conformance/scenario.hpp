@@ -23,6 +23,7 @@ struct Scenario {
   std::optional<std::string> python_min, python_max;  // "3.8"
   Budget budget;
   nlohmann::json program;
+  nlohmann::json canonical;  // the whole scenario as the bundle holds it: what a loop host is sent
   std::string sha256;
 
   static Scenario from_canonical(const nlohmann::json& canonical, std::string path, std::string area,

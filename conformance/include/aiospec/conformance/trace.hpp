@@ -43,6 +43,13 @@ struct Divergence {
 // nullopt when the traces are equal.
 std::optional<Divergence> first_divergence(const std::vector<Event>& expected, const std::vector<Event>& actual);
 
+// `actual` with each "t", and the "value" of each `time` event, replaced by the expected one
+// where both are numbers within `tolerance` seconds of each other: what real-time runs are
+// compared as (exactly, afterwards), so that the divergence and the diff show only what differs
+// beyond the tolerance. Events are paired by position.
+std::vector<Event> within_tolerance(const std::vector<Event>& expected, const std::vector<Event>& actual,
+                                    double tolerance);
+
 struct DiffLabels {
   std::string expected = "expected";
   std::string actual = "actual";
