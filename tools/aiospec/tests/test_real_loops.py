@@ -3,8 +3,9 @@
   uvloop-repeatable   uvloop under interposed time, judged 5 times: the same status and message
                       for every scenario x CPython version in every run
   LOOP                `aiospec report` on that loop exits 0: every result is a PASS, UNSUPPORTED,
-                      SKIP or an XFAIL its expectation file explains (cpython-asyncio-pure,
-                      pypy-asyncio, cpython-asyncio-interposed, uvloop, cpp-host)
+                      SKIP or an XFAIL its expectation file explains (a loop of
+                      tools/aiospec_matrix/loops.py: uvloop, cpython-asyncio-pure, pypy-asyncio,
+                      cpython-asyncio-interposed)
 
 A loop this machine does not have is a skip (exit 77) that says what is missing.
 Usage: test_real_loops.py NAME BUILD_DIR
@@ -44,12 +45,8 @@ def loop_entry(name):
 def main():
     name, build = sys.argv[1], sys.argv[2]
     aiospec = os.path.join(build, "tools", "aiospec")
-    if name == "cpp-host":
-        args = ["--loop", "cmd:" + os.path.join(build, "conformance", "aiospec-host")]
-        needs = None
-    else:
-        loop = loop_entry("uvloop" if name == "uvloop-repeatable" else name)
-        args, needs = loop["args"], loop["needs"]
+    loop = loop_entry("uvloop" if name == "uvloop-repeatable" else name)
+    args, needs = loop["args"], loop["needs"]
     why = needs() if needs else None
     if why:
         print("SKIP: %s: %s" % (name, why))
