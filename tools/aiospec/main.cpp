@@ -206,9 +206,13 @@ int diff(const Args& args) {
   try {
     validate(options);
   } catch (const LoopSpecError& e) {
-    throw UsageError(e.what());
+    std::cerr << "aiospec diff: " << e.what() << "\n";  // one line, as report says it
+    return kBadInput;
   }
   if (!is_reference(options) && !args.all("--backend").empty()) throw UsageError("--backend is for --loop reference");
+  if (!is_reference(options) && !args.get("--mutant").empty()) {
+    throw UsageError("--mutant is for --loop reference (a host serves its own loop: aiospec-host --mutant NAME)");
+  }
   const auto backends = is_reference(options) ? backends_of(args) : std::vector<std::string>{};
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);

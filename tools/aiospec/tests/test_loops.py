@@ -96,6 +96,7 @@ class OneLineErrors(unittest.TestCase):
         for spec in ("uvloop", "python:uvloop", "python::f", "cmd:", "cpython"):
             with self.subTest(spec=spec):
                 self.assertOneLine(report("--loop", spec), r"--loop")
+                self.assertOneLine(aiospec("diff", "spec/timers/equal-deadlines-3.yaml", "--loop", spec), r"--loop")
 
     def test_an_interpreter_that_does_not_exist(self):
         self.assertOneLine(report("--loop", "python:asyncio:new_event_loop", "--time", "virtual",
