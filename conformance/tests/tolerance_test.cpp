@@ -1,4 +1,4 @@
-// Real-time comparison: "t" and `time` values within the tolerance, everything else exact.
+// Real-time comparison: "t" and the values of `time` and `when` within the tolerance, everything else exact.
 #include <gtest/gtest.h>
 
 #include "aiospec/conformance/runner.hpp"
@@ -27,13 +27,22 @@ TEST(Tolerance, ATimeBeyondToleranceFailsOnThatField) {
   EXPECT_EQ(o.reason, "first divergence at event 0, field \"t\": expected 1.0, actual 1.05");
 }
 
+TEST(Tolerance, WhenValuesAreClockReadings) {
+  // when() of call_later is time() + delay, read off the real clock: within the tolerance too.
+  EXPECT_EQ(compared({{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.0}}},
+                     {{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.001}}}).status,
+            Status::pass);
+  EXPECT_EQ(compared({{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.0}}},
+                     {{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.5}}}).status,
+            Status::fail);
+}
+
 TEST(Tolerance, OtherValuesStayExact) {
-  // A `when` value is not a clock reading: exact.
-  const Outcome o = compared({{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.0}}},
-                             {{{"t", 0.0}, {"ev", "when"}, {"handle", "h"}, {"value", 1.001}}});
-  EXPECT_EQ(o.status, Status::fail);
   const Outcome label = compared({{{"t", 0.0}, {"ev", "record"}, {"label", "a"}}}, {{{"t", 0.0}, {"ev", "record"}, {"label", "b"}}});
   EXPECT_EQ(label.status, Status::fail);
+  const Outcome value = compared({{{"t", 0.0}, {"ev", "result"}, {"future", "f"}, {"value", 1.0}}},
+                                 {{{"t", 0.0}, {"ev", "result"}, {"future", "f"}, {"value", 1.001}}});
+  EXPECT_EQ(value.status, Status::fail);
 }
 
 TEST(Tolerance, NonFiniteTimesMustBeEqual) {

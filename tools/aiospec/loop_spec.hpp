@@ -25,7 +25,7 @@ struct LoopOptions {
   double timeout = 20.0;          // seconds per scenario
   std::optional<int> runs;        // default: 3 in real time, else 1
   std::optional<double> scale;    // passed to the Python host only when given
-  double tolerance = 0.02;        // real time: scenario seconds
+  double tolerance = 0.1;         // real time: scenario seconds (5 ms of real time at the default scale 0.05)
 };
 
 // Checks the options that do not depend on the SPEC kind (--time, --runs, ...); throws LoopSpecError.
