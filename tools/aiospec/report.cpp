@@ -98,6 +98,7 @@ struct Result {
   Outcome outcome;        // after expectations
   std::string raw;        // the status before expectations
   std::string expected;   // the applicable expectation's status, or ""
+  std::string expected_reason, upstream;  // and why, from the expectation file
 };
 
 bool is_failure(Status s) {
@@ -209,11 +210,13 @@ int report(const ReportOptions& options) {
           const Status st = judged.back().status;
           if (st == Status::unsupported || st == Status::skip || st == Status::stale) break;
         }
-        Result result{&s, li, version, combine(std::move(judged)), "", ""};
+        Result result{&s, li, version, combine(std::move(judged)), "", "", "", ""};
         result.raw = to_string(result.outcome.status);
         if (expectations[li]) {
           if (const Expectation* e = applicable(*expectations[li], s.id, version, time)) {
             result.expected = e->status;
+            result.expected_reason = e->reason;
+            result.upstream = e->upstream;
             apply(*e, result.outcome);
           }
         }
@@ -313,7 +316,11 @@ int report(const ReportOptions& options) {
                              {"status", to_string(r.outcome.status)},
                              {"message", r.outcome.reason}};
       if (reference) item["backend"] = loops[r.loop]->backend();
-      if (!r.expected.empty()) item["expected"] = r.expected;
+      if (!r.expected.empty()) {
+        item["expected"] = r.expected;
+        item["expected_reason"] = r.expected_reason;
+        if (!r.upstream.empty()) item["upstream"] = r.upstream;
+      }
       const bool failed = r.raw == "FAIL" || r.raw == "ERROR" || r.raw == "FLAKY";
       if (r.raw == "FAIL") item["divergence"] = r.outcome.reason;
       if (failed && !r.outcome.diff.empty()) item["diff"] = r.outcome.diff;
