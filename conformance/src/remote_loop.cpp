@@ -6,18 +6,6 @@
 
 namespace aiospec::conformance {
 
-namespace {
-
-Outcome error(Cause cause, std::string reason) {
-  Outcome out;
-  out.status = Status::error;
-  out.cause = cause;
-  out.reason = std::move(reason);
-  return out;
-}
-
-}  // namespace
-
 RemoteLoop::RemoteLoop(HostCommand command) : command_(std::move(command)) {
   host_ = std::make_unique<HostProcess>(command_);
   ++starts_;
@@ -28,14 +16,14 @@ Outcome RemoteLoop::run(const Scenario& scenario, const std::string& cpython) {
   if (auto missing = missing_features(implementation_.features, scenario); !missing.empty()) {
     return unsupported(missing);
   }
-  if (cannot_restart_) return error(Cause::failed_to_run, *cannot_restart_);
+  if (cannot_restart_) return error_outcome(Cause::failed_to_run, *cannot_restart_);
   if (!host_) {
     try {
       host_ = std::make_unique<HostProcess>(command_);
       ++starts_;
     } catch (const HostFailure& e) {
       cannot_restart_ = std::string("the host could not be restarted: ") + e.what();
-      return error(Cause::failed_to_run, *cannot_restart_);
+      return error_outcome(Cause::failed_to_run, *cannot_restart_);
     }
   }
   protocol::Answer answer;
@@ -43,7 +31,7 @@ Outcome RemoteLoop::run(const Scenario& scenario, const std::string& cpython) {
     answer = host_->run(++seq_, scenario.canonical, cpython);
   } catch (const HostFailure& e) {
     host_.reset();  // already killed and reaped; the next scenario gets a new host
-    return error(Cause::failed_to_run, e.what());
+    return error_outcome(Cause::failed_to_run, e.what());
   }
   return std::visit(
       [&](auto&& a) -> Outcome {
@@ -61,8 +49,8 @@ Outcome RemoteLoop::run(const Scenario& scenario, const std::string& cpython) {
           out.reason = "skipped by the host: " + a.reason;
           return out;
         } else {
-          if (a.kind == "invalid_scenario") return error(Cause::bad_input, "invalid scenario: " + a.message);
-          return error(Cause::failed_to_run, "the host failed: " + a.message);
+          if (a.kind == "invalid_scenario") return error_outcome(Cause::bad_input, "invalid scenario: " + a.message);
+          return error_outcome(Cause::failed_to_run, "the host failed: " + a.message);
         }
       },
       std::move(answer));

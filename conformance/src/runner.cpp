@@ -68,15 +68,15 @@ namespace {
 
 std::string budget_of(const Trace& trace) { return trace.events.back().value("limit", "?"); }
 
-Outcome error(Cause cause, std::string reason) {
+}  // namespace
+
+Outcome error_outcome(Cause cause, std::string reason) {
   Outcome out;
   out.status = Status::error;
   out.cause = cause;
   out.reason = std::move(reason);
   return out;
 }
-
-}  // namespace
 
 bool ends_at_budget(const Trace& trace) {
   return !trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded";
@@ -89,9 +89,9 @@ Outcome run_scenario(Adapter& adapter, const Scenario& scenario) {
     out.status = Status::pass;
     return out;
   } catch (const InvalidScenario& e) {
-    return error(Cause::bad_input, std::string("invalid scenario: ") + e.what());
+    return error_outcome(Cause::bad_input, std::string("invalid scenario: ") + e.what());
   } catch (const std::exception& e) {
-    return error(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
+    return error_outcome(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
   }
 }
 
@@ -147,10 +147,10 @@ std::optional<Outcome> verdict_without_running(const Scenario& scenario, const s
   try {
     expected = read_trace_file(path);
   } catch (const std::exception& e) {
-    return error(Cause::bad_input, e.what());
+    return error_outcome(Cause::bad_input, e.what());
   }
   if (expected.scenario != scenario.id) {
-    return error(Cause::bad_input, path + " is the trace of '" + expected.scenario + "', not of " + scenario.id);
+    return error_outcome(Cause::bad_input, path + " is the trace of '" + expected.scenario + "', not of " + scenario.id);
   }
   if (!scenario.sha256.empty() && expected.scenario_sha256 != scenario.sha256) {
     out.status = Status::stale;

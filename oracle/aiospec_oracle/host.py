@@ -216,7 +216,12 @@ class Interposition:
 
 
 class InterposedClock:
-    """The world's clock in interposed mode: the library's, in seconds (ns / 1e9)."""
+    """The world's clock in interposed mode: the library's, in seconds (ns / 1e9).
+
+    Scenario time is loop time here, as in the oracle: the three translations of a clock
+    (virtual_time.VirtualClock, which this module cannot import before --pure-python has
+    blocked _asyncio) are the identity.
+    """
 
     def __init__(self, interposition):
         self._ip = interposition
@@ -230,17 +235,7 @@ class InterposedClock:
     def now(self, value):
         self._ip.set_ns(seconds_to_ns(value))
 
-    @staticmethod
-    def loop_delay(delay):
-        return delay
-
-    @staticmethod
-    def loop_time(when):
-        return when
-
-    @staticmethod
-    def scenario_time(value):
-        return value
+    loop_delay = loop_time = scenario_time = staticmethod(lambda value: value)
 
 
 class _InterposedRun:

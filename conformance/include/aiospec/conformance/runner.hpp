@@ -58,6 +58,9 @@ inline constexpr const char* kDefaultProfile = "3.12";
 inline constexpr const char* kDefaultProfileWhy =
     "the newest CPython whose traces do not depend on its patch release (3.13.0 has gh-130145)";
 
+// An ERROR outcome with its cause and reason: how every part of the harness reports one.
+Outcome error_outcome(Cause cause, std::string reason);
+
 // Whether a trace ends in budget_exceeded: a run stopped there is never a result.
 bool ends_at_budget(const Trace& trace);
 
