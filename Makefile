@@ -35,7 +35,7 @@ conformance: build
 # Every loop this machine has (tools/aiospec_matrix/loops.py) against every CPython version with
 # traces: one report per loop, then build/matrix/index.html, then the page checked in Chromium.
 matrix: build
-	$(SPEC_ENV) $(PYTHON) -m aiospec_matrix --aiospec $(BUILD)/tools/aiospec --out $(BUILD)/matrix
+	$(BUILD)/tools/aiospec matrix --out $(BUILD)/matrix
 	$(SPEC_ENV) $(PYTHON) -m aiospec_matrix.browser $(BUILD)/matrix
 
 # Puts `aiospec` on PATH (PREFIX, default /usr/local); it keeps using this tree and this build.

@@ -282,9 +282,11 @@ int run(const Args& args) {
   return kSame;
 }
 
-int spec_tool(int argc, char** argv) {
-  // lint, bless and friends live in the Python package that owns the YAML (one reader, one place).
-  std::vector<std::string> words = {AIOSPEC_PYTHON, "-m", "aiospec_spec"};
+// Runs a Python package of tools/ with this command's arguments (after `extra`), in place of this
+// process.
+int python_tool(const char* package, int argc, char** argv, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> words = {AIOSPEC_PYTHON, "-m", package};
+  words.insert(words.end(), extra.begin(), extra.end());
   for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
   std::vector<char*> exec_argv;
   for (auto& w : words) exec_argv.push_back(w.data());
@@ -296,6 +298,20 @@ int spec_tool(int argc, char** argv) {
   return kBadInput;
 }
 
+// lint, bless and friends live in the Python package that owns the YAML (one reader, one place).
+int spec_tool(int argc, char** argv) { return python_tool("aiospec_spec", argc, argv); }
+
+// `aiospec matrix [--out DIR] [--loops A,B]`: every loop of tools/aiospec_matrix/loops.py judged by
+// this very command, rendered as one HTML page (what `make matrix` runs).
+int matrix(int argc, char** argv) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) throw std::runtime_error("cannot find this program (/proc/self/exe)");
+  self[n] = '\0';
+  // argv[1] is "matrix": the package takes the rest.
+  return python_tool("aiospec_matrix", argc - 1, argv + 1, {"--aiospec", self});
+}
+
 void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
          "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--python X.Y] [--mutant NAME]\n"
@@ -305,6 +321,7 @@ void usage(std::ostream& out) {
          "                      [--python X.Y]... [--backend B]... [--json FILE] [--bundle F] [--expected DIR]\n"
          "       aiospec diff SCENARIO.yaml --loop SPEC [the --loop options of report]\n"
          "       aiospec fuzz --seed S --count N [--backend poll|select|all] [--out DIR] [--max-ops K] [--mutant NAME]\n"
+         "       aiospec matrix [--out DIR] [--loops NAME,...]            every loop on this machine, as build/matrix/index.html\n"
          "       aiospec lint [PATHS] | coverage [-v] | bless | compile --out F | next-id AREA | show FILE | fresh --version X.Y\n"
          "       aiospec --version\n"
          "exit status: 0 identical, 1 different (a budget stop included), 2 bad input, 3 a loop or the oracle failed\n";
@@ -352,6 +369,9 @@ int dispatch(int argc, char** argv) {
     if (command == "lint" || command == "coverage" || command == "bless" || command == "compile" || command == "next-id" || command == "show" ||
         command == "fresh") {
       return spec_tool(argc, argv);
+    }
+    if (command == "matrix") {
+      return matrix(argc, argv);
     }
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
