@@ -2,12 +2,13 @@
 real host (the C++ aiospec-host) and back, except when scenario ID is run or at start-up.
 
     broken_host.py [--fault MODE --on ID] [--start exit] [--claim-time real] [--jitter S]
-                   [--flaky ID] -- HOST [ARGS...]
+                   [--flaky ID] [--late ID] -- HOST [ARGS...]
 
 MODE: crash (killed by SIGSEGV), raise (a Python exception: traceback, exit 1), hang, garbage,
 wrong-seq, malformed-trace. --start exit: one line on stderr, exit 2 (a host that cannot start).
 To imitate a loop on the real clock: --claim-time real says so in the handshake, --jitter S adds
-S seconds to every "t" and `time` value, --flaky ID changes a label of ID every other run.
+S seconds to every "t" and `time` value, --flaky ID changes a label of ID every other run, --late ID
+makes every event of ID late by a different amount in each run (always beyond the tolerance).
 Standard library only.
 """
 
@@ -29,6 +30,7 @@ def main(argv):
     fault, target = options.get("--fault"), options.get("--on")
     jitter = float(options.get("--jitter", "0"))
     flaky, flaky_runs = options.get("--flaky"), 0
+    late, late_runs = options.get("--late"), 0
     real = subprocess.Popen(host, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -58,13 +60,17 @@ def main(argv):
             data = json.loads(answer)
             data["implementation"]["time"] = options["--claim-time"]
             answer = json.dumps(data) + "\n"
-        if request.get("cmd") == "run" and (jitter or flaky):
+        if request.get("cmd") == "run" and (jitter or flaky or late):
             data = json.loads(answer)
             for event in data.get("trace", {}).get("events", []):
                 if isinstance(event.get("t"), float):
                     event["t"] += jitter
                 if event.get("ev") == "time" and isinstance(event.get("value"), float):
                     event["value"] += jitter
+            if request["scenario"].get("id") == late:
+                late_runs += 1
+                for event in data.get("trace", {}).get("events", []):
+                    event["t"] += 0.5 + 0.25 * late_runs
             if request["scenario"].get("id") == flaky:
                 flaky_runs += 1
                 records = [e for e in data.get("trace", {}).get("events", []) if e.get("ev") == "record"]

@@ -196,6 +196,16 @@ class RealTime(unittest.TestCase):
             self.assertRegex(got[TARGET]["message"], r"^runs disagree: PASS, FAIL, PASS; FAIL: first divergence")
             self.assertIn("FLAKY spec/timers/equal-deadlines-3.yaml (tmr-0004)", proc.stdout)
 
+    def test_runs_that_fail_alike_are_a_fail_whatever_the_clock_read(self):
+        # Late by 0.75, 1.0, 1.25 s in the three runs: the same divergence, other clock values.
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = report("--loop", broken("--claim-time", "real", "--late", TARGET), "--time", "real",
+                          json_path=tmp + "/r.json")
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            _, got = results(tmp + "/r.json")
+            self.assertEqual(got[TARGET]["status"], "FAIL")
+            self.assertRegex(got[TARGET]["divergence"], r'^first divergence at event 0, field "t": expected 1\.0, actual 1\.75')
+
     def test_a_host_in_another_time_mode_than_asked_is_refused(self):
         proc = report("--loop", broken("--claim-time", "real"), "--time", "virtual")
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
