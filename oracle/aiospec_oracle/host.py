@@ -34,8 +34,9 @@ real
     The loop runs in real time, unmodified: every time of the scenario is multiplied by
     ``--scale`` (default 0.05) on the way in and divided back on the way out (``t``, ``time``,
     ``when``); ``burn`` sleeps; external events run at their real time from a timer thread; the
-    time budget is enforced by that thread.  A wait that would block forever cannot be seen: it
-    lasts until the time budget or the harness's time limit.  The declared exception to
+    time budget is enforced by that thread.  A wait that would block forever cannot be seen; a
+    loop still running ``REAL_HORIZON`` real seconds after the last external event, with none
+    pending, is recorded as ``blocked`` at that moment.  The declared exception to
     determinism (the harness compares ``t`` with a tolerance and runs each scenario N times).
 
 Protocol details: requests are read from stdin, one JSON object a line; answers are written to a
