@@ -2,7 +2,7 @@
 //
 //   aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color] [--mutant NAME]
 //                                                                  CPython (live) vs the reference loop
-//   aiospec run SCENARIO.yaml [--loop cpython|reference] [--backend B]  print one trace
+//   aiospec run SCENARIO.yaml [--loop cpython|reference|SPEC] [--backend B]  print one trace
 //   aiospec report [--loop SPEC] [--python X.Y]... [--backend B]... [--json FILE] ...
 //                                                                  the whole suite, every version
 //   aiospec diff SCENARIO.yaml --loop SPEC                          CPython (live) vs any loop
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -249,19 +250,66 @@ int diff(const Args& args) {
   return status;
 }
 
+// The trace of one run on a loop host (any --loop SPEC but reference and cpython): PASS with the
+// trace, or the ERROR the host gave; exit 2 when the host cannot start.
+std::optional<Trace> run_on_host(const LoopOptions& options, const Scenario& scenario, const std::string& version,
+                                 int& status) {
+  std::vector<std::unique_ptr<LoopUnderTest>> loops;
+  try {
+    loops = make_loops(options, {}, "");
+  } catch (const LoopSpecError& e) {
+    std::cerr << "aiospec run: " << e.what() << "\n";
+    status = kBadInput;
+    return std::nullopt;
+  } catch (const HostFailure& e) {
+    std::cerr << "aiospec run: " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
+    status = kBadInput;
+    return std::nullopt;
+  }
+  LoopUnderTest& loop = *loops.front();
+  if (auto missing = missing_features(loop.implementation().features, scenario); !missing.empty()) {
+    std::cerr << scenario.path << ": UNSUPPORTED on " << loop.implementation().name << "\n";
+    status = kBadInput;
+    return std::nullopt;
+  }
+  Outcome o = loop.run(scenario, version);
+  if (o.status != Status::pass) {
+    std::cerr << scenario.path << " (" << scenario.id << ") on " << loop.implementation().name << ": " << o.reason
+              << "\n";
+    status = exit_code(o);
+    return std::nullopt;
+  }
+  return std::move(o.actual);
+}
+
 int run(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("run takes one scenario file");
-  std::string loop = args.get("--loop", "reference");
-  if (loop != "reference" && loop != "cpython") throw UsageError("--loop is cpython or reference");
+  const std::string loop = args.get("--loop", "reference");
+  const LoopOptions options = loop_options(args);
+  if (loop != "cpython") {
+    try {
+      validate(options);
+    } catch (const LoopSpecError& e) {
+      std::cerr << "aiospec run: " << e.what() << "\n";
+      return kBadInput;
+    }
+  }
   const auto backends = backends_of(args);
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);
   Scenario scenario = Scenario::from_canonical(loaded.canonical, loaded.path, loaded.area, loaded.sha256);
+  const std::string version = args.get("--python", kDefaultProfile);
   Trace trace;
   if (loop == "cpython") {
     trace = parse_trace_file(py.run(loaded.canonical).dump());
+  } else if (!is_reference(options)) {
+    if (!args.get("--mutant").empty()) throw UsageError("--mutant is for --loop reference");
+    int status = kSame;
+    std::optional<Trace> got = run_on_host(options, scenario, version, status);
+    if (!got) return status;
+    trace = std::move(*got);
   } else {
-    ReferenceAdapter adapter = adapter_for(args, backends.front(), args.get("--python", kDefaultProfile));
+    ReferenceAdapter adapter = adapter_for(args, backends.front(), version);
     if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
       std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
       return kBadInput;
@@ -314,7 +362,7 @@ int matrix(int argc, char** argv) {
 
 void usage(std::ostream& out) {
   out << "usage: aiospec diff SCENARIO.yaml [--backend poll|select|all] [--color|--no-color] [--mutant NAME]\n"
-         "       aiospec run SCENARIO.yaml [--loop reference|cpython] [--backend B] [--python X.Y] [--mutant NAME]\n"
+         "       aiospec run SCENARIO.yaml [--loop reference|cpython|SPEC] [--backend B] [--python X.Y] [--mutant NAME]\n"
          "       aiospec report [--loop reference|python:MODULE:FACTORY|cmd:COMMAND] [--interpreter PATH]\n"
          "                      [--time auto|virtual|interposed|real] [--pure-python] [--timeout S] [--runs N]\n"
          "                      [--scale F] [--tolerance S] [--expectations FILE] [--update-expectations]\n"
@@ -346,7 +394,9 @@ int dispatch(int argc, char** argv) {
       return diff(parse(argc, argv, with({"--backend", "--color-mode", "--mutant"}, kLoopValued),
                         {"--color", "--no-color", "--pure-python"}));
     }
-    if (command == "run") return run(parse(argc, argv, {"--backend", "--loop", "--mutant", "--python"}, {}));
+    if (command == "run") {
+      return run(parse(argc, argv, with({"--backend", "--mutant", "--python"}, kLoopValued), {"--pure-python"}));
+    }
     if (command == "report") {
       Args args = parse(argc, argv,
                         with({"--python", "--backend", "--json", "--bundle", "--expected", "--color-mode", "--expectations"},

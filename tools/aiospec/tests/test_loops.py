@@ -84,6 +84,27 @@ class CppHost(unittest.TestCase):
 
 
 @unittest.skipUnless(CLI and HOST, "AIOSPEC_CLI / AIOSPEC_HOST are not set (ctest sets them)")
+@unittest.skipUnless(CLI and HOST, "AIOSPEC_CLI / AIOSPEC_HOST are not set (ctest sets them)")
+class RunOnAHost(unittest.TestCase):
+    def test_run_prints_the_hosts_trace_as_the_in_process_run_does(self):
+        scenario = str(ROOT / "spec" / "timers" / "equal-deadlines-3.yaml")
+        local = subprocess.run([CLI, "run", scenario, "--backend", "poll"], capture_output=True, text=True)
+        remote = subprocess.run([CLI, "run", scenario, "--loop", "cmd:" + HOST], capture_output=True, text=True)
+        self.assertEqual(local.returncode, 0, local.stderr)
+        self.assertEqual(remote.returncode, 0, remote.stderr)
+        events = lambda text: json.loads(text)["events"]
+        self.assertEqual(events(local.stdout), events(remote.stdout))
+        self.assertEqual(json.loads(remote.stdout)["producer"], "aiospec-reference/poll")
+
+    def test_a_host_that_cannot_start_is_one_line_and_exit_2(self):
+        scenario = str(ROOT / "spec" / "timers" / "equal-deadlines-3.yaml")
+        proc = subprocess.run([CLI, "run", scenario, "--loop", "python:no_such_module:factory"],
+                              capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+
 class OneLineErrors(unittest.TestCase):
     def assertOneLine(self, proc, pattern):
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
