@@ -241,4 +241,23 @@ const std::vector<Mutant>& all() {
   return mutants;
 }
 
+const Mutant* find(const std::string& name) {
+  for (const auto& m : all()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string names() {
+  std::string known;
+  for (const auto& m : all()) known += " " + m.name;
+  return known;
+}
+
+std::string loop_name(const Mutant& mutant, const std::string& backend) { return "mutant/" + mutant.name + "/" + backend; }
+
+ReferenceAdapter adapter(const Mutant& mutant, const std::string& backend, const ref::Profile& profile) {
+  return ReferenceAdapter(backend, profile, loop_name(mutant, backend), mutant.factory);
+}
+
 }  // namespace aiospec::conformance::mutants

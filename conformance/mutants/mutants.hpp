@@ -20,4 +20,13 @@ struct Mutant {
 
 const std::vector<Mutant>& all();
 
+// The mutant called `name`, or nullptr.
+const Mutant* find(const std::string& name);
+// " timers-before-ready fifo-ties ...": the known names, for messages.
+std::string names();
+// What a mutant loop on `backend` is called wherever it is judged: mutant/NAME/BACKEND.
+std::string loop_name(const Mutant& mutant, const std::string& backend);
+// The reference adapter running `mutant` on `backend` with the profile of a CPython version.
+ReferenceAdapter adapter(const Mutant& mutant, const std::string& backend, const ref::Profile& profile);
+
 }  // namespace aiospec::conformance::mutants

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     } else if (a == "--mutant" && i + 1 < argc) {
       mutant = argv[++i];
     } else {
-      std::cerr << "aiospec-host: unknown argument " << a << " (usage: aiospec-host [--backend select|poll])\n";
+      std::cerr << "aiospec-host: unknown argument " << a << " (usage: aiospec-host [--backend select|poll] [--mutant NAME])\n";
       return 2;
     }
   }
@@ -37,14 +37,13 @@ int main(int argc, char** argv) {
   protocol::Implementation implementation = reference_implementation(backend, AIOSPEC_VERSION);
   ReferenceAdapter::LoopFactory factory;
   if (!mutant.empty()) {
-    for (const auto& m : mutants::all()) {
-      if (m.name == mutant) factory = m.factory;
-    }
-    if (!factory) {
-      std::cerr << "aiospec-host: unknown mutant '" << mutant << "'\n";
+    const auto* m = mutants::find(mutant);
+    if (!m) {
+      std::cerr << "aiospec-host: unknown mutant '" << mutant << "'; known:" << mutants::names() << "\n";
       return 2;
     }
-    implementation.name = implementation.producer = "mutant/" + mutant + "/" + backend;
+    factory = m->factory;
+    implementation.name = implementation.producer = mutants::loop_name(*m, backend);
   }
   std::ios::sync_with_stdio(false);
   return serve(std::cin, std::cout, std::cerr, implementation,

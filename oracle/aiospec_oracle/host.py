@@ -64,13 +64,11 @@ PROTOCOL_VERSION = 1
 MODES = ('auto', 'virtual', 'interposed', 'real')
 DEFAULT_SCALE = 0.05
 
-# spec/features.txt, relative to this package (oracle/aiospec_oracle/ -> spec/); the list below
-# is used only when the package is installed without the spec.
+# spec/features.txt, relative to this package (oracle/aiospec_oracle/ -> spec/): the one list of
+# features. A Python loop has asyncio's whole API, so the host claims every feature but those
+# its time mode cannot give.
 FEATURES_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), 'spec', 'features.txt')
-FALLBACK_FEATURES = ('threads', 'fd-io', 'select-trace', 'timer-heap-ties', 'multiple-loops',
-                     'futures', 'running-loop', 'float-specials', 'contextvars', 'policies',
-                     'exact-clock')
 EXCLUDED = {'virtual': (), 'interposed': ('select-trace',),
             'real': ('select-trace', 'exact-clock')}
 
@@ -100,8 +98,8 @@ def _features():
         with open(FEATURES_FILE, encoding='utf-8') as f:
             names = [line.split()[0] for line in f
                      if line.strip() and not line.lstrip().startswith('#')]
-    except OSError:
-        names = list(FALLBACK_FEATURES)
+    except OSError as exc:
+        raise StartError('cannot read the feature list %s: %s' % (FEATURES_FILE, exc.strerror)) from None
     return names
 
 

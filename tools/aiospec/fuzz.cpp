@@ -105,13 +105,7 @@ Options parse_options(int argc, char** argv) {
       }
     } else if (a == "--mutant") {
       o.mutant = value();
-      bool ok = false;
-      std::string names;
-      for (const auto& m : mutants::all()) {
-        ok |= m.name == o.mutant;
-        names += " " + m.name;
-      }
-      if (!ok) throw Usage("unknown mutant '" + o.mutant + "'; known:" + names);
+      if (!mutants::find(o.mutant)) throw Usage("unknown mutant '" + o.mutant + "'; known:" + mutants::names());
     } else if (a == "--out") {
       o.out = value();
     } else if (a == "--max-ops") {
@@ -137,16 +131,10 @@ Options parse_options(int argc, char** argv) {
 }
 
 ReferenceAdapter make_adapter(const std::string& backend, const std::string& mutant) {
-  ReferenceAdapter::LoopFactory factory;
-  std::string name;
-  if (!mutant.empty()) {
-    for (const auto& m : mutants::all()) {
-      if (m.name == mutant) factory = m.factory;
-    }
-    name = "mutant/" + mutant + "/" + backend;
-  }
   // The reference imitates the CPython it is compared with: the embedded one.
-  return ReferenceAdapter(backend, ref::Profile::for_version(oracle::CPython::instance().minor_version()), name, factory);
+  const ref::Profile profile = ref::Profile::for_version(oracle::CPython::instance().minor_version());
+  if (const auto* m = mutants::find(mutant)) return mutants::adapter(*m, backend, profile);
+  return ReferenceAdapter(backend, profile);
 }
 
 // What one program did.

@@ -11,27 +11,20 @@ using namespace aiospec::conformance;
 
 namespace {
 
-const mutants::Mutant* find_mutant(const std::string& name) {
-  for (const auto& m : mutants::all()) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
-
 // In-process, as `aiospec report` always judged it: a fresh adapter per run, with the profile of
 // the version judged (the reference loop is versioned).
 class ReferenceLoop final : public LoopUnderTest {
  public:
   ReferenceLoop(std::string backend, std::string mutant) : backend_(std::move(backend)), mutant_(std::move(mutant)) {
     implementation_ = reference_implementation(backend_, AIOSPEC_VERSION);
-    if (!mutant_.empty()) implementation_.name = implementation_.producer = "mutant/" + mutant_ + "/" + backend_;
+    if (const auto* m = mutants::find(mutant_)) implementation_.name = implementation_.producer = mutants::loop_name(*m, backend_);
   }
   const protocol::Implementation& implementation() const override { return implementation_; }
   std::string backend() const override { return backend_; }
   Outcome run(const Scenario& scenario, const std::string& version) override {
     const ref::Profile profile = ref::Profile::for_version(version);
-    if (const auto* m = find_mutant(mutant_)) {
-      ReferenceAdapter adapter(backend_, profile, implementation_.name, m->factory);
+    if (const auto* m = mutants::find(mutant_)) {
+      ReferenceAdapter adapter = mutants::adapter(*m, backend_, profile);
       return run_scenario(adapter, scenario);
     }
     ReferenceAdapter adapter(backend_, profile);
@@ -56,17 +49,11 @@ class HostLoop final : public LoopUnderTest {
 
 }  // namespace
 
-std::string known_mutants() {
-  std::string known;
-  for (const auto& m : mutants::all()) known += " " + m.name;
-  return known;
-}
-
 std::vector<std::unique_ptr<LoopUnderTest>> make_loops(const LoopOptions& options, const std::vector<std::string>& backends,
                                                        const std::string& mutant) {
   validate(options);
   std::vector<std::unique_ptr<LoopUnderTest>> loops;
-  if (!mutant.empty() && !find_mutant(mutant)) throw LoopSpecError("unknown mutant '" + mutant + "'; known:" + known_mutants());
+  if (!mutant.empty() && !mutants::find(mutant)) throw LoopSpecError("unknown mutant '" + mutant + "'; known:" + mutants::names());
   if (is_reference(options)) {
     for (const auto& b : backends) loops.push_back(std::make_unique<ReferenceLoop>(b, mutant));
     return loops;

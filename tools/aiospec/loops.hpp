@@ -32,7 +32,4 @@ class LoopUnderTest {
 std::vector<std::unique_ptr<LoopUnderTest>> make_loops(const LoopOptions& options, const std::vector<std::string>& backends,
                                                        const std::string& mutant);
 
-// The names --mutant accepts, for its error message.
-std::string known_mutants();
-
 }  // namespace aiospec::cli

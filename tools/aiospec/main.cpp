@@ -107,21 +107,6 @@ std::vector<std::string> backends_of(const Args& args) {
   return chosen;
 }
 
-// The reference loop, or with --mutant NAME one of the mutant loops that break a rule on purpose
-// (to see what a failure looks like, or to check that a new scenario catches a mutant).
-// `version` selects the reference loop's profile: the CPython the trace comes from.
-ReferenceAdapter adapter_for(const Args& args, const std::string& backend, const std::string& version) {
-  const ref::Profile profile = ref::Profile::for_version(version);
-  std::string name = args.get("--mutant");
-  if (name.empty()) return ReferenceAdapter(backend, profile);
-  for (const auto& m : mutants::all()) {
-    if (m.name == name) return ReferenceAdapter(backend, profile, "mutant/" + name + "/" + backend, m.factory);
-  }
-  std::string known;
-  for (const auto& m : mutants::all()) known += " " + m.name;
-  throw UsageError("unknown mutant '" + name + "'; known:" + known);
-}
-
 // One line for an outcome that is not PASS, then the diff when there is one.
 void print_outcome(const Scenario& scenario, const std::string& loop, const Outcome& o) {
   std::cout << scenario.path << " (" << scenario.id << ") on " << loop << ": ";
@@ -167,38 +152,18 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
-// diff against a loop host: one run, compared as report compares (with the tolerance in real time).
-int diff_host(const Args& args, const LoopOptions& options, const Scenario& scenario, const Trace& expected,
-              const std::string& producer, const std::string& version) {
-  std::vector<std::unique_ptr<LoopUnderTest>> loops;
+// Builds the loops of --loop (the reference on each backend, with --mutant one of its mutants, or
+// one host); on failure prints the one line and gives nothing: exit 2.
+std::vector<std::unique_ptr<LoopUnderTest>> loops_for(const char* command, const LoopOptions& options,
+                                                      const std::vector<std::string>& backends, const std::string& mutant) {
   try {
-    loops = make_loops(options, {}, "");
+    return make_loops(options, backends, mutant);
   } catch (const LoopSpecError& e) {
-    std::cerr << "aiospec diff: " << e.what() << "\n";
-    return kBadInput;
+    std::cerr << "aiospec " << command << ": " << e.what() << "\n";
   } catch (const HostFailure& e) {
-    std::cerr << "aiospec diff: " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
-    return kBadInput;
+    std::cerr << "aiospec " << command << ": " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
   }
-  LoopUnderTest& loop = *loops.front();
-  const auto& impl = loop.implementation();
-  if (auto missing = missing_features(impl.features, scenario); !missing.empty()) {
-    std::cout << scenario.path << ": UNSUPPORTED on " << impl.name << ": needs";
-    for (const auto& f : missing) std::cout << " " << f;
-    std::cout << " (nothing to compare)\n";
-    return kSame;
-  }
-  const std::optional<double> tolerance =
-      impl.time == "real" ? std::optional<double>(options.tolerance) : std::nullopt;
-  Outcome o = judge_run(expected, loop.run(scenario, version),
-                        {"expected (" + producer + ")", "actual (" + impl.name + ")"}, want_color(args), tolerance);
-  if (o.status == Status::pass) {
-    std::cout << scenario.path << ": identical on " << impl.name << " (" << impl.time << " time, "
-              << expected.events.size() << " events, " << producer << ")\n";
-  } else {
-    print_outcome(scenario, impl.name, o);
-  }
-  return exit_code(o);
+  return {};
 }
 
 int diff(const Args& args) {
@@ -214,6 +179,9 @@ int diff(const Args& args) {
   if (!is_reference(options) && !args.get("--mutant").empty()) {
     throw UsageError("--mutant is for --loop reference (a host serves its own loop: aiospec-host --mutant NAME)");
   }
+  if (const std::string m = args.get("--mutant"); !m.empty() && !mutants::find(m)) {
+    throw UsageError("unknown mutant '" + m + "'; known:" + mutants::names());
+  }
   const auto backends = is_reference(options) ? backends_of(args) : std::vector<std::string>{};
   auto& py = oracle::CPython::instance();
   auto loaded = py.load_scenario(args.positional[0]);
@@ -223,46 +191,41 @@ int diff(const Args& args) {
     std::cout << scenario.path << ": SKIP: the scenario does not apply to CPython " << py.minor_version() << "\n";
     return kSame;
   }
-  bool color = want_color(args);
   Trace expected = parse_trace_file(py.run(loaded.canonical).dump());
-  if (!is_reference(options)) return diff_host(args, options, scenario, expected, producer, py.minor_version());
+  const auto loops = loops_for("diff", options, backends, args.get("--mutant"));
+  if (loops.empty()) return kBadInput;
   int status = kSame;
-  for (const auto& backend : backends) {
-    ReferenceAdapter adapter = adapter_for(args, backend, py.minor_version());
-    if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
-      std::cout << scenario.path << ": UNSUPPORTED on " << adapter.name() << ": needs";
+  for (const auto& loop : loops) {
+    const auto& impl = loop->implementation();
+    if (auto missing = missing_features(impl.features, scenario); !missing.empty()) {
+      std::cout << scenario.path << ": UNSUPPORTED on " << impl.name << ": needs";
       for (const auto& f : missing) std::cout << " " << f;
       std::cout << " (nothing to compare)\n";
       continue;
     }
-    Outcome o = run_scenario(adapter, scenario);
+    // One run, compared as report compares (with the tolerance in real time).
+    const std::optional<double> tolerance =
+        impl.time == "real" ? std::optional<double>(options.tolerance) : std::nullopt;
+    Outcome o = judge_run(expected, loop->run(scenario, py.minor_version()),
+                          {"expected (" + producer + ")", "actual (" + impl.name + ")"}, want_color(args), tolerance);
     if (o.status == Status::pass) {
-      o = compare(expected, std::move(o.actual), {"expected (" + producer + ")", "actual (" + adapter.name() + ")"}, color);
-    }
-    if (o.status == Status::pass) {
-      std::cout << scenario.path << ": identical on " << adapter.name() << " (" << expected.events.size()
-                << " events, " << producer << ")\n";
+      std::cout << scenario.path << ": identical on " << impl.name << " (" << impl.time << " time, "
+                << expected.events.size() << " events, " << producer << ")\n";
     } else {
-      print_outcome(scenario, adapter.name(), o);
+      print_outcome(scenario, impl.name, o);
     }
     status = worse_exit(status, exit_code(o));
   }
   return status;
 }
 
-// The trace of one run on a loop host (any --loop SPEC but reference and cpython): PASS with the
-// trace, or the ERROR the host gave; exit 2 when the host cannot start.
-std::optional<Trace> run_on_host(const LoopOptions& options, const Scenario& scenario, const std::string& version,
-                                 int& status) {
-  std::vector<std::unique_ptr<LoopUnderTest>> loops;
-  try {
-    loops = make_loops(options, {}, "");
-  } catch (const LoopSpecError& e) {
-    std::cerr << "aiospec run: " << e.what() << "\n";
-    status = kBadInput;
-    return std::nullopt;
-  } catch (const HostFailure& e) {
-    std::cerr << "aiospec run: " << (e.stderr_line().empty() ? e.what() : e.stderr_line()) << "\n";
+// The trace of one run on the loop of --loop (any but cpython), or nothing with the exit status
+// in `status`: the ERROR the loop gave, 2 when it cannot start or lacks a feature.
+std::optional<Trace> run_once(const LoopOptions& options, const std::vector<std::string>& backends,
+                              const std::string& mutant, const Scenario& scenario, const std::string& version,
+                              int& status) {
+  const auto loops = loops_for("run", options, backends, mutant);
+  if (loops.empty()) {
     status = kBadInput;
     return std::nullopt;
   }
@@ -302,24 +265,13 @@ int run(const Args& args) {
   Trace trace;
   if (loop == "cpython") {
     trace = parse_trace_file(py.run(loaded.canonical).dump());
-  } else if (!is_reference(options)) {
-    if (!args.get("--mutant").empty()) throw UsageError("--mutant is for --loop reference");
+  } else {
+    if (!is_reference(options) && !args.get("--mutant").empty()) throw UsageError("--mutant is for --loop reference");
     int status = kSame;
-    std::optional<Trace> got = run_on_host(options, scenario, version, status);
+    const auto on = is_reference(options) ? std::vector<std::string>{backends.front()} : std::vector<std::string>{};
+    std::optional<Trace> got = run_once(options, on, args.get("--mutant"), scenario, version, status);
     if (!got) return status;
     trace = std::move(*got);
-  } else {
-    ReferenceAdapter adapter = adapter_for(args, backends.front(), version);
-    if (auto missing = missing_features(adapter, scenario); !missing.empty()) {
-      std::cerr << scenario.path << ": UNSUPPORTED on " << adapter.name() << "\n";
-      return kBadInput;
-    }
-    Outcome o = run_scenario(adapter, scenario);
-    if (o.status != Status::pass) {
-      std::cerr << scenario.path << " (" << scenario.id << ") on " << adapter.name() << ": " << o.reason << "\n";
-      return exit_code(o);
-    }
-    trace = std::move(o.actual);
   }
   std::cout << render_trace_file(trace, loaded.sha256);
   if (ends_at_budget(trace)) {
