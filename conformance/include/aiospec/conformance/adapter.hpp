@@ -6,12 +6,14 @@
 // VirtualTime it is given, so that no test ever sleeps. See spec/INTERPRETING.md.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,15 +26,34 @@ using Value = nlohmann::json;  // what a scenario can put in a future: string, n
 
 // An error the loop raised, named the way CPython would name it ("RuntimeError",
 // "This event loop is already running"): both strings are compared with CPython's trace.
+// `args` is the exception's args as JSON (CancelledError() has [], CancelledError('') has [""]);
+// `context` and `cause` are __context__ and __cause__ (null when unset). The two-string
+// constructor means one argument, the message.
 class LoopError : public std::runtime_error {
  public:
   LoopError(std::string python_type, const std::string& message)
-      : std::runtime_error(message), type_(std::move(python_type)) {}
+      : std::runtime_error(message), type_(std::move(python_type)), args_(nlohmann::json::array({message})) {}
+  // An exception with exactly these args (a JSON array); what() is Python's str() of it.
+  static LoopError with_args(std::string python_type, nlohmann::json args);
+
   const std::string& type() const noexcept { return type_; }
+  const nlohmann::json& args() const noexcept { return args_; }
+  const std::shared_ptr<const LoopError>& context() const noexcept { return context_; }
+  const std::shared_ptr<const LoopError>& cause() const noexcept { return cause_; }
+  void set_context(std::shared_ptr<const LoopError> context) { context_ = std::move(context); }
+  void set_cause(std::shared_ptr<const LoopError> cause) { cause_ = std::move(cause); }
 
  private:
+  LoopError(std::string python_type, nlohmann::json args, const std::string& text)
+      : std::runtime_error(text), type_(std::move(python_type)), args_(std::move(args)) {}
   std::string type_;
+  nlohmann::json args_;
+  std::shared_ptr<const LoopError> context_, cause_;
 };
+
+// The trace's description of an exception (spec/TRACE.md, "exceptions"): {"type", "args"} and,
+// when set, "context" and "cause" as type names.
+nlohmann::json describe(const LoopError& error);
 
 // CPython's OSError for `errno_value`: the subclass PEP 3151 maps it to (BlockingIOError for
 // EAGAIN, BrokenPipeError for EPIPE, ...; plain OSError otherwise) and the message
@@ -54,6 +75,8 @@ class Handle {
   virtual double when() const = 0;  // timer handles only; a plain handle throws LoopError
 };
 
+// asyncio.Future (feature "futures"). result() and exception() throw LoopError: CancelledError
+// when cancelled, InvalidStateError when pending, result() the exception when one was set.
 class Future {
  public:
   virtual ~Future() = default;
@@ -61,6 +84,47 @@ class Future {
   virtual Value result() const = 0;
   virtual bool done() const = 0;
   virtual void add_done_callback(Callback callback) = 0;
+  // Future.set_exception(error); Future.cancel(msg) (nullopt: no message); Future.cancelled();
+  // Future.exception(): nullopt when it finished with a result.
+  virtual void set_exception(const LoopError& error);
+  virtual bool cancel(const std::optional<std::string>& message);
+  virtual bool cancelled() const;
+  virtual std::optional<LoopError> exception() const;
+};
+
+// ---- Coroutines and tasks (feature "tasks") ------------------------------------------------
+
+// One step of a coroutine: what coro.send(None) or coro.throw(exc) did.
+struct Step {
+  enum class Kind { yielded, returned, raised };
+  Kind kind = Kind::returned;
+  std::shared_ptr<Future> future;  // yielded: the future to wait for; nullptr is a bare yield (sleep(0))
+  Value value;                     // returned
+  std::exception_ptr exception;    // raised: a LoopError, or one of the suite's own (Abort, Fault, ...)
+};
+
+// A coroutine object, driven one step at a time. The interpreter's scenario coroutines implement
+// it and the loop's tasks drive them; the loop's own coroutines (sleep, wait_for) implement it
+// and the interpreter drives them (yield from). A coroutine that returned or raised is finished.
+class Coroutine {
+ public:
+  virtual ~Coroutine() = default;
+  virtual Step send() = 0;                            // the first step, and every resumption
+  virtual Step throw_in(const LoopError& error) = 0;  // resume by raising `error` where it waits
+};
+using CoroutinePtr = std::unique_ptr<Coroutine>;
+
+// asyncio.Task: a Future that drives a coroutine. cancel(message) is Task.cancel(msg).
+class Task : public Future {
+ public:
+  virtual int cancelling() const;  // 3.11+
+  virtual int uncancel();          // 3.11+
+};
+
+// What gather, shield and wait_for accept: a future or task of this loop, or a coroutine.
+struct Awaitable {
+  std::shared_ptr<Future> future;  // exactly one of the two is set
+  CoroutinePtr coroutine;
 };
 
 // One event loop under test. Callbacks handed to it may throw an exception that does not derive
@@ -87,6 +151,18 @@ class Loop {
   virtual bool remove_reader(int fd) = 0;
   virtual void add_writer(int fd, Callback callback) = 0;
   virtual bool remove_writer(int fd) = 0;
+
+  // Feature "tasks". loop.create_task(coro); asyncio.current_task() (the object create_task
+  // returned for it, nullptr when no task runs, and an unknown task as a Task the interpreter
+  // never saw); asyncio.sleep(delay, result); asyncio.gather(*children, return_exceptions) (its
+  // result is a JSON array, returned exceptions as describe() objects); asyncio.shield(inner);
+  // asyncio.wait_for(inner, timeout) (nullopt: None).
+  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine);
+  virtual std::shared_ptr<Task> current_task();
+  virtual CoroutinePtr sleep(double delay, const Value& result);
+  virtual std::shared_ptr<Future> gather(std::vector<Awaitable> children, bool return_exceptions);
+  virtual std::shared_ptr<Future> shield(Awaitable inner);
+  virtual CoroutinePtr wait_for(Awaitable inner, std::optional<double> timeout);
 };
 
 // The factory of loops for one implementation (and one backend of it).

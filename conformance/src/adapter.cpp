@@ -1,0 +1,72 @@
+// The adapter seam's own code: LoopError with args, the trace's description of an exception, and
+// the defaults of the methods that belong to a feature, which an adapter that does not declare
+// the feature never sees called.
+#include "aiospec/conformance/adapter.hpp"
+
+#include <string>
+
+namespace aiospec::conformance {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Python's str() of one argument and repr() of one element of a tuple, for the JSON scalars a
+// scenario's exceptions carry.
+std::string python_str(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "None";
+  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
+  return v.dump();
+}
+
+std::string python_repr(const json& v) {
+  if (v.is_string()) return "'" + v.get<std::string>() + "'";
+  return python_str(v);
+}
+
+// BaseException.__str__: '' for no args, str(arg) for one, str(args) for more.
+std::string str_of_args(const json& args) {
+  if (args.empty()) return "";
+  if (args.size() == 1) return python_str(args[0]);
+  std::string out = "(";
+  for (std::size_t i = 0; i < args.size(); ++i) out += (i ? ", " : "") + python_repr(args[i]);
+  return out + ")";
+}
+
+[[noreturn]] void not_implemented(const char* method, const char* feature) {
+  throw Fault{std::string("the adapter does not implement ") + method + "; it must not declare feature '" +
+              feature + "'"};
+}
+
+}  // namespace
+
+LoopError LoopError::with_args(std::string python_type, json args) {
+  if (!args.is_array()) args = json::array({args});
+  std::string text = str_of_args(args);
+  return LoopError(std::move(python_type), std::move(args), text);
+}
+
+json describe(const LoopError& error) {
+  json out = {{"type", error.type()}, {"args", error.args()}};
+  if (error.context()) out["context"] = error.context()->type();
+  if (error.cause()) out["cause"] = error.cause()->type();
+  return out;
+}
+
+void Future::set_exception(const LoopError&) { not_implemented("Future.set_exception", "futures"); }
+bool Future::cancel(const std::optional<std::string>&) { not_implemented("Future.cancel", "futures"); }
+bool Future::cancelled() const { not_implemented("Future.cancelled", "futures"); }
+std::optional<LoopError> Future::exception() const { not_implemented("Future.exception", "futures"); }
+
+int Task::cancelling() const { not_implemented("Task.cancelling", "tasks"); }
+int Task::uncancel() { not_implemented("Task.uncancel", "tasks"); }
+
+std::shared_ptr<Task> Loop::create_task(CoroutinePtr) { not_implemented("create_task", "tasks"); }
+std::shared_ptr<Task> Loop::current_task() { not_implemented("current_task", "tasks"); }
+CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("sleep", "tasks"); }
+std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("gather", "tasks"); }
+std::shared_ptr<Future> Loop::shield(Awaitable) { not_implemented("shield", "tasks"); }
+CoroutinePtr Loop::wait_for(Awaitable, std::optional<double>) { not_implemented("wait_for", "tasks"); }
+
+}  // namespace aiospec::conformance
