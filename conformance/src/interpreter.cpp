@@ -6,6 +6,12 @@
 // operations. A block of the bundle's program is only referenced (the Scenario outlives the run);
 // a block inside a copy that `repeat` made shares the ownership of that copy.
 //
+// Coroutines (spec/README.md, "Coroutines and tasks"): a coroutine body runs as a chain of C++20
+// frames (detail/body.hpp) that the loop's task drives through conformance::Coroutine. The
+// operations that await are coroutines themselves (op_await, ...); the others run as anywhere,
+// except that an exception they raise propagates through the coroutine instead of the block going
+// on. `return` is a Return, which no `except` matches.
+//
 // What leaves an operation:
 //   LoopError       the loop raised: an `error` event; the block goes on
 //   Blocked         the loop would block forever: a `blocked` event; the block goes on
@@ -30,6 +36,8 @@
 #include <utility>
 
 #include "aiospec/conformance/virtual_time.hpp"
+#include "detail/body.hpp"
+#include "detail/python_exceptions.hpp"
 
 namespace aiospec::conformance {
 
@@ -46,6 +54,15 @@ struct ScenarioAbort {
 };
 
 [[noreturn]] void fail(std::string message) { throw ScenarioAbort{std::move(message)}; }
+
+// `return: V` on its way to the coroutine's root frame. Not a std::exception: `except` never
+// matches it, `finally` still runs.
+struct Return {
+  Value value;
+};
+
+using detail::Body;
+using detail::Chain;
 
 // Python's %r of a scenario value, near enough for messages about malformed input.
 std::string repr(const json& value) {
@@ -81,15 +98,36 @@ json substitute(const json& v, const std::string& placeholder, const std::string
   return v;
 }
 
-// The operations a block holds, nested blocks (`do`) included: what a repeat's copy costs.
+// Calls f(block) for every block an operation's arguments hold: `do`, `finally`, each
+// `except[].do`, and the `coroutine` of an awaitable (`on`, each of `of`).
+template <class F>
+void for_each_block(const json& args, F&& f) {
+  if (!args.is_object()) return;
+  for (const char* key : {"do", "finally"}) {
+    if (args.contains(key)) f(args.at(key));
+  }
+  const auto coroutine_of = [&](const json& awaitable) {
+    if (awaitable.is_object() && awaitable.contains("coroutine")) f(awaitable.at("coroutine"));
+  };
+  if (args.contains("except") && args.at("except").is_array()) {
+    for (const auto& handler : args.at("except")) {
+      if (handler.is_object() && handler.contains("do")) f(handler.at("do"));
+    }
+  }
+  if (args.contains("on")) coroutine_of(args.at("on"));
+  if (args.contains("of") && args.at("of").is_array()) {
+    for (const auto& awaitable : args.at("of")) coroutine_of(awaitable);
+  }
+}
+
+// The operations a block holds, nested blocks included: what a repeat's copy costs.
 std::int64_t count_operations(const json& block) {
   std::int64_t n = 0;
   if (!block.is_array()) return n;
   for (const auto& op : block) {
     ++n;
     if (!op.is_object() || op.size() != 1) continue;
-    const json& args = op.begin().value();
-    if (args.is_object() && args.contains("do")) n += count_operations(args.at("do"));
+    for_each_block(op.begin().value(), [&](const json& inner) { n += count_operations(inner); });
   }
   return n;
 }
@@ -146,11 +184,18 @@ class Interpreter::Impl {
     const Block& owner;
   };
   using Function = void (Impl::*)(const Op&);
+  using AsyncFunction = Body<void> (Impl::*)(const Op&);
+  // An operation with no `function` exists only inside a coroutine body; inside one, an
+  // operation with an `async_function` runs that instead (it may await).
   struct Spec {
     std::vector<std::string> required, optional;
     Function function;
+    AsyncFunction async_function = nullptr;
   };
   static const std::map<std::string, Spec>& operations();
+
+  // Where a block runs: the program (and threads), a callback's body, a coroutine's body.
+  enum class Where { program, callback, coroutine };
 
   struct Socket {
     int fd;
@@ -164,15 +209,36 @@ class Interpreter::Impl {
   };
 
   // ---- blocks, operations, callbacks, threads ----
-  void run_block(const json& block, const Block& owner, bool in_callback = false);
-  void run_op(const json& op, const Block& owner, bool in_callback);
+  void run_block(const json& block, const Block& owner, Where where = Where::program);
+  void run_op(const json& op, const Block& owner, Where where);
+  const Spec& start(const json& op);  // counts the operation, then parses it
   const Spec& parse(const json& op) const;
+  void invoke(const Op& op, const Spec& spec, Chain* chain);
   Block block(const Op& op, const char* key) const;
   Callback callback(Block block);
   void run_on_new_thread(Block block);
   void record(json event);
   void close_everything();
 
+  // ---- coroutines ----
+  CoroutinePtr coroutine(Block body);
+  Body<Value> run_coroutine(Block body);
+  Body<void> run_async_block(Block block);
+  Body<Value> await_future(std::shared_ptr<Future> future);
+  Body<Value> yield_from(CoroutinePtr coroutine);
+  Body<void> outcome(json event, Body<Value> awaited);
+  static json event_of(const Op& op);
+  Awaitable awaitable(const Op& op, const json& spec);
+  Body<Value> awaiting(const Op& op, const json& spec);
+  Loop& running();
+  LoopError raised(const Op& op, const Chain& chain) const;
+  std::shared_ptr<Task> task(const Op& op);
+  void bind_future(const Op& op, std::shared_ptr<Future> future);
+  std::string name_of(const Task* task) const;
+  Body<Value> sleeping(const Op& op);
+  Body<Value> gathering(const Op& op);
+  Body<Value> shielding(const Op& op);
+  Body<Value> waiting_for(const Op& op);
   // ---- arguments and names ----
   static std::string name(const Op& op, const char* key);
   static double num(const Op& op, const char* key, bool allow_nan = true);
@@ -194,6 +260,14 @@ class Interpreter::Impl {
   [[noreturn]] void raise_in_callback(const Op& op);
   void op_burn(const Op& op);
   void op_repeat(const Op& op);
+  struct Repeat {  // op_repeat's and op_repeat_async's checked arguments
+    const json* body = nullptr;
+    std::string placeholder;
+    std::int64_t per_copy = 0;
+    std::uint64_t times = 0;  // 0 when the body is empty
+  };
+  Repeat repeat_of(const Op& op) const;
+  Block copy_of(const Repeat& r, std::uint64_t index);  // counts the copy's operations, then makes it
   void op_in_thread(const Op& op);
   void op_external(const Op& op);
   // ---- scheduling callbacks ----
@@ -219,6 +293,24 @@ class Interpreter::Impl {
   void op_add_done_callback(const Op& op);
   void op_done(const Op& op);
   void op_result(const Op& op);
+  void op_set_exception(const Op& op);
+  void op_cancel_future(const Op& op);
+  void op_cancelled(const Op& op);
+  void op_exception(const Op& op);
+  // ---- coroutines and tasks ----
+  void op_create_task(const Op& op);
+  void op_current_task(const Op& op);
+  void op_cancelling(const Op& op);
+  void op_uncancel(const Op& op);
+  Body<void> op_await(const Op& op);
+  Body<void> op_sleep(const Op& op);
+  Body<void> op_gather(const Op& op);
+  Body<void> op_shield(const Op& op);
+  Body<void> op_wait_for(const Op& op);
+  Body<void> op_return(const Op& op);
+  Body<void> op_try(const Op& op);
+  Body<void> op_reraise(const Op& op);
+  Body<void> op_repeat_async(const Op& op);
   // ---- I/O on socket pairs ----
   void op_socketpair(const Op& op);
   void op_add_reader(const Op& op);
@@ -242,7 +334,9 @@ class Interpreter::Impl {
   std::map<std::string, std::unique_ptr<Loop>> loops_;
   std::vector<std::string> loop_order_;  // loop names in the order the loops were made
   std::map<std::string, std::shared_ptr<Handle>> handles_;
-  std::map<std::string, std::shared_ptr<Future>> futures_;
+  std::map<std::string, std::shared_ptr<Future>> futures_;  // tasks too: a Task is a Future
+  std::vector<std::shared_ptr<Task>> tasks_;              // every task made, alive until the end
+  std::map<const Task*, std::string> task_names_;          // the latest name a task was given
   std::map<std::string, Socket> sockets_;
   std::vector<Watch> watches_;  // in registration order
 };
@@ -254,7 +348,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"record", {{"label"}, {}, &Impl::op_record}},
       {"raise", {{"type"}, {"message"}, &Impl::op_raise}},
       {"burn", {{"seconds"}, {}, &Impl::op_burn}},
-      {"repeat", {{"times", "do"}, {"var"}, &Impl::op_repeat}},
+      {"repeat", {{"times", "do"}, {"var"}, &Impl::op_repeat, &Impl::op_repeat_async}},
       {"in_thread", {{"do"}, {}, &Impl::op_in_thread}},
       {"external", {{"at", "do"}, {}, &Impl::op_external}},
       // scheduling callbacks
@@ -280,6 +374,23 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"add_done_callback", {{"future", "do"}, {}, &Impl::op_add_done_callback}},
       {"done", {{"future"}, {}, &Impl::op_done}},
       {"result", {{"future"}, {}, &Impl::op_result}},
+      {"set_exception", {{"future", "type"}, {"message"}, &Impl::op_set_exception}},
+      {"cancel_future", {{"future"}, {"message"}, &Impl::op_cancel_future}},
+      {"cancelled", {{"future"}, {}, &Impl::op_cancelled}},
+      {"exception", {{"future"}, {}, &Impl::op_exception}},
+      // coroutines and tasks; those without a function only inside a coroutine body
+      {"create_task", {{"do"}, {"as", "loop"}, &Impl::op_create_task}},
+      {"current_task", {{}, {}, &Impl::op_current_task}},
+      {"cancelling", {{"future"}, {}, &Impl::op_cancelling}},
+      {"uncancel", {{"future"}, {}, &Impl::op_uncancel}},
+      {"await", {{"on"}, {}, nullptr, &Impl::op_await}},
+      {"sleep", {{"delay"}, {"result"}, nullptr, &Impl::op_sleep}},
+      {"gather", {{"of"}, {"return_exceptions", "as"}, nullptr, &Impl::op_gather}},
+      {"shield", {{"on"}, {"as"}, nullptr, &Impl::op_shield}},
+      {"wait_for", {{"on", "timeout"}, {}, nullptr, &Impl::op_wait_for}},
+      {"return", {{"value"}, {}, nullptr, &Impl::op_return}},
+      {"try", {{"do"}, {"except", "finally"}, nullptr, &Impl::op_try}},
+      {"reraise", {{}, {}, nullptr, &Impl::op_reraise}},
       // I/O on socket pairs
       {"socketpair", {{"names"}, {}, &Impl::op_socketpair}},
       {"add_reader", {{"fd", "do"}, {"loop"}, &Impl::op_add_reader}},
@@ -331,21 +442,36 @@ void Interpreter::Impl::record(json event) {
   events_.push_back(std::move(event));
 }
 
-void Interpreter::Impl::run_block(const json& block, const Block& owner, bool in_callback) {
+void Interpreter::Impl::run_block(const json& block, const Block& owner, Where where) {
   if (!block.is_array()) fail("a block must be a list of operations, not " + repr(block));
-  for (const auto& op : block) run_op(op, owner, in_callback);
+  for (const auto& op : block) run_op(op, owner, where);
 }
 
-// `in_callback`: the block is a callback's own body, where `raise` throws into the loop.
-void Interpreter::Impl::run_op(const json& op_json, const Block& owner, bool in_callback) {
-  time_.count_operations(1);  // every operation counts as it starts
-  const Spec& spec = parse(op_json);
+// Outside a coroutine. In a callback's own body `raise` throws into the loop.
+void Interpreter::Impl::run_op(const json& op_json, const Block& owner, Where where) {
+  const Spec& spec = start(op_json);
   const Op op{op_json.begin().key(), op_json.begin().value(), owner};
-  if (op.name == "raise" && in_callback) raise_in_callback(op);
+  if (!spec.function) fail(op.name + ": only inside a coroutine");
+  if (op.name == "raise" && where == Where::callback) raise_in_callback(op);
+  invoke(op, spec, nullptr);
+}
+
+const Interpreter::Impl::Spec& Interpreter::Impl::start(const json& op) {
+  time_.count_operations(1);  // every operation counts as it starts
+  return parse(op);
+}
+
+// Runs a synchronous operation. What the loop raised is recorded as an `error` event; then,
+// outside a coroutine (no chain), the block goes on; inside one the exception propagates, chained
+// to the exception being handled as Python chains whatever is raised inside a handler.
+void Interpreter::Impl::invoke(const Op& op, const Spec& spec, Chain* chain) {
   try {
     (this->*spec.function)(op);
-  } catch (const LoopError& e) {
+  } catch (LoopError& e) {
     record({{"ev", "error"}, {"op", op.name}, {"type", e.type()}, {"message", e.what()}});
+    if (!chain) return;
+    if (!chain->handling.empty()) e.set_context(chain->handling.back());
+    throw;
   } catch (const Blocked&) {
     record({{"ev", "blocked"}, {"op", op.name}});
   } catch (const json::exception& e) {
@@ -389,7 +515,7 @@ Block Interpreter::Impl::block(const Op& op, const char* key) const {
 Callback Interpreter::Impl::callback(Block block) {
   return [this, block = std::move(block)] {
     time_.count_callback();
-    run_block(*block, block, true);
+    run_block(*block, block, Where::callback);
   };
 }
 
@@ -416,9 +542,12 @@ void Interpreter::Impl::close_everything() {
       // Closing at the end is housekeeping, not part of the behaviour under test.
     }
   }
-  loops_.clear();
+  // Tasks and futures go while their loops still exist (closed: nothing queued keeps them).
   handles_.clear();
   futures_.clear();
+  task_names_.clear();
+  tasks_.clear();
+  loops_.clear();
   for (auto& [name, socket] : sockets_) {
     if (!socket.closed) ::close(socket.fd);
   }
@@ -535,7 +664,7 @@ void Interpreter::Impl::op_burn(const Op& op) {
 
 // Counts (D1): the repeat itself as it starts (run_op); then for each index the operations of its
 // copy of the body, before the copy is made and run.
-void Interpreter::Impl::op_repeat(const Op& op) {
+Interpreter::Impl::Repeat Interpreter::Impl::repeat_of(const Op& op) const {
   const json& times = op.args.at("times");
   if (!times.is_number_integer() || (!times.is_number_unsigned() && times.get<std::int64_t>() < 0)) {
     fail("repeat: times must be an integer >= 0, not " + repr(times));
@@ -543,18 +672,33 @@ void Interpreter::Impl::op_repeat(const Op& op) {
   if (times.get<std::uint64_t>() > kMaxRepeatTimes) {
     fail("repeat: times must be at most " + std::to_string(kMaxRepeatTimes) + ", not " + repr(times));
   }
-  const std::string placeholder = "{" + (op.args.contains("var") ? name(op, "var") : std::string("i")) + "}";
-  const json& body = *block(op, "do");
-  const std::int64_t per_copy = count_operations(body);
+  Repeat r;
+  r.placeholder = "{" + (op.args.contains("var") ? name(op, "var") : std::string("i")) + "}";
+  r.body = block(op, "do").get();
+  r.per_copy = count_operations(*r.body);
   // Copies of an empty body cost nothing and do nothing: skip them rather than loop. Same trace,
   // but nested repeats of empty bodies (1e5 x 1e5 iterations, no operation to count) end at once.
-  if (per_copy == 0) return;
-  const auto n = times.get<std::uint64_t>();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    time_.count_operations(per_copy);
-    const Block copy = std::make_shared<const json>(substitute(body, placeholder, std::to_string(i)));
+  r.times = r.per_copy == 0 ? 0 : times.get<std::uint64_t>();
+  return r;
+}
+
+Block Interpreter::Impl::copy_of(const Repeat& r, std::uint64_t index) {
+  time_.count_operations(r.per_copy);
+  return std::make_shared<const json>(substitute(*r.body, r.placeholder, std::to_string(index)));
+}
+
+void Interpreter::Impl::op_repeat(const Op& op) {
+  const Repeat r = repeat_of(op);
+  for (std::uint64_t i = 0; i < r.times; ++i) {
+    const Block copy = copy_of(r, i);
     run_block(*copy, copy);
   }
+}
+
+// Inside a coroutine the copies are coroutine code: they may await.
+Body<void> Interpreter::Impl::op_repeat_async(const Op& op) {
+  const Repeat r = repeat_of(op);
+  for (std::uint64_t i = 0; i < r.times; ++i) co_await run_async_block(copy_of(r, i));
 }
 
 void Interpreter::Impl::op_in_thread(const Op& op) { run_on_new_thread(block(op, "do")); }
@@ -785,6 +929,342 @@ void Interpreter::Impl::op_close_fd(const Op& op) {
   }
   ::close(s.fd);
   s.closed = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Futures: the rest of asyncio.Future
+
+namespace {
+bool raisable(const std::string& type);
+
+// The exception `raise` / `set_exception` make: args (message,), or () without a message.
+LoopError scenario_exception(const std::string& type, const json& args) {
+  if (!args.contains("message")) return LoopError::with_args(type, json::array());
+  return LoopError(type, args.at("message").get<std::string>());
+}
+}  // namespace
+
+void Interpreter::Impl::op_set_exception(const Op& op) {
+  const std::string type = name(op, "type");
+  if (!raisable(type)) fail("set_exception: unknown exception type '" + type + "'");
+  lookup(futures_, "future", op, name(op, "future"))->set_exception(scenario_exception(type, op.args));
+}
+
+void Interpreter::Impl::op_cancel_future(const Op& op) {
+  const std::string future = name(op, "future");
+  std::optional<std::string> message;
+  if (op.args.contains("message")) message = op.args.at("message").get<std::string>();
+  const bool cancelled = lookup(futures_, "future", op, future)->cancel(message);
+  record({{"ev", "cancel_future"}, {"future", future}, {"value", cancelled}});
+}
+
+void Interpreter::Impl::op_cancelled(const Op& op) {
+  const std::string future = name(op, "future");
+  const bool cancelled = lookup(futures_, "future", op, future)->cancelled();
+  record({{"ev", "cancelled"}, {"future", future}, {"value", cancelled}});
+}
+
+void Interpreter::Impl::op_exception(const Op& op) {
+  const std::string future = name(op, "future");
+  const auto error = lookup(futures_, "future", op, future)->exception();
+  record({{"ev", "exception"}, {"future", future}, {"value", error ? describe(*error) : json(nullptr)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coroutines and tasks
+
+namespace {
+// A scenario coroutine as the loop's task sees it.
+class ScenarioCoroutine final : public Coroutine {
+ public:
+  explicit ScenarioCoroutine(Body<Value> body) : root_(std::move(body)) {}
+  Step send() override { return root_.send(); }
+  Step throw_in(const LoopError& error) override { return root_.throw_in(error); }
+
+ private:
+  detail::RootFrame root_;
+};
+}  // namespace
+
+CoroutinePtr Interpreter::Impl::coroutine(Block body) {
+  return std::make_unique<ScenarioCoroutine>(run_coroutine(std::move(body)));
+}
+
+// The whole coroutine: its value is the `return`'s, None when the body ends without one.
+Body<Value> Interpreter::Impl::run_coroutine(Block body) {
+  std::optional<Value> returned;
+  try {
+    co_await run_async_block(std::move(body));
+  } catch (const Return& r) {
+    returned = r.value;
+  }
+  co_return returned ? std::move(*returned) : Value(nullptr);
+}
+
+Body<void> Interpreter::Impl::run_async_block(Block block) {
+  Chain& chain = *co_await detail::CurrentChain{};
+  if (!block->is_array()) fail("a block must be a list of operations, not " + repr(*block));
+  for (const auto& op_json : *block) {
+    const Spec& spec = start(op_json);
+    const Op op{op_json.begin().key(), op_json.begin().value(), block};
+    if (spec.async_function) {
+      co_await (this->*spec.async_function)(op);
+    } else if (op.name == "raise") {
+      throw raised(op, chain);  // the point of `raise`: it propagates through the coroutine
+    } else {
+      invoke(op, spec, &chain);
+    }
+  }
+}
+
+LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) const {
+  const std::string type = name(op, "type");
+  if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
+  LoopError error = scenario_exception(type, op.args);
+  if (!chain.handling.empty()) error.set_context(chain.handling.back());
+  return error;
+}
+
+// Future.__await__: yield the future unless it is done; once woken, its result (or exception),
+// raised here, chained like anything raised inside a handler.
+Body<Value> Interpreter::Impl::await_future(std::shared_ptr<Future> future) {
+  Chain& chain = *co_await detail::CurrentChain{};
+  if (!future->done()) co_await detail::Yield{future};
+  try {
+    co_return future->result();
+  } catch (LoopError& e) {
+    if (!chain.handling.empty()) e.set_context(chain.handling.back());
+    throw;
+  }
+}
+
+// `yield from` a coroutine of the loop's (sleep, wait_for): its yields go up to our task, what
+// our task is sent or thrown goes down to it.
+Body<Value> Interpreter::Impl::yield_from(CoroutinePtr coroutine) {
+  Step step = coroutine->send();
+  for (;;) {
+    if (step.kind == Step::Kind::returned) co_return std::move(step.value);
+    if (step.kind == Step::Kind::raised) std::rethrow_exception(step.exception);
+    std::optional<LoopError> thrown;
+    try {
+      co_await detail::Yield{std::move(step.future)};
+    } catch (const LoopError& e) {
+      thrown = e;
+    }
+    step = thrown ? coroutine->throw_in(*thrown) : coroutine->send();
+  }
+}
+
+// Every await records its outcome: the value, or the exception it raised (which then goes on).
+Body<void> Interpreter::Impl::outcome(json event, Body<Value> awaited) {
+  std::optional<LoopError> error;
+  try {
+    event["value"] = co_await std::move(awaited);
+  } catch (const LoopError& e) {
+    error = e;
+  }
+  if (error) event["raised"] = describe(*error);
+  record(std::move(event));
+  if (error) throw *error;
+}
+
+// The event an await-family operation records, before its outcome is added.
+json Interpreter::Impl::event_of(const Op& op) {
+  json event = json::object();
+  event["ev"] = op.name;
+  return event;
+}
+
+// AWAITABLE: the name of a future (or task), or {coroutine: BLOCK}.
+Awaitable Interpreter::Impl::awaitable(const Op& op, const json& spec) {
+  Awaitable a;
+  if (spec.is_string()) {
+    a.future = lookup(futures_, "future", op, spec.get<std::string>());
+  } else if (spec.is_object() && spec.size() == 1 && spec.contains("coroutine")) {
+    a.coroutine = coroutine(Block(op.owner, &spec.at("coroutine")));
+  } else {
+    fail(op.name + ": an awaitable is a future's name or {coroutine: BLOCK}, not " + repr(spec));
+  }
+  return a;
+}
+
+// What `await` awaits: a future, or a coroutine run inline (no task, no suspension of its own).
+Body<Value> Interpreter::Impl::awaiting(const Op& op, const json& spec) {
+  Awaitable a = awaitable(op, spec);
+  if (a.future) return await_future(std::move(a.future));
+  return run_coroutine(Block(op.owner, &spec.at("coroutine")));
+}
+
+// asyncio's helpers find their loop as asyncio.get_running_loop() does.
+Loop& Interpreter::Impl::running() {
+  Loop* loop = adapter_.running_loop();
+  if (!loop) throw LoopError("RuntimeError", "no running event loop");
+  return *loop;
+}
+
+std::shared_ptr<Task> Interpreter::Impl::task(const Op& op) {
+  const std::string future = name(op, "future");
+  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, "future", op, future));
+  if (!task) fail(op.name + ": '" + future + "' is not a task");
+  return task;
+}
+
+// `as:` of gather and shield: the future they return, named before it is awaited.
+void Interpreter::Impl::bind_future(const Op& op, std::shared_ptr<Future> future) {
+  if (!op.args.contains("as")) return;
+  const std::string as = name(op, "as");
+  check_free(futures_, "future", op, as);
+  futures_[as] = std::move(future);
+}
+
+std::string Interpreter::Impl::name_of(const Task* task) const {
+  const auto it = task_names_.find(task);
+  return it == task_names_.end() ? std::string() : it->second;
+}
+
+void Interpreter::Impl::op_create_task(const Op& op) {
+  Loop& l = loop(op);
+  std::optional<std::string> as;
+  if (op.args.contains("as")) {
+    as = name(op, "as");
+    check_free(futures_, "future", op, *as);
+  }
+  auto created = l.create_task(coroutine(block(op, "do")));
+  tasks_.push_back(created);
+  if (as) {
+    futures_[*as] = created;
+    task_names_[created.get()] = *as;
+  }
+}
+
+void Interpreter::Impl::op_current_task(const Op& op) {
+  const auto current = running().current_task();
+  record_value(op, current ? json(name_of(current.get())) : json(nullptr));
+}
+
+void Interpreter::Impl::op_cancelling(const Op& op) {
+  const int n = task(op)->cancelling();
+  record({{"ev", "cancelling"}, {"future", name(op, "future")}, {"value", n}});
+}
+
+void Interpreter::Impl::op_uncancel(const Op& op) {
+  const int n = task(op)->uncancel();
+  record({{"ev", "uncancel"}, {"future", name(op, "future")}, {"value", n}});
+}
+
+Body<void> Interpreter::Impl::op_await(const Op& op) {
+  const json& on = op.args.at("on");
+  json event = event_of(op);
+  if (on.is_string()) event["future"] = on;
+  co_await outcome(std::move(event), awaiting(op, on));
+}
+
+Body<Value> Interpreter::Impl::sleeping(const Op& op) {
+  const double delay = num(op, "delay");
+  const Value result = op.args.contains("result") ? op.args.at("result") : Value(nullptr);
+  co_return co_await yield_from(running().sleep(delay, result));
+}
+
+Body<void> Interpreter::Impl::op_sleep(const Op& op) { co_await outcome(event_of(op), sleeping(op)); }
+
+Body<Value> Interpreter::Impl::gathering(const Op& op) {
+  std::vector<Awaitable> children;
+  for (const auto& child : op.args.at("of")) children.push_back(awaitable(op, child));
+  const bool return_exceptions = op.args.value("return_exceptions", false);
+  auto gathered = running().gather(std::move(children), return_exceptions);
+  bind_future(op, gathered);
+  co_return co_await await_future(std::move(gathered));
+}
+
+Body<void> Interpreter::Impl::op_gather(const Op& op) { co_await outcome(event_of(op), gathering(op)); }
+
+Body<Value> Interpreter::Impl::shielding(const Op& op) {
+  auto outer = running().shield(awaitable(op, op.args.at("on")));
+  bind_future(op, outer);
+  co_return co_await await_future(std::move(outer));
+}
+
+Body<void> Interpreter::Impl::op_shield(const Op& op) { co_await outcome(event_of(op), shielding(op)); }
+
+Body<Value> Interpreter::Impl::waiting_for(const Op& op) {
+  std::optional<double> timeout;
+  if (!op.args.at("timeout").is_null()) timeout = num(op, "timeout");
+  co_return co_await yield_from(running().wait_for(awaitable(op, op.args.at("on")), timeout));
+}
+
+Body<void> Interpreter::Impl::op_wait_for(const Op& op) { co_await outcome(event_of(op), waiting_for(op)); }
+
+Body<void> Interpreter::Impl::op_return(const Op& op) {
+  throw Return{op.args.at("value")};
+  co_return;
+}
+
+Body<void> Interpreter::Impl::op_reraise(const Op&) {
+  Chain& chain = *co_await detail::CurrentChain{};
+  if (chain.handling.empty()) fail("reraise: only inside an except block");
+  throw *chain.handling.back();
+}
+
+// try / except / finally with Python's rules: the first handler whose classes match runs, with
+// the exception being handled; `finally` runs however the rest ended (an exception it raises
+// replaces the one on its way out). Return and the suite's own stops are never matched.
+Body<void> Interpreter::Impl::op_try(const Op& op) {
+  Chain& chain = *co_await detail::CurrentChain{};
+  std::exception_ptr pending;
+  std::shared_ptr<const LoopError> error;  // pending, when it is a loop's exception
+  try {
+    co_await run_async_block(block(op, "do"));
+  } catch (const LoopError& e) {
+    pending = std::current_exception();
+    error = std::make_shared<const LoopError>(e);
+  } catch (...) {
+    pending = std::current_exception();
+  }
+  if (error && op.args.contains("except")) {
+    const json& handlers = op.args.at("except");
+    if (!handlers.is_array()) fail("try: except must be a list of handlers");
+    for (const auto& handler : handlers) {
+      if (!handler.is_object() || !handler.contains("match") || !handler.contains("do")) {
+        fail("try: a handler is {match: [TYPE, ...], do: BLOCK}, not " + repr(handler));
+      }
+      const json& match = handler.at("match");
+      const bool matches = std::any_of(match.begin(), match.end(), [&](const json& type) {
+        return type.is_string() && detail::is_subclass(error->type(), type.get<std::string>());
+      });
+      if (!matches) continue;
+      pending = nullptr;
+      chain.handling.push_back(error);
+      try {
+        co_await run_async_block(Block(op.owner, &handler.at("do")));
+      } catch (...) {
+        pending = std::current_exception();
+      }
+      chain.handling.pop_back();
+      break;
+    }
+  }
+  if (op.args.contains("finally")) {
+    // While finally runs for an exception, that exception is the one being handled.
+    std::shared_ptr<const LoopError> unwinding;
+    if (pending) {
+      try {
+        std::rethrow_exception(pending);
+      } catch (const LoopError& e) {
+        unwinding = std::make_shared<const LoopError>(e);
+      } catch (...) {
+      }
+    }
+    if (unwinding) chain.handling.push_back(unwinding);
+    std::exception_ptr replaced;
+    try {
+      co_await run_async_block(block(op, "finally"));
+    } catch (...) {
+      replaced = std::current_exception();
+    }
+    if (unwinding) chain.handling.pop_back();
+    if (replaced) pending = replaced;
+  }
+  if (pending) std::rethrow_exception(pending);
 }
 
 // ---------------------------------------------------------------------------------------------

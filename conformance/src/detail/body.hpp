@@ -1,0 +1,207 @@
+// The interpreter's scenario coroutines as C++20 coroutines: a generator with `yield from`.
+//
+// A scenario coroutine is a chain of frames. Each frame is a Body: the body of the coroutine
+// itself, a block inside it (try, except, finally), or a coroutine it awaits directly (awaiting
+// a coroutine never suspends the task, PEP 492). A frame awaits another by symmetric transfer.
+// Only a Yield suspends the whole chain: control goes back to whoever called send() or
+// throw_in() (the loop's task, through Chain::resume), carrying the future to wait for. The
+// next send() resumes the frame that yielded; throw_in() resumes it by throwing there. This is
+// Python's generator protocol: coro.send(None), coro.throw(exc), `yield fut` in Future.__await__.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "aiospec/conformance/adapter.hpp"
+
+namespace aiospec::conformance::detail {
+
+// What all frames of one scenario coroutine share.
+struct Chain {
+  std::coroutine_handle<> leaf;      // the frame suspended at a Yield
+  bool yielded = false;              // the last resumption ended at a Yield ...
+  std::shared_ptr<Future> future;    // ... waiting for this future
+  std::optional<LoopError> throw_in;  // what the resumed Yield throws, when set
+  // The exceptions being handled (except blocks, and finally blocks run for an exception),
+  // innermost last: Python's exception state, shared along the await chain, which gives an
+  // exception that appears inside a handler its __context__.
+  std::vector<std::shared_ptr<const LoopError>> handling;
+};
+
+template <class T>
+class Body;
+
+namespace body_detail {
+
+struct PromiseBase {
+  Chain* chain = nullptr;
+  std::coroutine_handle<> continuation;  // the frame awaiting this one; none for the root
+  std::exception_ptr error;
+
+  std::suspend_always initial_suspend() noexcept { return {}; }  // lazy: starts when awaited
+  struct ToContinuation {  // a finished frame hands control to the frame awaiting it
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
+      const auto next = self.promise().continuation;
+      return next ? next : std::noop_coroutine();  // the root returns to RootFrame::resume
+    }
+    void await_resume() noexcept {}
+  };
+  ToContinuation final_suspend() noexcept { return {}; }
+  void unhandled_exception() { error = std::current_exception(); }
+};
+
+template <class T>
+struct Promise : PromiseBase {
+  std::optional<T> value;
+  Body<T> get_return_object();
+  void return_value(T v) { value = std::move(v); }
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+  Body<void> get_return_object();
+  void return_void() {}
+};
+
+}  // namespace body_detail
+
+// One frame. Owns its coroutine; move-only.
+template <class T>
+class Body {
+ public:
+  using promise_type = body_detail::Promise<T>;
+  using Handle = std::coroutine_handle<promise_type>;
+
+  explicit Body(Handle h) : h_(h) {}
+  Body(Body&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  Body& operator=(Body&&) = delete;
+  ~Body() {
+    if (h_) h_.destroy();
+  }
+
+  // Awaited by a parent frame: the child runs at once on the parent's chain.
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+    h_.promise().chain = parent.promise().chain;
+    h_.promise().continuation = parent;
+    return h_;
+  }
+  T await_resume() {
+    if (h_.promise().error) std::rethrow_exception(h_.promise().error);
+    if constexpr (!std::is_void_v<T>) return std::move(*h_.promise().value);
+  }
+
+  Handle handle() const { return h_; }
+
+ private:
+  Handle h_;
+};
+
+namespace body_detail {
+template <class T>
+Body<T> Promise<T>::get_return_object() {
+  return Body<T>(Body<T>::Handle::from_promise(*this));
+}
+inline Body<void> Promise<void>::get_return_object() {
+  return Body<void>(Body<void>::Handle::from_promise(*this));
+}
+}  // namespace body_detail
+
+// `co_await Yield{future}`: suspend the whole chain until the task resumes it; then return, or
+// throw what throw_in() brought.
+struct Yield {
+  std::shared_ptr<Future> future;
+  Chain* chain = nullptr;
+
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> self) noexcept {
+    chain = self.promise().chain;
+    chain->leaf = self;
+    chain->yielded = true;
+    chain->future = std::move(future);
+  }
+  void await_resume() {
+    if (chain->throw_in) {
+      LoopError error = std::move(*chain->throw_in);
+      chain->throw_in.reset();
+      // Thrown in while a handler runs: Python chains it to the exception being handled.
+      if (!chain->handling.empty()) error.set_context(chain->handling.back());
+      throw error;
+    }
+  }
+};
+
+// `Chain& chain = *co_await CurrentChain{};`: the chain of the frame that asks, without suspending.
+struct CurrentChain {
+  Chain* chain = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> self) noexcept {
+    chain = self.promise().chain;
+    return false;  // go on at once
+  }
+  Chain* await_resume() const noexcept { return chain; }
+};
+
+// The root of a chain, driven one step at a time: the Coroutine the loop's task sees.
+class RootFrame {
+ public:
+  explicit RootFrame(Body<Value> body) : body_(std::move(body)) { body_.handle().promise().chain = &chain_; }
+
+  Step send() { return resume(); }
+  Step throw_in(const LoopError& error) {
+    if (!chain_.leaf && !finished()) {
+      // coro.throw() before the first step: the body never runs, the exception comes straight
+      // back (a task cancelled before its first step).
+      closed_ = true;
+      Step step;
+      step.kind = Step::Kind::raised;
+      step.exception = std::make_exception_ptr(error);
+      return step;
+    }
+    chain_.throw_in = error;
+    return resume();
+  }
+  bool finished() const { return closed_ || body_.handle().done(); }
+
+ private:
+  Step resume() {
+    Step step;
+    if (finished()) {
+      step.kind = Step::Kind::raised;
+      step.exception = std::make_exception_ptr(LoopError("RuntimeError", "cannot reuse already awaited coroutine"));
+      return step;
+    }
+    const std::coroutine_handle<> next = chain_.leaf ? chain_.leaf : std::coroutine_handle<>(body_.handle());
+    chain_.yielded = false;
+    next.resume();
+    if (chain_.yielded) {
+      step.kind = Step::Kind::yielded;
+      step.future = std::move(chain_.future);
+      return step;
+    }
+    auto& promise = body_.handle().promise();
+    if (promise.error) {
+      step.kind = Step::Kind::raised;
+      step.exception = promise.error;
+    } else {
+      step.kind = Step::Kind::returned;
+      step.value = std::move(*promise.value);
+    }
+    return step;
+  }
+
+  Chain chain_;
+  Body<Value> body_;
+  bool closed_ = false;
+};
+
+}  // namespace aiospec::conformance::detail
