@@ -1002,7 +1002,7 @@ Body<Value> Interpreter::Impl::run_coroutine(Block body) {
 }
 
 Body<void> Interpreter::Impl::run_async_block(Block block) {
-  Chain& chain = *co_await detail::CurrentChain{};
+  Chain& chain = *co_await detail::CurrentChain();
   if (!block->is_array()) fail("a block must be a list of operations, not " + repr(*block));
   for (const auto& op_json : *block) {
     const Spec& spec = start(op_json);
@@ -1028,8 +1028,8 @@ LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) const {
 // Future.__await__: yield the future unless it is done; once woken, its result (or exception),
 // raised here, chained like anything raised inside a handler.
 Body<Value> Interpreter::Impl::await_future(std::shared_ptr<Future> future) {
-  Chain& chain = *co_await detail::CurrentChain{};
-  if (!future->done()) co_await detail::Yield{future};
+  Chain& chain = *co_await detail::CurrentChain();
+  if (!future->done()) co_await detail::Yield(future);
   try {
     co_return future->result();
   } catch (LoopError& e) {
@@ -1047,7 +1047,7 @@ Body<Value> Interpreter::Impl::yield_from(CoroutinePtr coroutine) {
     if (step.kind == Step::Kind::raised) std::rethrow_exception(step.exception);
     std::optional<LoopError> thrown;
     try {
-      co_await detail::Yield{std::move(step.future)};
+      co_await detail::Yield(std::move(step.future));
     } catch (const LoopError& e) {
       thrown = e;
     }
@@ -1200,7 +1200,7 @@ Body<void> Interpreter::Impl::op_return(const Op& op) {
 }
 
 Body<void> Interpreter::Impl::op_reraise(const Op&) {
-  Chain& chain = *co_await detail::CurrentChain{};
+  Chain& chain = *co_await detail::CurrentChain();
   if (chain.handling.empty()) fail("reraise: only inside an except block");
   throw *chain.handling.back();
 }
@@ -1209,7 +1209,7 @@ Body<void> Interpreter::Impl::op_reraise(const Op&) {
 // the exception being handled; `finally` runs however the rest ended (an exception it raises
 // replaces the one on its way out). Return and the suite's own stops are never matched.
 Body<void> Interpreter::Impl::op_try(const Op& op) {
-  Chain& chain = *co_await detail::CurrentChain{};
+  Chain& chain = *co_await detail::CurrentChain();
   std::exception_ptr pending;
   std::shared_ptr<const LoopError> error;  // pending, when it is a loop's exception
   try {

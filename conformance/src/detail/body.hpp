@@ -114,41 +114,53 @@ inline Body<void> Promise<void>::get_return_object() {
 }
 }  // namespace body_detail
 
-// `co_await Yield{future}`: suspend the whole chain until the task resumes it; then return, or
+// `co_await Yield(future)`: suspend the whole chain until the task resumes it; then return, or
 // throw what throw_in() brought.
-struct Yield {
-  std::shared_ptr<Future> future;
-  Chain* chain = nullptr;
+//
+// The awaiters here have constructors on purpose: g++ 12 destroys the frame's parameters twice
+// when a coroutine is destroyed while suspended at `co_await Aggregate{...}` (a pending task's
+// frames are destroyed that way at the end of a run); a non-aggregate temporary is handled right.
+class Yield {
+ public:
+  explicit Yield(std::shared_ptr<Future> future) : future_(std::move(future)) {}
 
   bool await_ready() const noexcept { return false; }
   template <class P>
   void await_suspend(std::coroutine_handle<P> self) noexcept {
-    chain = self.promise().chain;
-    chain->leaf = self;
-    chain->yielded = true;
-    chain->future = std::move(future);
+    chain_ = self.promise().chain;
+    chain_->leaf = self;
+    chain_->yielded = true;
+    chain_->future = std::move(future_);
   }
   void await_resume() {
-    if (chain->throw_in) {
-      LoopError error = std::move(*chain->throw_in);
-      chain->throw_in.reset();
+    if (chain_->throw_in) {
+      LoopError error = std::move(*chain_->throw_in);
+      chain_->throw_in.reset();
       // Thrown in while a handler runs: Python chains it to the exception being handled.
-      if (!chain->handling.empty()) error.set_context(chain->handling.back());
+      if (!chain_->handling.empty()) error.set_context(chain_->handling.back());
       throw error;
     }
   }
+
+ private:
+  std::shared_ptr<Future> future_;
+  Chain* chain_ = nullptr;
 };
 
-// `Chain& chain = *co_await CurrentChain{};`: the chain of the frame that asks, without suspending.
-struct CurrentChain {
-  Chain* chain = nullptr;
+// `Chain& chain = *co_await CurrentChain();`: the chain of the frame that asks, without suspending.
+class CurrentChain {
+ public:
+  CurrentChain() = default;
   bool await_ready() const noexcept { return false; }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> self) noexcept {
-    chain = self.promise().chain;
+    chain_ = self.promise().chain;
     return false;  // go on at once
   }
-  Chain* await_resume() const noexcept { return chain; }
+  Chain* await_resume() const noexcept { return chain_; }
+
+ private:
+  Chain* chain_ = nullptr;
 };
 
 // The root of a chain, driven one step at a time: the Coroutine the loop's task sees.
