@@ -31,6 +31,7 @@
 #include <exception>
 #include <limits>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -165,7 +166,8 @@ std::vector<std::string> missing_features(const std::set<std::string>& have, con
 
 class Interpreter::Impl {
  public:
-  Impl(Adapter& adapter, const Scenario& scenario) : adapter_(adapter), scenario_(scenario), time_(scenario.budget) {
+  Impl(Adapter& adapter, const Scenario& scenario, Language language)
+      : adapter_(adapter), scenario_(scenario), language_(language), time_(scenario.budget) {
     if (scenario_.features.count("select-trace")) {
       time_.observe_selects([this](std::optional<double> timeout) {
         record({{"ev", "select"}, {"timeout", timeout ? json(*timeout) : json(nullptr)}});
@@ -328,6 +330,7 @@ class Interpreter::Impl {
 
   Adapter& adapter_;
   const Scenario& scenario_;
+  const Language language_;
   VirtualTime time_;
   std::mutex events_mutex_;
   std::vector<Event> events_;
@@ -635,9 +638,12 @@ void Interpreter::Impl::record_value(const Op& op, json value) {
 void Interpreter::Impl::op_record(const Op& op) { record({{"ev", "record"}, {"label", op.args.at("label")}}); }
 
 namespace {
+// ops.RAISABLE: what `raise` and `set_exception` may throw.
 bool raisable(const std::string& type) {
-  return type == "Exception" || type == "ValueError" || type == "RuntimeError" || type == "KeyboardInterrupt" ||
-         type == "SystemExit";
+  static const std::set<std::string> names = {"Exception",    "ValueError",     "RuntimeError",
+                                              "KeyboardInterrupt", "SystemExit", "CancelledError",
+                                              "TimeoutError", "TypeError"};
+  return names.count(type) > 0;
 }
 }  // namespace
 
@@ -977,7 +983,7 @@ namespace {
 // A scenario coroutine as the loop's task sees it.
 class ScenarioCoroutine final : public Coroutine {
  public:
-  explicit ScenarioCoroutine(Body<Value> body) : root_(std::move(body)) {}
+  ScenarioCoroutine(Body<Value> body, bool throw_chains) : root_(std::move(body), throw_chains) {}
   Step send() override { return root_.send(); }
   Step throw_in(const LoopError& error) override { return root_.throw_in(error); }
 
@@ -987,7 +993,7 @@ class ScenarioCoroutine final : public Coroutine {
 }  // namespace
 
 CoroutinePtr Interpreter::Impl::coroutine(Block body) {
-  return std::make_unique<ScenarioCoroutine>(run_coroutine(std::move(body)));
+  return std::make_unique<ScenarioCoroutine>(run_coroutine(std::move(body)), language_.throw_chains);
 }
 
 // The whole coroutine: its value is the `return`'s, None when the body ends without one.
@@ -1276,8 +1282,14 @@ void Interpreter::Impl::op_python_only(const Op& op) {
 
 // ---------------------------------------------------------------------------------------------
 
-Interpreter::Interpreter(Adapter& adapter, const Scenario& scenario)
-    : impl_(std::make_unique<Impl>(adapter, scenario)) {}
+Language Language::of(const std::string& version) {
+  Language language;
+  language.throw_chains = compare_versions(version, "3.9") >= 0;
+  return language;
+}
+
+Interpreter::Interpreter(Adapter& adapter, const Scenario& scenario, Language language)
+    : impl_(std::make_unique<Impl>(adapter, scenario, language)) {}
 
 Interpreter::~Interpreter() = default;
 

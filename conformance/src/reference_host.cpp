@@ -43,7 +43,7 @@ nlohmann::json run_on_reference(const std::string& backend, std::int64_t seq, co
   if (auto missing = missing_features(*adapter, scenario); !missing.empty()) {
     return protocol::skipped_answer(seq, unsupported(missing).reason);
   }
-  Outcome ran = run_scenario(*adapter, scenario);
+  Outcome ran = run_scenario(*adapter, scenario, cpython.empty() ? std::string(kDefaultProfile) : cpython);
   if (ran.status == Status::pass) return protocol::trace_answer(seq, ran.actual);
   return protocol::errored_answer(seq, ran.cause == Cause::bad_input ? "invalid_scenario" : "failed", ran.reason);
 }

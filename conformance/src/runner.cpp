@@ -82,10 +82,10 @@ bool ends_at_budget(const Trace& trace) {
   return !trace.events.empty() && trace.events.back().value("ev", "") == "budget_exceeded";
 }
 
-Outcome run_scenario(Adapter& adapter, const Scenario& scenario) {
+Outcome run_scenario(Adapter& adapter, const Scenario& scenario, const std::string& version) {
   try {
     Outcome out;
-    out.actual = Interpreter(adapter, scenario).run();
+    out.actual = Interpreter(adapter, scenario, Language::of(version)).run();
     out.status = Status::pass;
     return out;
   } catch (const InvalidScenario& e) {
@@ -180,7 +180,7 @@ Outcome judge_with(const std::set<std::string>& features, const std::function<Ou
 Outcome judge(Adapter& adapter, const Scenario& scenario, const std::string& expected_root,
               const std::string& version, bool color) {
   return judge_with(
-      adapter.features(), [&] { return run_scenario(adapter, scenario); }, scenario, expected_root, version,
+      adapter.features(), [&] { return run_scenario(adapter, scenario, version); }, scenario, expected_root, version,
       DiffLabels{"expected (cpython-" + version + ")", "actual (" + adapter.name() + ")"}, color);
 }
 

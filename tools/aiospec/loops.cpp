@@ -25,10 +25,10 @@ class ReferenceLoop final : public LoopUnderTest {
     const ref::Profile profile = ref::Profile::for_version(version);
     if (const auto* m = mutants::find(mutant_)) {
       ReferenceAdapter adapter = mutants::adapter(*m, backend_, profile);
-      return run_scenario(adapter, scenario);
+      return run_scenario(adapter, scenario, version);
     }
     ReferenceAdapter adapter(backend_, profile);
-    return run_scenario(adapter, scenario);
+    return run_scenario(adapter, scenario, version);
   }
 
  private:

@@ -30,6 +30,8 @@ struct Chain {
   // innermost last: Python's exception state, shared along the await chain, which gives an
   // exception that appears inside a handler its __context__.
   std::vector<std::shared_ptr<const LoopError>> handling;
+  // Whether an exception thrown in gets the handled one as __context__ (Language::throw_chains).
+  bool throw_chains = true;
 };
 
 template <class T>
@@ -136,8 +138,8 @@ class Yield {
     if (chain_->throw_in) {
       LoopError error = std::move(*chain_->throw_in);
       chain_->throw_in.reset();
-      // Thrown in while a handler runs: Python chains it to the exception being handled.
-      if (!chain_->handling.empty()) error.set_context(chain_->handling.back());
+      // Thrown in while a handler runs: Python 3.9+ chains it to the exception being handled.
+      if (chain_->throw_chains && !chain_->handling.empty()) error.set_context(chain_->handling.back());
       throw error;
     }
   }
@@ -166,7 +168,10 @@ class CurrentChain {
 // The root of a chain, driven one step at a time: the Coroutine the loop's task sees.
 class RootFrame {
  public:
-  explicit RootFrame(Body<Value> body) : body_(std::move(body)) { body_.handle().promise().chain = &chain_; }
+  explicit RootFrame(Body<Value> body, bool throw_chains = true) : body_(std::move(body)) {
+    body_.handle().promise().chain = &chain_;
+    chain_.throw_chains = throw_chains;
+  }
 
   Step send() { return resume(); }
   Step throw_in(const LoopError& error) {

@@ -36,9 +36,22 @@ std::vector<std::string> missing_features(const Adapter& adapter, const Scenario
 // The features `scenario` needs that are not in `have` (what a loop host declared).
 std::vector<std::string> missing_features(const std::set<std::string>& have, const Scenario& scenario);
 
+// What the scenario language means where Python itself changed: the interpreter stands for
+// Python code running on the loop, so it follows the language of the CPython version a run is
+// judged against. One member per difference, with the versions.
+struct Language {
+  // generator.throw() (a task throwing an exception into its coroutine) chains the exception
+  // with the one the coroutine is handling, as a raise would: 3.9+ (bpo-29587). On 3.8 an
+  // exception thrown in keeps no __context__.
+  bool throw_chains = true;
+
+  // The language of CPython `version` ("3.8" ...); versions the table does not know are the newest.
+  static Language of(const std::string& version);
+};
+
 class Interpreter {
  public:
-  Interpreter(Adapter& adapter, const Scenario& scenario);
+  Interpreter(Adapter& adapter, const Scenario& scenario, Language language = {});
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;

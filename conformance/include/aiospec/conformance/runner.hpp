@@ -64,9 +64,10 @@ Outcome error_outcome(Cause cause, std::string reason);
 // Whether a trace ends in budget_exceeded: a run stopped there is never a result.
 bool ends_at_budget(const Trace& trace);
 
-// Runs `scenario` once on `adapter`: PASS with the trace in `actual`, or an ERROR whose cause says
-// whether the scenario was refused (bad input) or the loop/interpreter failed.
-Outcome run_scenario(Adapter& adapter, const Scenario& scenario);
+// Runs `scenario` once on `adapter` in the language of CPython `version`: PASS with the trace in
+// `actual`, or an ERROR whose cause says whether the scenario was refused (bad input) or the
+// loop/interpreter failed.
+Outcome run_scenario(Adapter& adapter, const Scenario& scenario, const std::string& version = kDefaultProfile);
 
 // UNSUPPORTED: "needs F G".
 Outcome unsupported(const std::vector<std::string>& missing);
