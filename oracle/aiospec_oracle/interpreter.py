@@ -94,13 +94,29 @@ def _fail(message):
 
 
 class _Frame:
-    """What one running coroutine body knows about itself: the exceptions its except blocks
-    are handling, innermost last (`reraise` raises the last)."""
+    """What one running coroutine body knows about itself, as Python's frame would: the
+    exceptions its except blocks are handling (``handling``, innermost last: `reraise` raises
+    the last), and every exception it is handling in the sense of implicit chaining
+    (``active``: those, and the exception in flight while a `finally` block runs)."""
 
-    __slots__ = ('handling',)
+    __slots__ = ('handling', 'active')
 
     def __init__(self):
         self.handling = []
+        self.active = []
+
+
+def _settle(exc):
+    """Record ``exc``'s context as the scenario's coroutine sees it now (see _appeared)."""
+    exc._aiospec_context = exc.__context__
+
+
+def _restore(exc):
+    """Undo what the interpreter's own frames did to ``exc.__context__`` since it was settled:
+    each interpreter frame that handles an exception re-chains a thrown exception passing
+    through it (3.9+), where Python's one frame per coroutine would not."""
+    if hasattr(exc, '_aiospec_context'):
+        exc.__context__ = exc._aiospec_context
 
 
 def _value(op, key, value):
@@ -151,6 +167,42 @@ def trace_value(value):
     if isinstance(value, BaseException):
         return describe(value)
     return repr(value)
+
+
+def _throw_chains():
+    """Does this Python chain an exception thrown into a suspended generator (coroutine) with
+    the exception that generator is handling?  CPython 3.9+ does (gen_send_ex chains with the
+    frame's own handled exception); CPython 3.8 and PyPy 3.9 do not.  Probed, not assumed from
+    the version, since the oracle also runs on PyPy (host.py)."""
+    def gen():
+        try:
+            raise ValueError
+        except ValueError:
+            yield
+    g = gen()
+    next(g)
+    try:
+        g.throw(KeyError())
+    except KeyError as exc:
+        return exc.__context__ is not None
+    return False
+
+
+THROW_CHAINS = _throw_chains()
+
+
+def chain(exc, handled):
+    """Implicit chaining as CPython's _PyErr_SetObject does it: ``exc`` appears while
+    ``handled`` is being handled; a cycle through ``handled``'s context chain is cut."""
+    if handled is None or handled is exc:
+        return
+    link = handled
+    while link.__context__ is not None:
+        if link.__context__ is exc:
+            link.__context__ = None
+            break
+        link = link.__context__
+    exc.__context__ = handled
 
 
 def _foreign(exc):
@@ -721,6 +773,9 @@ class Interpreter:
             await self._run_coroutine_block(block, frame)
         except Return as ret:
             return ret.value
+        except BaseException as exc:
+            _restore(exc)
+            raise
         return None
 
     async def _run_coroutine_block(self, block, frame):
@@ -741,8 +796,6 @@ class Interpreter:
         if coroutine_op is not None:
             await coroutine_op(name, args, frame)
             return
-        if name == 'raise':
-            self._dispatch[name](name, args)
         try:
             self._dispatch[name](name, args)
         except Abort:
@@ -750,19 +803,37 @@ class Interpreter:
         except WouldBlockForever:
             self.world.record('blocked', op=name)
         except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
-            self.world.record('error', op=name, type=type(exc).__name__, message=str(exc))
+            # Raised here and now: Python chained it natively with the exception the
+            # coroutine handles (the interpreter frame of that `try` is in its except clause).
+            _settle(exc)
+            if name != 'raise':
+                self.world.record('error', op=name, type=type(exc).__name__, message=str(exc))
             raise
 
-    async def _outcome(self, op, fields, make):
+    async def _outcome(self, op, fields, make, frame):
         """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``."""
         try:
             value = await make()
         except BaseException as exc:
             if _foreign(exc):
                 raise
+            self._appeared(exc, frame)
             self.world.record(op, raised=describe(exc), **fields)
             raise
         self.world.record(op, value=trace_value(value), **fields)
+
+    @staticmethod
+    def _appeared(exc, frame):
+        """``exc`` came out of an await of the coroutine ``frame`` belongs to.  If it was
+        raised inside the awaited object (a done future, an inline coroutine), Python chained
+        it when it was raised; if it was thrown in (anything that arrives after the task
+        suspended), CPython 3.9+ chain it with the coroutine's handled exception on the way
+        into the coroutine's frame, before the await returns: do that here, so that the
+        outcome recorded is what the coroutine sees."""
+        _restore(exc)
+        if THROW_CHAINS and frame.active:
+            chain(exc, frame.active[-1])
+        _settle(exc)
 
     def _bind_future(self, op, args, future):
         name = args.get('as')
@@ -782,7 +853,7 @@ class Interpreter:
 
         async def make():
             return await awaitable
-        await self._outcome(op, fields, make)
+        await self._outcome(op, fields, make, frame)
 
     async def _cop_sleep(self, op, args, frame):
         delay = self._clock.loop_delay(_num(op, 'delay', args['delay']))
@@ -790,7 +861,7 @@ class Interpreter:
 
         async def make():
             return await asyncio.sleep(delay, result)
-        await self._outcome(op, {}, make)
+        await self._outcome(op, {}, make, frame)
 
     async def _cop_gather(self, op, args, frame):
         children = args['of']
@@ -805,7 +876,7 @@ class Interpreter:
         async def make():
             gathering = self._keep(asyncio.gather(*awaitables, return_exceptions=flag))
             return await self._bind_future(op, args, gathering)
-        await self._outcome(op, {}, make)
+        await self._outcome(op, {}, make, frame)
 
     async def _cop_shield(self, op, args, frame):
         self._check_unbound_as(op, args)
@@ -814,7 +885,7 @@ class Interpreter:
         async def make():
             outer = self._keep(asyncio.shield(inner))
             return await self._bind_future(op, args, outer)
-        await self._outcome(op, {}, make)
+        await self._outcome(op, {}, make, frame)
 
     async def _cop_wait_for(self, op, args, frame):
         timeout = args['timeout']
@@ -824,7 +895,7 @@ class Interpreter:
 
         async def make():
             return await asyncio.wait_for(inner, timeout)
-        await self._outcome(op, {}, make)
+        await self._outcome(op, {}, make, frame)
 
     async def _cop_return(self, op, args, frame):
         raise Return(_value(op, 'value', args['value']))
@@ -832,7 +903,9 @@ class Interpreter:
     async def _cop_reraise(self, op, args, frame):
         if not frame.handling:
             _fail('reraise: only inside an except block')
-        raise frame.handling[-1]
+        exc = frame.handling[-1]
+        _restore(exc)           # the same object again: Python leaves its context alone
+        raise exc
 
     def _handlers(self, op, handlers):
         if not isinstance(handlers, list):
@@ -850,9 +923,19 @@ class Interpreter:
             out.append((tuple(classes), handler['do']))
         return out
 
-    async def _run_finally(self, final, frame):
-        if final is not None:
+    async def _run_finally(self, final, frame, in_flight=None):
+        """A `finally` block; ``in_flight`` is the exception leaving the try, handled (for
+        chaining) while the block runs."""
+        if final is None:
+            return
+        if in_flight is None:
             await self._run_coroutine_block(final, frame)
+            return
+        frame.active.append(in_flight)
+        try:
+            await self._run_coroutine_block(final, frame)
+        finally:
+            frame.active.pop()
 
     async def _cop_try(self, op, args, frame):
         """try/except/finally as Python runs it: a handler runs while its exception is being
@@ -870,9 +953,11 @@ class Interpreter:
         except BaseException as exc:
             if _foreign(exc):
                 raise
+            _restore(exc)
             body = next((do for classes, do in handlers if isinstance(exc, classes)), None)
             if body is None:
-                await self._run_finally(final, frame)
+                await self._run_finally(final, frame, exc)
+                _restore(exc)
                 raise
             returning = await self._handle(exc, body, final, frame)
         await self._run_finally(final, frame)
@@ -883,17 +968,23 @@ class Interpreter:
         """Run an except block for ``exc``; a Return it ends with is given back.  If it raises,
         the `finally` block runs while that exception is in flight."""
         frame.handling.append(exc)
+        frame.active.append(exc)
         try:
             await self._run_coroutine_block(body, frame)
         except Return as ret:
             frame.handling.pop()
+            frame.active.pop()
             return ret
         except BaseException as error:
             frame.handling.pop()
+            frame.active.pop()
             if not _foreign(error):
-                await self._run_finally(final, frame)
+                _restore(error)
+                await self._run_finally(final, frame, error)
+                _restore(error)
             raise
         frame.handling.pop()
+        frame.active.pop()
         return None
 
     # -- I/O on socket pairs -----------------------------------------------------
