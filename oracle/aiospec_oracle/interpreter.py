@@ -172,8 +172,9 @@ def trace_value(value):
 def _throw_chains():
     """Does this Python chain an exception thrown into a suspended generator (coroutine) with
     the exception that generator is handling?  CPython 3.9+ does (gen_send_ex chains with the
-    frame's own handled exception); CPython 3.8 and PyPy 3.9 do not.  Probed, not assumed from
-    the version, since the oracle also runs on PyPy (host.py)."""
+    frame's own handled exception); CPython 3.8 does not (nor does PyPy 3.9 for a plain
+    generator).  Probed, not assumed from the version, since the oracle also runs on PyPy
+    (host.py)."""
     def gen():
         try:
             raise ValueError
