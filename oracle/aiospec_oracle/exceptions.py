@@ -30,6 +30,7 @@ __all__ = (
     'OracleFault',
     'OracleFailure',
     'LoopBlocked',
+    'Return',
 )
 
 
@@ -96,3 +97,13 @@ class LoopBlocked(Abort):
 
     def __init__(self):
         super().__init__('the loop would block forever')
+
+
+class Return(BaseException):
+    """The scenario's `return` inside a coroutine body: unwinds the body (its `finally` blocks
+    run) up to the coroutine, which returns ``value``.  A BaseException that is neither an
+    Exception nor an Abort, so that `except` never matches it (interpreter.py)."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value

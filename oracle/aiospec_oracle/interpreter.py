@@ -42,7 +42,7 @@ import warnings
 
 from . import ops
 from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
-                         LoopBlocked, OracleFailure, OracleFault, ScenarioError,
+                         LoopBlocked, OracleFailure, OracleFault, Return, ScenarioError,
                          WouldBlockForever)
 from .loop import virtual_loop
 from .virtual_time import Budget, World
@@ -50,8 +50,16 @@ from .virtual_time import Budget, World
 __all__ = ('Interpreter', 'run_program', 'OPERATIONS', 'SCENARIO_KEYS')
 
 
-# What `raise` may throw, by name (ops.RAISABLE names builtin exceptions).
-RAISABLE = {name: getattr(builtins, name) for name in ops.RAISABLE}
+# The exception classes the scenario language names (ops.EXCEPTION_TYPES): builtins, and
+# asyncio's own for CancelledError, InvalidStateError and TimeoutError (asyncio.TimeoutError is
+# builtins.TimeoutError from 3.11 on).  Read from the asyncio in use, so that the pure-Python
+# asyncio of the loop host (host.py, --pure-python) gives its own classes.
+_ASYNCIO_CLASSES = ('CancelledError', 'InvalidStateError', 'TimeoutError')
+EXCEPTION_CLASSES = {name: getattr(asyncio if name in _ASYNCIO_CLASSES else builtins, name)
+                     for name in ops.EXCEPTION_TYPES}
+
+# What `raise` and `set_exception` may throw, by name.
+RAISABLE = {name: EXCEPTION_CLASSES[name] for name in ops.RAISABLE}
 
 # Top-level keys of a canonical scenario: (required, optional).
 SCENARIO_KEYS = (
@@ -85,6 +93,39 @@ def _fail(message):
     raise InvalidScenarioAbort(message)
 
 
+class _Frame:
+    """What one running coroutine body knows about itself, as Python's frame would: the
+    exceptions its except blocks are handling (``handling``, innermost last: `reraise` raises
+    the last), and every exception it is handling in the sense of implicit chaining
+    (``active``: those, and the exception in flight while a `finally` block runs)."""
+
+    __slots__ = ('handling', 'active')
+
+    def __init__(self):
+        self.handling = []
+        self.active = []
+
+
+def _settle(exc):
+    """Record ``exc``'s context as the scenario's coroutine sees it now (see _appeared)."""
+    exc._aiospec_context = exc.__context__
+
+
+def _restore(exc):
+    """Undo what the interpreter's own frames did to ``exc.__context__`` since it was settled:
+    each interpreter frame that handles an exception re-chains a thrown exception passing
+    through it (3.9+), where Python's one frame per coroutine would not."""
+    if hasattr(exc, '_aiospec_context'):
+        exc.__context__ = exc._aiospec_context
+
+
+def _value(op, key, value):
+    """A VALUE argument: a string, number, boolean or null."""
+    if not (value is None or isinstance(value, (str, int, float, bool))):
+        _fail('%s: %s must be a string, number, boolean or null' % (op, key))
+    return value
+
+
 def _num(op, key, value, allow_nan=True):
     """A NUM argument as a float: a number or "inf", "-inf", "nan".
 
@@ -101,6 +142,74 @@ def _num(op, key, value, allow_nan=True):
     if not allow_nan and math.isnan(result):
         _fail('%s: %s must not be NaN' % (op, key))
     return result
+
+
+def describe(exc):
+    """EXC, the trace's description of an exception (spec/TRACE.md, "Exceptions"):
+    ``{"type", "args"}`` plus ``"context"`` / ``"cause"`` (type names, one level) when set."""
+    out = {'type': type(exc).__name__,
+           'args': [a if a is None or isinstance(a, (bool, int, float, str)) else repr(a)
+                    for a in exc.args]}
+    if exc.__context__ is not None:
+        out['context'] = type(exc.__context__).__name__
+    if exc.__cause__ is not None:
+        out['cause'] = type(exc.__cause__).__name__
+    return out
+
+
+def trace_value(value):
+    """A value as a trace holds it: scalars as they are, lists (a gather's result) item by
+    item, exceptions (gather with return_exceptions) as EXC, anything else as its repr."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [trace_value(v) for v in value]
+    if isinstance(value, BaseException):
+        return describe(value)
+    return repr(value)
+
+
+def _throw_chains():
+    """Does this Python chain an exception thrown into a suspended generator (coroutine) with
+    the exception that generator is handling?  CPython 3.9+ does (gen_send_ex chains with the
+    frame's own handled exception); CPython 3.8 does not (nor does PyPy 3.9 for a plain
+    generator).  Probed, not assumed from the version, since the oracle also runs on PyPy
+    (host.py)."""
+    def gen():
+        try:
+            raise ValueError
+        except ValueError:
+            yield
+    g = gen()
+    next(g)
+    try:
+        g.throw(KeyError())
+    except KeyError as exc:
+        return exc.__context__ is not None
+    return False
+
+
+THROW_CHAINS = _throw_chains()
+
+
+def chain(exc, handled):
+    """Implicit chaining as CPython's _PyErr_SetObject does it: ``exc`` appears while
+    ``handled`` is being handled; a cycle through ``handled``'s context chain is cut."""
+    if handled is None or handled is exc:
+        return
+    link = handled
+    while link.__context__ is not None:
+        if link.__context__ is exc:
+            link.__context__ = None
+            break
+        link = link.__context__
+    exc.__context__ = handled
+
+
+def _foreign(exc):
+    """Exceptions of the interpreter, not of the scenario: never matched by `except`, never
+    recorded as an outcome, and no `finally` block runs for them (the run is ending)."""
+    return isinstance(exc, (Abort, Return, GeneratorExit))
 
 
 def count_operations(block):
@@ -120,12 +229,8 @@ def count_operations(block):
             if not isinstance(item, dict) or len(item) != 1:
                 continue
             (name, args), = item.items()
-            op = ops.OPS.get(name)
-            if op is None or not isinstance(args, dict):
-                continue
-            for key in op.blocks:
-                if key in args:
-                    pending.append(args[key])
+            for _, sub, _ in ops.sub_blocks(name, args):
+                pending.append(sub)
     return count
 
 
@@ -198,8 +303,14 @@ class Interpreter:
         self._sockets = {}      # name -> _Socket
         self._all_sockets = []
         self._vars = {}         # name -> ContextVar
+        self._kept = []         # every task and future the run made: none is collected (and
+                                # reported to an exception handler) before the run ends
+        self._coroutines = []   # every scenario coroutine object, closed at the end
+        self._ended = False     # the program's last operation is behind us
         self._dispatch = {name: getattr(self, '_op_' + name)
-                          for name in OPERATIONS}
+                          for name in OPERATIONS if name not in ops.COROUTINE_ONLY}
+        self._coroutine_ops = {name: getattr(self, '_cop_' + name)
+                               for name in ops.COROUTINE_ONLY}
 
     # -- scenario ------------------------------------------------------------
 
@@ -259,13 +370,24 @@ class Interpreter:
             except OracleFault as exc:
                 raise OracleFailure('oracle fault: ' + exc.message) from None
         finally:
+            # Nothing is recorded from here on (a coroutine closed now or by the garbage
+            # collector may run code), and the exception handler ignores what reaches it.
+            self._ended = True
+            self.world.closed = True
             self._cleanup()
             _quiet(asyncio.set_event_loop, None)
             _quiet(asyncio.set_event_loop_policy, saved_policy)
         return self.world.events
 
     def _cleanup(self):
-        """Close every loop still open, then every socket, silently."""
+        """Close every scenario coroutine (a pending one gets GeneratorExit, for which no
+        `finally` block of the scenario runs), then every loop still open, then every socket,
+        silently."""
+        for coro in self._coroutines:
+            try:
+                coro.close()
+            except BaseException:
+                pass
         for loop in self._all_loops:
             if not loop.is_closed() and not loop.is_running():
                 loop.close()
@@ -283,6 +405,8 @@ class Interpreter:
     def _run_op(self, op, in_callback=False):
         self.world.count_operations(1)
         name, args = self._parse(op)
+        if name in ops.COROUTINE_ONLY:
+            _fail('%s: only inside a coroutine' % name)
         if name == 'raise' and in_callback:
             # The point of `raise`: the exception leaves the callback and meets the loop.
             self._dispatch[name](name, args)
@@ -404,12 +528,13 @@ class Interpreter:
         self._loops[name] = loop
         return loop
 
-    @staticmethod
-    def _exception_handler(loop, context):
+    def _exception_handler(self, loop, context):
         # An exception from a `raise` operation is expected here: it is the point of ORD-08, and
         # what the handler does with it is not traced in these areas. Anything else means an
         # operation failed in a way the interpreter did not catch (spec/README.md, "Errors").
-        if getattr(context.get('exception'), '_aiospec_raised', False):
+        # After the run ("Task was destroyed but it is pending", "exception was never
+        # retrieved" from the garbage collector) nothing is judged: issue 8's handlers area.
+        if self._ended or getattr(context.get('exception'), '_aiospec_raised', False):
             return
         raise OracleFault('exception handler called: %s: %r'
                           % (context.get('message'), context.get('exception')))
@@ -422,11 +547,7 @@ class Interpreter:
     # -- recording and the world -----------------------------------------------
 
     def _op_raise(self, op, args):
-        exc_type = RAISABLE.get(args['type'])
-        if exc_type is None:
-            _fail('raise: unknown exception type %r' % (args['type'],))
-        message = args.get('message')
-        exc = exc_type() if message is None else exc_type(message)
+        exc = self._exception_arg(op, args)
         exc._aiospec_raised = True
         raise exc
 
@@ -514,7 +635,7 @@ class Interpreter:
         loop = self._loop(op, args)
         future = self._lookup(self._futures, FUTURE, op, args['future'])
         value = self._run_loop(loop.run_until_complete, future)
-        self.world.record('run_until_complete', value=value)
+        self.world.record('run_until_complete', value=trace_value(value))
 
     def _op_stop(self, op, args):
         self._loop(op, args).stop()
@@ -547,9 +668,7 @@ class Interpreter:
         self._futures[name] = self._loop(op, args).create_future()
 
     def _op_set_result(self, op, args):
-        value = args['value']
-        if not (value is None or isinstance(value, (str, int, float, bool))):
-            _fail('set_result: value must be a string, number, boolean or null')
+        value = _value(op, 'value', args['value'])
         self._lookup(self._futures, FUTURE, op, args['future']).set_result(value)
 
     def _op_add_done_callback(self, op, args):
@@ -562,7 +681,312 @@ class Interpreter:
 
     def _op_result(self, op, args):
         future = self._lookup(self._futures, FUTURE, op, args['future'])
-        self.world.record('result', future=args['future'], value=future.result())
+        self.world.record('result', future=args['future'], value=trace_value(future.result()))
+
+    def _exception_arg(self, op, args):
+        """A new exception of the class ``type`` names, with ``message`` as its one argument."""
+        exc_type = RAISABLE.get(args['type'])
+        if exc_type is None:
+            _fail('%s: unknown exception type %r' % (op, args['type']))
+        message = args.get('message')
+        if message is not None and not isinstance(message, str):
+            _fail('%s: message must be a string' % op)
+        return exc_type() if message is None else exc_type(message)
+
+    def _op_set_exception(self, op, args):
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
+        future.set_exception(self._exception_arg(op, args))
+
+    def _op_cancel_future(self, op, args):
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
+        message = args.get('message')
+        if message is not None and not isinstance(message, str):
+            _fail('cancel_future: message must be a string')
+        # Positional: Future.cancel(msg) exists from 3.9 on; 3.8 raises TypeError.
+        value = future.cancel() if message is None else future.cancel(message)
+        self.world.record('cancel_future', future=args['future'], value=value)
+
+    def _op_cancelled(self, op, args):
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
+        self.world.record('cancelled', future=args['future'], value=future.cancelled())
+
+    def _op_exception(self, op, args):
+        future = self._lookup(self._futures, FUTURE, op, args['future'])
+        exc = future.exception()
+        self.world.record('exception', future=args['future'],
+                          value=None if exc is None else describe(exc))
+
+    # -- coroutines and tasks ------------------------------------------------------
+
+    def _future_name(self, future):
+        """The scenario's name for a future or task, "" for one it did not name."""
+        for name, candidate in self._futures.items():
+            if candidate is future:
+                return name
+        return ''
+
+    def _new_coroutine(self, op, block):
+        """A new coroutine object whose body is ``block`` (not started)."""
+        if not isinstance(block, list):
+            _fail('%s: a coroutine body must be a list of operations, not %r' % (op, block))
+        coro = self._coroutine(block)
+        self._coroutines.append(coro)
+        return coro
+
+    def _awaitable(self, op, key, value):
+        """An AWAITABLE: the future or task named, or a new coroutine object."""
+        if isinstance(value, str):
+            return self._lookup(self._futures, FUTURE, op, value)
+        if isinstance(value, dict) and list(value) == ['coroutine']:
+            return self._new_coroutine(op, value['coroutine'])
+        _fail('%s: %s must be a future name or {coroutine: [...]}, not %r' % (op, key, value))
+
+    def _keep(self, future):
+        self._kept.append(future)
+        return future
+
+    def _op_create_task(self, op, args):
+        loop = self._loop(op, args)
+        name = args.get('as')
+        if name is not None:
+            name = self._unbound(self._futures, FUTURE, op, self._name(op, 'as', name))
+        task = self._keep(loop.create_task(self._new_coroutine(op, args['do'])))
+        if name is not None:
+            self._futures[name] = task
+
+    def _op_current_task(self, op, args):
+        task = asyncio.current_task()
+        self.world.record('current_task',
+                          value=None if task is None else self._future_name(task))
+
+    def _op_cancelling(self, op, args):
+        task = self._lookup(self._futures, FUTURE, op, args['future'])
+        self.world.record('cancelling', future=args['future'], value=task.cancelling())
+
+    def _op_uncancel(self, op, args):
+        task = self._lookup(self._futures, FUTURE, op, args['future'])
+        self.world.record('uncancel', future=args['future'], value=task.uncancel())
+
+    async def _coroutine(self, block):
+        """The coroutine of a body: runs it; `return` ends it with a value."""
+        frame = _Frame()
+        try:
+            await self._run_coroutine_block(block, frame)
+        except Return as ret:
+            return ret.value
+        except BaseException as exc:
+            _restore(exc)
+            raise
+        return None
+
+    async def _run_coroutine_block(self, block, frame):
+        if not isinstance(block, list):
+            _fail('a block must be a list of operations, not %r' % (block,))
+        for op in block:
+            await self._run_coroutine_op(op, frame)
+
+    async def _run_coroutine_op(self, op, frame):
+        """One operation of a coroutine body.  What raises propagates (a `try` may catch it):
+        a plain operation records its `error` event first, the await family its outcome,
+        `raise` nothing."""
+        if self._ended:
+            return
+        self.world.count_operations(1)
+        name, args = self._parse(op)
+        coroutine_op = self._coroutine_ops.get(name)
+        if coroutine_op is not None:
+            await coroutine_op(name, args, frame)
+            return
+        try:
+            self._dispatch[name](name, args)
+        except Abort:
+            raise
+        except WouldBlockForever:
+            self.world.record('blocked', op=name)
+        except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
+            # Raised here and now: Python chained it natively with the exception the
+            # coroutine handles (the interpreter frame of that `try` is in its except clause).
+            _settle(exc)
+            if name != 'raise':
+                self.world.record('error', op=name, type=type(exc).__name__, message=str(exc))
+            raise
+
+    async def _outcome(self, op, fields, make, frame):
+        """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``."""
+        try:
+            value = await make()
+        except BaseException as exc:
+            if _foreign(exc):
+                raise
+            self._appeared(exc, frame)
+            self.world.record(op, raised=describe(exc), **fields)
+            raise
+        self.world.record(op, value=trace_value(value), **fields)
+
+    @staticmethod
+    def _appeared(exc, frame):
+        """``exc`` came out of an await of the coroutine ``frame`` belongs to.  If it was
+        raised inside the awaited object (a done future, an inline coroutine), Python chained
+        it when it was raised; if it was thrown in (anything that arrives after the task
+        suspended), CPython 3.9+ chain it with the coroutine's handled exception on the way
+        into the coroutine's frame, before the await returns: do that here, so that the
+        outcome recorded is what the coroutine sees."""
+        _restore(exc)
+        if THROW_CHAINS and frame.active:
+            chain(exc, frame.active[-1])
+        _settle(exc)
+
+    def _bind_future(self, op, args, future):
+        name = args.get('as')
+        if name is not None:
+            self._futures[name] = future
+        return future
+
+    def _check_unbound_as(self, op, args):
+        name = args.get('as')
+        if name is not None:
+            self._unbound(self._futures, FUTURE, op, self._name(op, 'as', name))
+
+    async def _cop_await(self, op, args, frame):
+        on = args['on']
+        awaitable = self._awaitable(op, 'on', on)
+        fields = {'future': on} if isinstance(on, str) else {}
+
+        async def make():
+            return await awaitable
+        await self._outcome(op, fields, make, frame)
+
+    async def _cop_sleep(self, op, args, frame):
+        delay = self._clock.loop_delay(_num(op, 'delay', args['delay']))
+        result = _value(op, 'result', args.get('result'))
+
+        async def make():
+            return await asyncio.sleep(delay, result)
+        await self._outcome(op, {}, make, frame)
+
+    async def _cop_gather(self, op, args, frame):
+        children = args['of']
+        if not isinstance(children, list):
+            _fail('gather: of must be a list of awaitables')
+        flag = args.get('return_exceptions', False)
+        if not isinstance(flag, bool):
+            _fail('gather: return_exceptions must be true or false')
+        self._check_unbound_as(op, args)
+        awaitables = [self._awaitable(op, 'of', child) for child in children]
+
+        async def make():
+            gathering = self._keep(asyncio.gather(*awaitables, return_exceptions=flag))
+            return await self._bind_future(op, args, gathering)
+        await self._outcome(op, {}, make, frame)
+
+    async def _cop_shield(self, op, args, frame):
+        self._check_unbound_as(op, args)
+        inner = self._awaitable(op, 'on', args['on'])
+
+        async def make():
+            outer = self._keep(asyncio.shield(inner))
+            return await self._bind_future(op, args, outer)
+        await self._outcome(op, {}, make, frame)
+
+    async def _cop_wait_for(self, op, args, frame):
+        timeout = args['timeout']
+        if timeout is not None:
+            timeout = self._clock.loop_delay(_num(op, 'timeout', timeout))
+        inner = self._awaitable(op, 'on', args['on'])
+
+        async def make():
+            return await asyncio.wait_for(inner, timeout)
+        await self._outcome(op, {}, make, frame)
+
+    async def _cop_return(self, op, args, frame):
+        raise Return(_value(op, 'value', args['value']))
+
+    async def _cop_reraise(self, op, args, frame):
+        if not frame.handling:
+            _fail('reraise: only inside an except block')
+        exc = frame.handling[-1]
+        _restore(exc)           # the same object again: Python leaves its context alone
+        raise exc
+
+    def _handlers(self, op, handlers):
+        if not isinstance(handlers, list):
+            _fail('try: except must be a list of {match, do}')
+        out = []
+        for handler in handlers:
+            if (not isinstance(handler, dict) or sorted(handler) != ['do', 'match']
+                    or not isinstance(handler['match'], list)):
+                _fail('try: an except handler must be {match: [TYPE, ...], do: [...]}')
+            classes = []
+            for name in handler['match']:
+                if name not in EXCEPTION_CLASSES:
+                    _fail('try: unknown exception type %r in match' % (name,))
+                classes.append(EXCEPTION_CLASSES[name])
+            out.append((tuple(classes), handler['do']))
+        return out
+
+    async def _run_finally(self, final, frame, in_flight=None):
+        """A `finally` block; ``in_flight`` is the exception leaving the try, handled (for
+        chaining) while the block runs."""
+        if final is None:
+            return
+        if in_flight is None:
+            await self._run_coroutine_block(final, frame)
+            return
+        frame.active.append(in_flight)
+        try:
+            await self._run_coroutine_block(final, frame)
+        finally:
+            frame.active.pop()
+
+    async def _cop_try(self, op, args, frame):
+        """try/except/finally as Python runs it: a handler runs while its exception is being
+        handled (what it raises gets that as __context__, natively), a `finally` block runs
+        while the exception that leaves the try is in flight, or after a normal end or a
+        `return` with nothing in flight.  The interpreter's own exceptions (Return aside) are
+        never matched and run no `finally`."""
+        handlers = self._handlers(op, args.get('except', []))
+        final = args.get('finally')
+        returning = None
+        try:
+            await self._run_coroutine_block(args['do'], frame)
+        except Return as ret:
+            returning = ret
+        except BaseException as exc:
+            if _foreign(exc):
+                raise
+            _restore(exc)
+            body = next((do for classes, do in handlers if isinstance(exc, classes)), None)
+            if body is None:
+                await self._run_finally(final, frame, exc)
+                _restore(exc)
+                raise
+            returning = await self._handle(exc, body, final, frame)
+        await self._run_finally(final, frame)
+        if returning is not None:
+            raise returning
+
+    async def _handle(self, exc, body, final, frame):
+        """Run an except block for ``exc``; a Return it ends with is given back.  If it raises,
+        the `finally` block runs while that exception is in flight."""
+        frame.handling.append(exc)
+        frame.active.append(exc)
+        try:
+            await self._run_coroutine_block(body, frame)
+        except Return as ret:
+            frame.handling.pop()
+            frame.active.pop()
+            return ret
+        except BaseException as error:
+            frame.handling.pop()
+            frame.active.pop()
+            if not _foreign(error):
+                _restore(error)
+                await self._run_finally(final, frame, error)
+                _restore(error)
+            raise
+        frame.handling.pop()
+        frame.active.pop()
+        return None
 
     # -- I/O on socket pairs -----------------------------------------------------
 

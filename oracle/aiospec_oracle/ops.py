@@ -28,10 +28,48 @@ NAMES2 = "names2"        # [a, b], two distinct NAMEs
 LOOP_OR_NULL = "loop_or_null"   # NAME or null (set_event_loop)
 ASCII = "ascii"          # ASCII text
 EXCEPTION = "exception"  # one of RAISABLE
+AWAITABLE = "awaitable"  # a NAME (future or task of the scenario) or {coroutine: BLOCK}
+AWAITABLES = "awaitables"   # a list of AWAITABLE
+TYPES = "types"          # a non-empty list of EXCEPTION_TYPES names (try.except[].match)
+HANDLERS = "handlers"    # try.except: a list of {match: TYPES, do: BLOCK}
+BOOL = "bool"            # true or false
+NUM_OR_NULL = "num_or_null"     # NUM or null (wait_for.timeout: None waits forever)
 
-# What `raise` may throw: ordinary exceptions go to the loop's exception handler and the batch
-# goes on; KeyboardInterrupt and SystemExit escape run_forever (ORD-08).
-RAISABLE = ("Exception", "ValueError", "RuntimeError", "KeyboardInterrupt", "SystemExit")
+# What `raise` and `set_exception` may throw: ordinary exceptions go to the loop's exception
+# handler and the batch goes on; KeyboardInterrupt and SystemExit escape run_forever (ORD-08).
+# In a coroutine body `raise` propagates, and `try` may catch it.
+RAISABLE = ("Exception", "ValueError", "RuntimeError", "KeyboardInterrupt", "SystemExit",
+            "CancelledError", "TimeoutError", "TypeError")
+
+# The `match` vocabulary of try.except, name -> direct parents (spec/README.md, "Coroutines").
+# Mirrored by the C++ interpreter's table (a test compares the two).  The oracle maps each name
+# to the real class: CancelledError, InvalidStateError and TimeoutError to asyncio's
+# (asyncio.TimeoutError is an Exception subclass of its own on 3.8-3.10 and builtins.TimeoutError,
+# an OSError, on 3.11+: only the names below are matchable, so Exception is its parent in every
+# version).
+EXCEPTION_TYPES = {
+    "BaseException": (),
+    "Exception": ("BaseException",),
+    "ValueError": ("Exception",),
+    "RuntimeError": ("Exception",),
+    "TypeError": ("Exception",),
+    "InvalidStateError": ("Exception",),
+    "TimeoutError": ("Exception",),
+    "CancelledError": ("BaseException",),
+    "KeyboardInterrupt": ("BaseException",),
+    "SystemExit": ("BaseException",),
+}
+
+
+def exception_ancestors(name):
+    """``name`` and every class above it in EXCEPTION_TYPES, nearest first."""
+    out, pending = [], [name]
+    while pending:
+        current = pending.pop(0)
+        if current not in out:
+            out.append(current)
+            pending.extend(EXCEPTION_TYPES[current])
+    return out
 
 # Short-form kinds: what the value of `op: <value>` may be when it is not a mapping.
 SHORT_BLOCK = "block"    # call_soon: [..]        -> {do: [..]}
@@ -39,6 +77,7 @@ SHORT_NULL = "null"      # run_forever:           -> {}
 SHORT_STRING = "string"  # record: a              -> {label: "a"}
 SHORT_NUMBER = "number"  # burn: 0.25             -> {seconds: 0.25}
 SHORT_NAMES = "names"    # socketpair: [a, b]     -> {names: [a, b]}
+SHORT_VALUE = "value"    # return: 1              -> {value: 1} (any VALUE, null included)
 
 # Kinds of scenario names, for the "defined somewhere" checks.
 HANDLE, FUTURE, LOOP, FD = "handle", "future", "loop", "fd"
@@ -55,6 +94,8 @@ class Op:
     uses: Dict[str, str] = field(default_factory=dict)      # argument -> name kind it refers to
     doc: str = ""                         # one-line summary for schema descriptions
     python_only: bool = False             # only CPython runs it (its feature says so)
+    coroutine_only: bool = False          # only inside a coroutine body ("C" in spec/README.md)
+    coroutine_blocks: Tuple[str, ...] = ()   # BLOCK arguments that are coroutine bodies
 
     @property
     def optional(self):
@@ -67,9 +108,16 @@ class Op:
 
 
 def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
-        doc="", python_only=False):
+        doc="", python_only=False, coroutine_only=False, coroutine_blocks=()):
     return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
-              dict(uses or {}), doc, python_only)
+              dict(uses or {}), doc, python_only, coroutine_only, tuple(coroutine_blocks))
+
+
+def _c(args, required=(), short=None, short_key=None, defines=None, uses=None, doc="",
+       coroutine_blocks=()):
+    """An operation of feature `tasks` that exists only inside a coroutine body."""
+    return _op(args, required, short, short_key, "tasks", defines, uses, doc,
+               coroutine_only=True, coroutine_blocks=coroutine_blocks)
 
 
 _SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
@@ -131,6 +179,45 @@ OPS: Dict[str, Op] = {
                 uses={"future": FUTURE}, doc="Future.done(), recorded"),
     "result": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
                   uses={"future": FUTURE}, doc="Future.result(), recorded"),
+    "set_exception": _op({"future": NAME, "type": EXCEPTION, "message": LABEL},
+                         ["future", "type"], feature="futures", uses={"future": FUTURE},
+                         doc="Future.set_exception(type(message))"),
+    "cancel_future": _op({"future": NAME, "message": LABEL}, ["future"], SHORT_STRING, "future",
+                         feature="futures", uses={"future": FUTURE},
+                         doc="Future.cancel(message) / Task.cancel(message), recorded"),
+    "cancelled": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
+                     uses={"future": FUTURE}, doc="Future.cancelled(), recorded"),
+    "exception": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
+                     uses={"future": FUTURE}, doc="Future.exception(), recorded"),
+    # Coroutines and tasks.  `create_task.do` and an AWAITABLE's `coroutine` are coroutine
+    # bodies, and so are the blocks of a `try` (which is itself only in a coroutine body).
+    "create_task": _op({"do": BLOCK, "as": NAME, "loop": NAME}, ["do"], feature="tasks",
+                       defines={"as": FUTURE}, uses=_LOOP_USE, coroutine_blocks=("do",),
+                       doc="loop.create_task(a coroutine running the block)"),
+    "current_task": _op({}, (), SHORT_NULL, feature="tasks",
+                        doc="asyncio.current_task(), recorded as its name"),
+    "cancelling": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="tasks",
+                      uses={"future": FUTURE}, doc="Task.cancelling() (3.11+), recorded"),
+    "uncancel": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="tasks",
+                    uses={"future": FUTURE}, doc="Task.uncancel() (3.11+), recorded"),
+    "await": _c({"on": AWAITABLE}, ["on"], SHORT_STRING, "on", uses={"on": FUTURE},
+                doc="await a future, a task or a new coroutine; outcome recorded"),
+    "sleep": _c({"delay": NUM, "result": VALUE}, ["delay"], SHORT_NUMBER, "delay",
+                doc="await asyncio.sleep(delay, result); outcome recorded"),
+    "gather": _c({"of": AWAITABLES, "return_exceptions": BOOL, "as": NAME}, ["of"],
+                 defines={"as": FUTURE}, uses={"of": FUTURE},
+                 doc="await asyncio.gather(*of); 'as' names the gathering future"),
+    "shield": _c({"on": AWAITABLE, "as": NAME}, ["on"], defines={"as": FUTURE},
+                 uses={"on": FUTURE},
+                 doc="await asyncio.shield(on); 'as' names the outer future"),
+    "wait_for": _c({"on": AWAITABLE, "timeout": NUM_OR_NULL}, ["on", "timeout"],
+                   uses={"on": FUTURE}, doc="await asyncio.wait_for(on, timeout)"),
+    "return": _c({"value": VALUE}, ["value"], SHORT_VALUE, "value",
+                 doc="end the coroutine with this value (finally blocks run)"),
+    "try": _c({"do": BLOCK, "except": HANDLERS, "finally": BLOCK}, ["do"],
+              coroutine_blocks=("do", "finally"),
+              doc="try/except/finally with asyncio's exception classes"),
+    "reraise": _c({}, (), SHORT_NULL, doc="raise the exception being handled again"),
     # I/O on socket pairs
     "socketpair": _op({"names": NAMES2}, ["names"], SHORT_NAMES, "names", feature="fd-io",
                       defines={"names": FD}, doc="two connected non-blocking stream sockets"),
@@ -164,7 +251,7 @@ OPS: Dict[str, Op] = {
 # Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
 # int deadline as an int (call_at(2) -> when() == 2), which would render "2" in a trace where a
 # C++ double renders "2.0".  Normalising here removes that difference at the source.
-FLOAT_TYPES = (NUM, AT, SECONDS)
+FLOAT_TYPES = (NUM, AT, SECONDS, NUM_OR_NULL)
 INT_TYPES = (TIMES, SIZE)
 
 SPECIAL_NUMS = ("inf", "-inf", "nan")
@@ -183,7 +270,8 @@ CLAUSE_PATTERN = r"^[A-Z]{3}-[0-9]{2}" + END
 VERSION_PATTERN = r"^3\.([89]|[1-9][0-9])" + END
 
 # Area directory -> id prefix of scenarios born there.
-AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io"}
+AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io",
+         "futures": "fut", "tasks": "tsk", "cancellation": "cxl"}
 
 TOP_KEYS = ("id", "title", "clauses", "features", "level", "python", "description", "budget",
             "program")
@@ -205,3 +293,35 @@ MAX_LABEL = 256              # label, raise.message
 MAX_NAME = 64                # handle, future, loop, socket, placeholder and context variable names
 MAX_SEND_DATA = 4096
 MAX_RECV_SIZE = 65536
+
+
+def sub_blocks(name, args):
+    """Every block an operation's (canonical) arguments hold, nested ones included:
+    ``(path, block, coroutine)`` with ``path`` the keys and indices from the arguments to the
+    block (``("do",)``, ``("on", "coroutine")``, ``("of", 1, "coroutine")``,
+    ``("except", 0, "do")``) and ``coroutine`` true when the block is a coroutine body.
+
+    Tolerant of malformed arguments (the interpreter counts operations before checking them):
+    what is not shaped like a block is skipped."""
+    op = OPS.get(name)
+    if op is None or not isinstance(args, dict):
+        return
+    for arg, kind in op.args.items():
+        value = args.get(arg)
+        if kind == BLOCK and isinstance(value, list):
+            yield (arg,), value, arg in op.coroutine_blocks
+        elif kind == AWAITABLE and isinstance(value, dict) \
+                and isinstance(value.get("coroutine"), list):
+            yield (arg, "coroutine"), value["coroutine"], True
+        elif kind == AWAITABLES and isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(item.get("coroutine"), list):
+                    yield (arg, i, "coroutine"), item["coroutine"], True
+        elif kind == HANDLERS and isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(item.get("do"), list):
+                    yield (arg, i, "do"), item["do"], True
+
+
+# The operations only a coroutine body may hold ("C" in spec/README.md).
+COROUTINE_ONLY = frozenset(name for name, op in OPS.items() if op.coroutine_only)

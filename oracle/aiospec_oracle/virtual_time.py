@@ -102,6 +102,7 @@ class World:
         self.callbacks = 0
         self.operations = 0
         self.recorded = 0       # events counted against the budget
+        self.closed = False     # the run ended: record() keeps nothing more
         self._externals = []
         self._order = itertools.count()
 
@@ -119,8 +120,11 @@ class World:
         """Append the event ``ev`` at the current virtual time.
 
         Every event but ``budget_exceeded`` counts against the ``events``
-        budget; the one that would go above it is not recorded.
+        budget; the one that would go above it is not recorded.  Once the run has ended
+        (``closed``) nothing is recorded.
         """
+        if self.closed:
+            return None
         if ev != 'budget_exceeded':
             self.recorded += 1
             if self.recorded > self.budget.events:

@@ -42,6 +42,12 @@ PURE_FUTURE_DIFFERENCES = {
                 '"FINISHED: <Future ...>", the C Future says "invalid state"',
     'lif-0021': 'pure-Python Future.result() on a pending future: "Result is not ready.", '
                 'the C Future says "Result is not set."',
+    'fut-0004': 'pure-Python Future.set_result on a cancelled future: InvalidStateError '
+                'message "CANCELLED: <Future cancelled>", the C Future says "invalid state"',
+    'fut-0005': 'pure-Python Future.set_exception on a done future: InvalidStateError message '
+                '"FINISHED: <Future finished exception=...>", the C Future says "invalid state"',
+    'fut-0006': 'pure-Python Future.result() on a pending future: "Result is not ready.", '
+                'the C Future says "Result is not set."',
 }
 
 

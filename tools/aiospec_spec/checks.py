@@ -11,7 +11,11 @@
   unless the name holds that repeat's placeholder, and `main` cannot be defined.  The program
   is not executed: the interpreters check the same rules at run time;
 * features: an operation that belongs to a feature (features.txt) requires the scenario to list
-  it, so that a loop lacking the feature reports UNSUPPORTED and not FAILED.
+  it, so that a loop lacking the feature reports UNSUPPORTED and not FAILED;
+* coroutines: an operation marked coroutine-only (await, sleep, gather, shield, wait_for, return,
+  try, reraise) sits in a coroutine body (create_task.do, an AWAITABLE's coroutine, the blocks of
+  a try inside one), never in the program or a callback's block; `reraise` sits in an except
+  block of its own coroutine.
 """
 
 import re
@@ -22,7 +26,7 @@ from .validate import suggest
 
 # Operations whose block runs later, as a callback (not repeat and in_thread, which run it now).
 DEFERRED = frozenset(name for name, op in ops.OPS.items()
-                     if op.blocks and name not in ("repeat", "in_thread"))
+                     if op.blocks and name not in ("repeat", "in_thread", "try"))
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -46,11 +50,19 @@ class Collector:
         self.needs = []        # (feature, op, why, path)
         self.repeats = {}      # op path of a repeat -> its placeholder
         self.deferred = set()  # op paths of operations in DEFERRED
+        self.misplaced = []    # (path, message)
         self.order = 0
 
-    def __call__(self, name, args, arg_paths, op_path):
+    def __call__(self, name, args, arg_paths, op_path, where=None):
         self.order += 1
         op = ops.OPS[name]
+        if where is not None and op.coroutine_only and not where.coroutine:
+            self.misplaced.append((op_path, "'%s' is only allowed in a coroutine body "
+                                   "(create_task.do, a {coroutine: ...}, or a try inside one), "
+                                   "not in the program or a callback" % name))
+        elif where is not None and name == "reraise" and not where.handling:
+            self.misplaced.append((op_path, "'reraise' is only allowed in an except block "
+                                   "(try.except[].do) of the same coroutine"))
         if name == "repeat":
             self.repeats[op_path] = "{%s}" % (args.get("var") or "i")
         if name in DEFERRED:
@@ -67,14 +79,20 @@ class Collector:
                                                  op_path))
         for arg, kind in op.uses.items():
             value = args.get(arg)
-            if isinstance(value, str):
+            if op.args[arg] == ops.AWAITABLES and isinstance(value, list):
+                order = 0 if self.in_callback(op_path) else self.order
+                for i, item in enumerate(value):
+                    if isinstance(item, str):
+                        path = arg_paths[arg] + (i,)
+                        self.used.append((kind, item, name, path, order))
+            elif isinstance(value, str):
                 order = 0 if self.in_callback(op_path) else self.order
                 self.used.append((kind, value, name, arg_paths[arg], order))
                 if kind == ops.LOOP and value != "main":
                     self.needs.append(("multiple-loops", name, "loop '%s'" % value,
                                        arg_paths[arg]))
         for arg, kind in op.args.items():
-            if kind in (ops.NUM, ops.AT) and isinstance(args.get(arg), str):
+            if kind in (ops.NUM, ops.AT, ops.NUM_OR_NULL) and isinstance(args.get(arg), str):
                 self.needs.append(("float-specials", name, "%s: \"%s\"" % (arg, args[arg]),
                                    arg_paths[arg]))
 
@@ -87,7 +105,7 @@ class Collector:
                 if op_path[:k] in self.repeats]
 
 
-_KIND_WORD = {ops.HANDLE: ("handle", "any `as:`"), ops.FUTURE: ("future", "any new_future"),
+_KIND_WORD = {ops.HANDLE: ("handle", "any `as:`"), ops.FUTURE: ("future", "any new_future or create_task, gather, shield `as:`"),
               ops.FD: ("socket", "any socketpair"), ops.LOOP: ("loop", "any new_loop")}
 
 
@@ -145,6 +163,9 @@ def semantic_errors(source, canonical, collector, catalog, file, marks):
         if order and not any(o < order for o, _ in earlier):    # order 0: in a callback
             add(path, "%s '%s' is used before it is defined (line %d)"
                 % (word, name, marks.at(min(earlier)[1])[0]))
+
+    for path, message in collector.misplaced:
+        add(path, message)
 
     reported = set()
     # Visits arrive children-first; report each missing feature at its first place in the file.

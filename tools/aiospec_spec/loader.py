@@ -153,6 +153,11 @@ def _load_source(source, shown, catalog, path):
     return _load_parsed(text, shown, catalog or load_catalog(), path)
 
 
+# Arguments whose list value holds no operations directly (see _walk).
+_NOT_BLOCKS = frozenset(arg for op in ops.OPS.values() for arg, kind in op.args.items()
+                        if kind in (ops.AWAITABLES, ops.HANDLERS)) | {"match"}
+
+
 def _walk(data, marks, shown):
     """Strings without control characters or surrogates, blocks at most MAX_BLOCK_DEPTH deep.
 
@@ -169,6 +174,11 @@ def _walk(data, marks, shown):
                 diags.append(Diagnostic(shown, line, col, path, "%s is not allowed in a string"
                                         % _char_name(bad.group())))
         elif isinstance(value, list):
+            if path[-1:] and path[-1] in _NOT_BLOCKS:
+                # gather.of, try.except and a handler's match are lists, not blocks: the blocks
+                # inside them (a coroutine, a handler's do) count one level each.
+                pending.extend((path + (i,), v, depth) for i, v in enumerate(value))
+                continue
             if depth + 1 > ops.MAX_BLOCK_DEPTH and path[:1] == ("program",):
                 line, col = marks.at(path)
                 diags.append(Diagnostic(shown, line, col, path, "blocks nested more than %d "

@@ -10,8 +10,11 @@ sees an int deadline it would echo back as "2" where a C++ double renders "2.0".
 
 ``visit`` is called for every operation, in document order (pre-order: an operation before the
 operations of its blocks), with (name, canonical args without blocks yet, source path of each
-argument, source path of the operation); the semantic checks use it to find names and needed
-features with positions.
+argument, source path of the operation, ``Where`` it sits); the semantic checks use it to find
+names, needed features and misplaced coroutine operations with positions.
+
+Blocks nest in three more ways than ``do``: an AWAITABLE's ``{coroutine: BLOCK}`` (await, shield,
+wait_for; each item of gather's ``of``), try's ``except[].do`` and ``finally``.
 """
 
 from aiospec_oracle import ops
@@ -33,7 +36,47 @@ def _coerce(kind, value):
     return value
 
 
-def normalise_block(block, path, visit=None):
+class Where:
+    """Where an operation sits: in a coroutine body (``coroutine``), and in an except block of
+    that coroutine (``handling``, lexically, up to the coroutine's own body)."""
+
+    __slots__ = ("coroutine", "handling")
+
+    def __init__(self, coroutine=False, handling=False):
+        self.coroutine = coroutine
+        self.handling = handling
+
+
+TOP = Where()
+
+
+def _awaitable(value, path, visit):
+    """An AWAITABLE: a name as it is, {coroutine: BLOCK} with its block normalised."""
+    if isinstance(value, dict):
+        body_path = path + ("coroutine",)
+        return {"coroutine": normalise_block(value["coroutine"], body_path, visit,
+                                             Where(True, False))}
+    return value
+
+
+def _nested(name, arg, kind, value, arg_path, visit, where):
+    """The canonical value of an argument that holds blocks inside a structure."""
+    if kind == ops.AWAITABLE:
+        return _awaitable(value, arg_path, visit)
+    if kind == ops.AWAITABLES:
+        return [_awaitable(v, arg_path + (i,), visit) for i, v in enumerate(value)]
+    if kind == ops.HANDLERS:
+        inside = Where(True, True)
+        return [{"match": list(h["match"]),
+                 "do": normalise_block(h["do"], arg_path + (i, "do"), visit, inside)}
+                for i, h in enumerate(value)]
+    return value
+
+
+_STRUCTURED = (ops.AWAITABLE, ops.AWAITABLES, ops.HANDLERS)
+
+
+def normalise_block(block, path, visit=None, where=TOP):
     out = []
     for i, item in enumerate(block):
         (name, value), = item.items()
@@ -53,10 +96,23 @@ def normalise_block(block, path, visit=None):
                 kind = op.args[arg]
                 canonical[arg] = None if kind == ops.BLOCK else _coerce(kind, args[arg])
         if visit is not None:          # pre-order: an operation before the ones of its blocks
-            visit(name, canonical, arg_paths, op_path)
-        for arg in op.blocks:
-            if arg in args:
-                canonical[arg] = normalise_block(args[arg], do_path, visit)
+            visit(name, canonical, arg_paths, op_path, where)
+        for arg in op.args:
+            if arg not in args:
+                continue
+            kind = op.args[arg]
+            if kind == ops.BLOCK:
+                if arg in op.coroutine_blocks:
+                    # try.do / try.finally keep the except-block state of the try; a task's
+                    # body starts a new coroutine.
+                    inner = Where(True, where.handling if name == "try" else False)
+                else:
+                    inner = TOP        # a callback body, even inside a coroutine
+                sub_path = do_path if arg == "do" else op_path + (arg,)
+                canonical[arg] = normalise_block(args[arg], sub_path, visit, inner)
+            elif kind in _STRUCTURED:
+                canonical[arg] = _nested(name, arg, kind, args[arg], arg_paths[arg], visit,
+                                         where)
         out.append({name: canonical})
     return out
 

@@ -46,10 +46,36 @@ ARG_SCHEMAS = {
                        "maxLength": ops.MAX_NAME,
                        "description": "a loop name or null"},
     ops.EXCEPTION: {"enum": list(ops.RAISABLE), "description": "an exception class name"},
+    ops.AWAITABLE: {"$ref": "#/$defs/awaitable"},
+    ops.AWAITABLES: {"type": "array", "items": {"$ref": "#/$defs/awaitable"},
+                     "description": "a list of awaitables (names or {coroutine: [...]})"},
+    ops.HANDLERS: {"type": "array", "items": {"$ref": "#/$defs/handler"},
+                   "description": "a list of handlers {match: [TYPE, ...], do: [...]}"},
+    ops.BOOL: {"type": "boolean", "description": "true or false"},
+    ops.NUM_OR_NULL: {"description": _NUM_DESC + ", or null",
+                      "anyOf": [{"type": "number"}, {"enum": list(ops.SPECIAL_NUMS)},
+                                {"type": "null"}]},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
                 "maxLength": ops.MAX_SEND_DATA,
                 "description": "ASCII text"},
 }
+
+# An AWAITABLE: a name, or a mapping {coroutine: BLOCK} (a new coroutine object).
+_AWAITABLE = {"if": {"type": "object"},
+              "then": {"type": "object", "description": "a mapping {coroutine}",
+                       "properties": {"coroutine": {"$ref": "#/$defs/block"}},
+                       "required": ["coroutine"], "additionalProperties": False},
+              "else": {"type": "string", "pattern": ops.NAME_PATTERN, "maxLength": ops.MAX_NAME,
+                       "description": "a future or task name, or a mapping {coroutine}"}}
+_HANDLER = {"type": "object", "description": "a mapping {match, do}",
+            "properties": {
+                "match": {"type": "array", "minItems": 1, "uniqueItems": True,
+                          "description": "a list of exception class names",
+                          "items": {"enum": list(ops.EXCEPTION_TYPES),
+                                    "description": "an exception class name (%s)"
+                                    % ", ".join(ops.EXCEPTION_TYPES)}},
+                "do": {"$ref": "#/$defs/block"}},
+            "required": ["match", "do"], "additionalProperties": False}
 
 _NAMES2 = {"type": "array", "items": {"$ref": "#/$defs/arg.name"}, "minItems": 2, "maxItems": 2,
            "uniqueItems": True, "description": "a list of two different names"}
@@ -67,6 +93,7 @@ _SHORT_DESC = {
     ops.SHORT_STRING: "a name",
     ops.SHORT_NUMBER: "a number",
     ops.SHORT_NAMES: "a list of two names",
+    ops.SHORT_VALUE: "a string, number, boolean or null",
 }
 
 
@@ -80,7 +107,12 @@ def _short_schema(name, op):
         return {"type": "null", "description": "nothing (`%s:`), or %s" % (name, _shape(op))}
     if op.short == ops.SHORT_NAMES:      # inlined, so a type error carries this description
         return dict(_NAMES2, description=desc)
-    sub = dict(ARG_SCHEMAS[op.args[op.short_key]])     # a string or number short form
+    if op.short == ops.SHORT_VALUE:
+        return {"type": ["string", "number", "boolean", "null"], "description": desc}
+    kind = op.args[op.short_key]
+    if kind == ops.AWAITABLE:             # `await: t`: only a name has a short form
+        kind = ops.NAME
+    sub = dict(ARG_SCHEMAS[kind])     # a string or number short form
     sub["description"] = desc
     return sub
 
@@ -111,6 +143,8 @@ def build(canonical=False):
     for t, s in ARG_SCHEMAS.items():
         defs["arg." + t] = s
     defs["names2"] = _NAMES2
+    defs["awaitable"] = _AWAITABLE
+    defs["handler"] = _HANDLER
     defs["block"] = {"type": "array", "items": {"$ref": "#/$defs/operation"},
                      "description": "a list of operations"}
     defs["operation"] = {
@@ -215,7 +249,48 @@ TRACE_EVENTS = {
     "remove_reader": {"fd": _TNAME, "value": _BOOL},
     "remove_writer": {"fd": _TNAME, "value": _BOOL},
     "contextvar_get": {"var": _TNAME, "value": _TRACE_VALUE},
+    "cancel_future": {"future": _TNAME, "value": _BOOL},
+    "cancelled": {"future": _TNAME, "value": _BOOL},
+    "exception": {"future": _TNAME, "value": {"description": "an exception description or null",
+                                              "anyOf": [{"type": "null"},
+                                                        {"$ref": "#/$defs/exc"}]}},
+    "cancelling": {"future": _TNAME, "value": {"type": "integer", "minimum": 0,
+                                               "description": "an integer (>= 0)"}},
+    "uncancel": {"future": _TNAME, "value": {"type": "integer", "minimum": 0,
+                                             "description": "an integer (>= 0)"}},
+    "current_task": {"value": {"type": ["string", "null"],
+                               "description": "a task name, \"\" or null"}},
 }
+
+# Results that may be any value a future can hold: a gather's list, exception descriptions.
+_ANY = {"$ref": "#/$defs/value"}
+TRACE_EVENTS["result"]["value"] = _ANY
+TRACE_EVENTS["run_until_complete"]["value"] = _ANY
+
+# The await family: `value` or `raised`, exactly one; `await` names the future it awaited when
+# it was given a name (TRACE.md).
+OUTCOME_EVENTS = ("await", "sleep", "gather", "shield", "wait_for")
+OPTIONAL_FIELDS = {"await": ("future",)}
+for _ev in OUTCOME_EVENTS:
+    TRACE_EVENTS[_ev] = dict({"future": _TNAME} if _ev in OPTIONAL_FIELDS else {},
+                             value=_ANY, raised={"$ref": "#/$defs/exc"})
+
+_EXC = {"type": "object", "description": "an exception description {type, args, context?, cause?}",
+        "required": ["type", "args"], "additionalProperties": False,
+        "properties": {
+            "type": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*" + ops.END,
+                     "description": "a Python exception class name"},
+            "args": {"type": "array", "items": {"$ref": "#/$defs/scalar"},
+                     "description": "the exception's args (scalars; anything else as repr)"},
+            "context": {"type": "string", "description": "the class name of __context__"},
+            "cause": {"type": "string", "description": "the class name of __cause__"}}}
+_VALUE = {"description": "a value: a scalar, a list of values or an exception description",
+          "anyOf": [{"$ref": "#/$defs/scalar"},
+                    {"type": "array", "items": {"$ref": "#/$defs/value"}},
+                    {"$ref": "#/$defs/exc"}]}
+_SCALAR = {"description": "a string, number, boolean or null",
+           "anyOf": [{"type": ["string", "number", "boolean", "null"]},
+                     {"enum": list(ops.SPECIAL_NUMS)}]}
 
 
 def build_trace():
@@ -223,9 +298,13 @@ def build_trace():
     for ev, fields in TRACE_EVENTS.items():
         props = {"t": {"$ref": "#/$defs/num"}, "ev": {"const": ev}}
         props.update(fields)
-        kinds.append({"if": {"properties": {"ev": {"const": ev}}},
-                      "then": {"properties": props, "required": ["t", "ev"] + list(fields),
-                               "additionalProperties": False}})
+        required = [f for f in fields if f not in OPTIONAL_FIELDS.get(ev, ())
+                    and not (ev in OUTCOME_EVENTS and f in ("value", "raised"))]
+        then = {"properties": props, "required": ["t", "ev"] + required,
+                "additionalProperties": False}
+        if ev in OUTCOME_EVENTS:
+            then["oneOf"] = [{"required": ["value"]}, {"required": ["raised"]}]
+        kinds.append({"if": {"properties": {"ev": {"const": ev}}}, "then": then})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "aiospec trace file (spec/TRACE.md)",
@@ -249,6 +328,9 @@ def build_trace():
         },
         "$defs": {
             "num": _TRACE_NUM,
+            "scalar": _SCALAR,
+            "value": _VALUE,
+            "exc": _EXC,
             "event": {
                 "type": "object",
                 "description": "an event mapping {t, ev, ...}",

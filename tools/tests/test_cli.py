@@ -170,9 +170,9 @@ class NextId(TempRepo):
         self.assertEqual(self.cli("next-id", "ordering").stdout, "ord-0013\n")
 
     def test_unknown_area(self):
-        proc = self.cli("next-id", "futures")
+        proc = self.cli("next-id", "widgets")
         self.assertEqual(proc.returncode, 1)
-        self.assertIn("unknown area 'futures'", proc.stderr)
+        self.assertIn("unknown area 'widgets'", proc.stderr)
 
 
 class Bless(TempRepo):

@@ -119,6 +119,22 @@ class Limits(LimitTestCase):
             ok = "- call_soon:\n" + "\n".join("  " + l for l in ok.split("\n"))
         load_text(body(ok), "s.yaml")
 
+    def test_deep_nesting_through_coroutines(self):
+        """A create_task body, an awaitable's coroutine, gather's items and a handler's block
+        count one block level each; the lists of, except and match do not.  (Mostly
+        create_task levels: the others take more YAML levels, whose own limit of 104 comes
+        first.)"""
+        def nest(levels):
+            text = "[{record: x}]"
+            kinds = ["[{await: {on: {coroutine: %s}}}]",
+                     "[{gather: {of: [{coroutine: %s}]}}]",
+                     "[{try: {do: [{record: y}], except: [{match: [ValueError], do: %s}]}}]"]
+            for level in range(levels - 2):       # the program and the outer create_task
+                text = (kinds[level] if level < 3 else "[{create_task: {do: %s}}]") % text
+            return HEADER.replace("fd-io, ", "tasks, ") + "  - create_task: {do: %s}\n" % text
+        load_text(nest(32), "s.yaml")
+        self.assertRegex(self.one(nest(33)), r": blocks nested more than 32 deep$")
+
     def test_caps(self):
         cases = [
             ("- record: " + "x" * 257, "program[0].record: longer than 256 characters (257)"),

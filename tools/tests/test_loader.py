@@ -152,6 +152,17 @@ class Normalisation(unittest.TestCase):
         long_ = load(GOOD / "long-forms.yaml")
         self.assertEqual(json.dumps(short, sort_keys=True), json.dumps(long_, sort_keys=True))
 
+    def test_coroutine_short_forms_expand_to_the_long_forms(self):
+        short = load(GOOD / "coroutines-short.yaml")
+        long_ = load(GOOD / "coroutines-long.yaml")
+        self.assertEqual(json.dumps(short, sort_keys=True), json.dumps(long_, sort_keys=True))
+        body = short["program"][5]["create_task"]["do"]
+        self.assertEqual(body[0], {"await": {"on": "f"}})
+        self.assertEqual(body[1], {"sleep": {"delay": 0.0}})
+        self.assertEqual(body[6]["shield"]["on"], {"coroutine": [{"sleep": {"delay": 1.0}}]})
+        self.assertEqual(body[8]["try"]["finally"], [{"return": {"value": None}}])
+        self.assertEqual(body[9], {"return": {"value": "done"}})
+
     def test_canonical_shapes(self):
         s = load(GOOD / "short-forms.yaml")
         prog = s["program"]
@@ -175,7 +186,8 @@ class Normalisation(unittest.TestCase):
 
     def test_canonical_output_matches_canonical_schema(self):
         validator = jsonschema.Draft202012Validator(schemagen.build(canonical=True))
-        for f in [GOOD / "short-forms.yaml", GOOD / "yaml12-scalars.yaml"]:
+        for f in [GOOD / "short-forms.yaml", GOOD / "yaml12-scalars.yaml",
+                  GOOD / "coroutines-short.yaml"]:
             with self.subTest(f=f.name):
                 errors = list(validator.iter_errors(load(f)))
                 self.assertEqual(errors, [], [e.message for e in errors])
