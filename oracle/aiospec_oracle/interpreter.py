@@ -310,7 +310,7 @@ class Interpreter:
         self._dispatch = {name: getattr(self, '_op_' + name)
                           for name in OPERATIONS if name not in ops.COROUTINE_ONLY}
         self._coroutine_ops = {name: getattr(self, '_cop_' + name)
-                               for name in ops.COROUTINE_ONLY}
+                               for name in ops.COROUTINE_ONLY | {'repeat'}}
 
     # -- scenario ------------------------------------------------------------
 
@@ -561,6 +561,16 @@ class Interpreter:
         self.world.advance_to(self.world.now + seconds)
 
     def _op_repeat(self, op, args):
+        for copy in self._repeat_copies(op, args):
+            self._run_block(copy)
+
+    async def _cop_repeat(self, op, args, frame):
+        """`repeat` in a coroutine body: its copies are coroutine code (they may await)."""
+        for copy in self._repeat_copies(op, args):
+            await self._run_coroutine_block(copy, frame)
+
+    def _repeat_copies(self, op, args):
+        """The copies of a repeat's body, each counted as it is made."""
         times = args['times']
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             _fail('repeat: times must be an integer >= 0, not %r' % (times,))
@@ -577,7 +587,7 @@ class Interpreter:
         for index in range(times):
             # The copy is counted when made: callbacks may keep it alive.
             self.world.count_operations(size)
-            self._run_block(substitute(body, placeholder, str(index)))
+            yield substitute(body, placeholder, str(index))
 
     def _op_in_thread(self, op, args):
         self._run_on_thread(args['do'], 'in_thread')

@@ -14,7 +14,7 @@
   it, so that a loop lacking the feature reports UNSUPPORTED and not FAILED;
 * coroutines: an operation marked coroutine-only (await, sleep, gather, shield, wait_for, return,
   try, reraise) sits in a coroutine body (create_task.do, an AWAITABLE's coroutine, the blocks of
-  a try inside one), never in the program or a callback's block; `reraise` sits in an except
+  a try or a repeat inside one), never in the program or a callback's block; `reraise` sits in an except
   block of its own coroutine.
 """
 
@@ -58,7 +58,7 @@ class Collector:
         op = ops.OPS[name]
         if where is not None and op.coroutine_only and not where.coroutine:
             self.misplaced.append((op_path, "'%s' is only allowed in a coroutine body "
-                                   "(create_task.do, a {coroutine: ...}, or a try inside one), "
+                                   "(create_task.do, a {coroutine: ...}, or a try or repeat inside one), "
                                    "not in the program or a callback" % name))
         elif where is not None and name == "reraise" and not where.handling:
             self.misplaced.append((op_path, "'reraise' is only allowed in an except block "

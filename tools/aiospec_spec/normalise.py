@@ -106,6 +106,8 @@ def normalise_block(block, path, visit=None, where=TOP):
                     # try.do / try.finally keep the except-block state of the try; a task's
                     # body starts a new coroutine.
                     inner = Where(True, where.handling if name == "try" else False)
+                elif name == "repeat":
+                    inner = where      # the copies run here and now: coroutine code in a coroutine
                 else:
                     inner = TOP        # a callback body, even inside a coroutine
                 sub_path = do_path if arg == "do" else op_path + (arg,)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import unittest
 
 import jsonschema
@@ -77,6 +78,38 @@ class Schemas(unittest.TestCase):
             with self.subTest(op=name):
                 self.assertEqual(set(required), set(ops.OPS[name].required))
                 self.assertEqual(set(required) | set(optional), set(ops.OPS[name].args))
+
+
+class CppTwins(unittest.TestCase):
+    """The C++ interpreter's copies of the operation language's tables, read from its source:
+    a table changed on one side only fails here, not in a scenario run."""
+
+    def source(self, relative):
+        return (paths.REPO / relative).read_text()
+
+    def test_operation_table(self):
+        text = self.source("conformance/src/interpreter.cpp")
+        rows = re.findall(r'\{"(\w+)", \{\{([^}]*)\}, \{([^}]*)\}, (?:&Impl::|nullptr)', text)
+        names = lambda part: {n for n in re.findall(r'"(\w+)"', part)}
+        table = {name: (names(req), names(opt)) for name, req, opt in rows}
+        self.assertEqual(set(table), set(ops.OPS))
+        for name, (required, optional) in table.items():
+            with self.subTest(op=name):
+                self.assertEqual(required, set(ops.OPS[name].required))
+                self.assertEqual(required | optional, set(ops.OPS[name].args))
+                coroutine_only = re.search(r'\{"%s", \{[^\n]*nullptr, &Impl::' % name, text)
+                self.assertEqual(bool(coroutine_only), ops.OPS[name].coroutine_only)
+
+    def test_exception_types(self):
+        text = self.source("conformance/src/detail/python_exceptions.cpp")
+        rows = re.findall(r'\{"(\w+)", \{([^}]*)\}\}', text)
+        table = {name: tuple(re.findall(r'"(\w+)"', bases)) for name, bases in rows}
+        self.assertEqual(table, dict(ops.EXCEPTION_TYPES))
+
+    def test_raisable(self):
+        text = self.source("conformance/src/interpreter.cpp")
+        block = re.search(r"bool raisable\(const std::string& type\) \{(.*?)\n\}", text, re.S).group(1)
+        self.assertEqual(set(re.findall(r'"(\w+)"', block)), set(ops.RAISABLE))
 
 
 class Hashing(unittest.TestCase):
