@@ -394,7 +394,7 @@ class RefLoop final : public Loop {
   bool is_running() const override { return translated([&] { return loop_->is_running(); }); }
   bool is_closed() const override { return translated([&] { return loop_->is_closed(); }); }
   std::shared_ptr<Future> create_future() override {
-    return std::make_shared<RefFuture>(translated([&] { return loop_->create_future<Value>(); }));
+    return wrap_value_future(translated([&] { return loop_->create_future<Value>(); }));
   }
   void add_reader(int fd, Callback cb) override { translated([&] { loop_->add_reader(fd, std::move(cb)); }); }
   bool remove_reader(int fd) override { return translated([&] { return loop_->remove_reader(fd); }); }
@@ -422,7 +422,7 @@ class RefLoop final : public Loop {
     std::vector<ref::Awaitable<Value>> natives;
     for (auto& child : children) natives.push_back(native_awaitable(std::move(child)));
     auto outer = translated([&] { return ref::gather<Value>(std::move(natives), return_exceptions); });
-    return std::make_shared<RefGatheringFuture>(std::move(outer));
+    return wrapper_of<RefGatheringFuture>(outer);
   }
   std::shared_ptr<Future> shield(Awaitable inner) override {
     auto outer = translated([&] { return ref::shield<Value>(native_awaitable(std::move(inner))); });
@@ -433,21 +433,26 @@ class RefLoop final : public Loop {
   }
 
  private:
-  // The one RefTask of each native task: current_task() returns what create_task returned.
-  std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
-    auto& known = tasks_[native.get()];
-    if (auto wrapper = known.lock()) return wrapper;
-    for (auto it = tasks_.begin(); it != tasks_.end();) {  // forget the wrappers nobody holds
-      it = it->second.expired() && it->first != native.get() ? tasks_.erase(it) : std::next(it);
+  // One wrapper per native future: current_task() returns what create_task returned, shield()
+  // of a done future returns that future.
+  template <class Wrapper, class Native>
+  std::shared_ptr<Wrapper> wrapper_of(const std::shared_ptr<Native>& native) {
+    const ref::FutureBase* key = native.get();
+    if (auto known = std::dynamic_pointer_cast<Wrapper>(wrappers_[key].lock())) return known;
+    for (auto it = wrappers_.begin(); it != wrappers_.end();) {  // forget the wrappers nobody holds
+      it = it->second.expired() && it->first != key ? wrappers_.erase(it) : std::next(it);
     }
-    auto wrapper = std::make_shared<RefTask>(native);
-    tasks_[native.get()] = wrapper;
+    auto wrapper = std::make_shared<Wrapper>(native);
+    wrappers_[key] = wrapper;
     return wrapper;
+  }
+  std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
+    return wrapper_of<RefTask>(native);
   }
   // A native Future<Value> as the interpreter sees it: its task wrapper if it is a task.
   std::shared_ptr<Future> wrap_value_future(std::shared_ptr<ref::Future<Value>> native) {
     if (auto task = std::dynamic_pointer_cast<ref::Task<Value>>(native)) return task_wrapper(task);
-    return std::make_shared<RefFuture>(std::move(native));
+    return wrapper_of<RefFuture>(native);
   }
   std::shared_ptr<Future> wrap_any_future(std::shared_ptr<ref::FutureBase> native) {
     if (auto value = std::dynamic_pointer_cast<ref::Future<Value>>(native)) return wrap_value_future(std::move(value));
@@ -470,7 +475,7 @@ class RefLoop final : public Loop {
   ReferenceAdapter& adapter_;
   WorldClock clock_;
   WorldKeeper keeper_;
-  std::map<const ref::Task<Value>*, std::weak_ptr<RefTask>> tasks_;
+  std::map<const ref::FutureBase*, std::weak_ptr<Future>> wrappers_;
   std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
 };
 
