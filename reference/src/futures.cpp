@@ -86,10 +86,15 @@ std::size_t FutureBase::remove_done_callback(DoneCallbackId id) {
   return std::erase_if(callbacks_, [id](const auto& entry) { return entry.first == id; });
 }
 
-void FutureBase::schedule_callbacks() {
-  auto callbacks = std::move(callbacks_);
+std::vector<FutureBase::DoneCallback> FutureBase::take_callbacks() {
+  std::vector<DoneCallback> out;
+  for (auto& entry : callbacks_) out.push_back(std::move(entry.second));
   callbacks_.clear();
-  for (auto& entry : callbacks) call_soon_with_self(std::move(entry.second));
+  return out;
+}
+
+void FutureBase::schedule_callbacks() {
+  for (auto& callback : take_callbacks()) call_soon_with_self(std::move(callback));
 }
 
 void FutureBase::call_soon_with_self(DoneCallback callback) {

@@ -81,6 +81,9 @@ class FutureBase : public std::enable_shared_from_this<FutureBase> {
   // __schedule_callbacks: one call_soon per callback, in registration order. Virtual only so
   // that a test mutant can call them synchronously instead.
   virtual void schedule_callbacks();
+  // The registered callbacks, in registration order, removed from the future (for an override
+  // of schedule_callbacks).
+  std::vector<DoneCallback> take_callbacks();
   // Throws what result() throws for a future that did not finish with a result.
   void throw_unless_result() const;
   // The ready/finished transition for a result (Future<T>::set_result).
