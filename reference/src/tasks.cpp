@@ -27,7 +27,17 @@ std::string TaskBase::repr() const {
 }
 
 void TaskBase::schedule_first_step() {
-  self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+  step_handle_ = self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+}
+
+void TaskBase::destroy_instead_of_cancelling(std::optional<std::string> msg) {
+  if (self_.done()) return;
+  if (auto handle = step_handle_.lock()) handle->cancel();
+  if (fut_waiter_) fut_waiter_->remove_done_callback(wakeup_id_);
+  fut_waiter_.reset();
+  must_cancel_ = false;
+  destroy_coroutine();
+  self_.FutureBase::cancel(std::move(msg));
 }
 
 bool TaskBase::cancel(std::optional<std::string> msg) {
@@ -123,21 +133,21 @@ void TaskBase::step_run_and_handle_result(std::exception_ptr exc) {
   auto self = shared_task();
   if (!result.future) {
     // A bare yield relinquishes control for one event loop iteration.
-    loop.call_soon([self] { self->step(); });
+    step_handle_ = loop.call_soon([self] { self->step(); });
     return;
   }
   auto& future = result.future;
   if (&future->get_loop() != &loop) {
     auto error = std::make_exception_ptr(RuntimeError("Task " + repr() + " got Future attached to a different loop"));
-    loop.call_soon([self, error] { self->step(error); });
+    step_handle_ = loop.call_soon([self, error] { self->step(error); });
     return;
   }
   if (future.get() == &self_) {
     auto error = std::make_exception_ptr(RuntimeError("Task cannot await on itself: " + repr()));
-    loop.call_soon([self, error] { self->step(error); });
+    step_handle_ = loop.call_soon([self, error] { self->step(error); });
     return;
   }
-  future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
+  wakeup_id_ = future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
   fut_waiter_ = future;
   if (must_cancel_) {
     if (fut_waiter_->cancel(self_.cancel_message_)) must_cancel_ = false;
