@@ -9,6 +9,9 @@
 // suspends the leaf, and control returns from the root's resume() to drive(), which reports the
 // yield. Awaiting an AnyCoroutine that is not a C++ frame (an adapter's coroutine) makes it the
 // Driver's delegate: steps go to it, as `yield from` forwards send() and throw().
+//
+// The awaiters have constructors on purpose (not aggregates): g++ 12 destroys a frame's
+// parameters twice when the frame is destroyed while suspended at a braced aggregate temporary.
 #pragma once
 
 #include <concepts>
@@ -50,6 +53,7 @@ struct PromiseBase;
 // resumed, return its result (or raise its exception, or what the task threw in).
 template <class F>
 struct FutureAwaiter {
+  FutureAwaiter(std::shared_ptr<F> f, PromiseBase& p) : future(std::move(f)), awaiting(p) {}
   std::shared_ptr<F> future;
   PromiseBase& awaiting;
 
@@ -60,6 +64,7 @@ struct FutureAwaiter {
 
 // tasks.__sleep0's bare `yield`.
 struct YieldAwaiter {
+  explicit YieldAwaiter(PromiseBase& p) : awaiting(p) {}
   PromiseBase& awaiting;
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> handle);
@@ -69,6 +74,7 @@ struct YieldAwaiter {
 // `await other_coroutine()`: runs it at once in the same task.
 template <class U>
 struct CoroutineAwaiter {
+  CoroutineAwaiter(Coroutine<U>&& c, PromiseBase& p) : coro(std::move(c)), awaiting(p) {}
   Coroutine<U> coro;
   PromiseBase& awaiting;
 
@@ -81,6 +87,8 @@ struct CoroutineAwaiter {
 // following steps to it until it finishes.
 template <class U>
 struct YieldFromAwaiter : YieldFromAwaiterBase {
+  YieldFromAwaiter(std::unique_ptr<AnyCoroutine<U>> o, AnyCoroutine<U>* c, PromiseBase& p)
+      : owned(std::move(o)), coro(c), awaiting(p) {}
   std::unique_ptr<AnyCoroutine<U>> owned;  // null when awaited by reference
   AnyCoroutine<U>* coro;
   PromiseBase& awaiting;
@@ -123,25 +131,25 @@ struct PromiseBase {
   template <class F>
     requires std::derived_from<F, FutureBase>
   FutureAwaiter<F> await_transform(std::shared_ptr<F> future) {
-    return {std::move(future), *this};
+    return FutureAwaiter<F>(std::move(future), *this);
   }
   template <class U>
   CoroutineAwaiter<U> await_transform(Coroutine<U>&& coro) {
     auto& child = coro.handle().promise().own_driver;
     if (child.started) throw RuntimeError("cannot reuse already awaited coroutine");
     child.started = true;
-    return {std::move(coro), *this};
+    return CoroutineAwaiter<U>(std::move(coro), *this);
   }
   template <class U>
   YieldFromAwaiter<U> await_transform(std::unique_ptr<AnyCoroutine<U>> coro) {
     auto* raw = coro.get();
-    return {{}, std::move(coro), raw, *this};
+    return YieldFromAwaiter<U>(std::move(coro), raw, *this);
   }
   template <class U>
   YieldFromAwaiter<U> await_transform(AnyCoroutine<U>& coro) {
-    return {{}, nullptr, &coro, *this};
+    return YieldFromAwaiter<U>(nullptr, &coro, *this);
   }
-  YieldAwaiter await_transform(YieldNow) { return {*this}; }
+  YieldAwaiter await_transform(YieldNow) { return YieldAwaiter(*this); }
 };
 
 template <class T>
