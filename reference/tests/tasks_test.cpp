@@ -45,7 +45,7 @@ TEST(Tasks, ReadyTasksInterleaveRoundRobin) {
   auto a = w.loop->create_task(ticker(w.log, "A", 2));
   auto b = w.loop->create_task(ticker(w.log, "B", 2));
   auto c = w.loop->create_task(ticker(w.log, "C", 2));
-  w.loop->run_until_complete(std::shared_ptr<Future<void>>(c));
+  w.loop->run_until_complete(c);
   EXPECT_EQ(w.log, (Order{"A0", "B0", "C0", "A1", "B1", "C1"}));
   EXPECT_TRUE(a->done() && b->done());
 }

@@ -74,9 +74,12 @@ class EventLoop {
   void run_forever();
   template <class T>
   T run_until_complete(std::shared_ptr<Future<T>> future);  // defined in futures.hpp
-  // run_until_complete(coro): wraps it in a task first (ensure_future). Defined in tasks.hpp.
+  // run_until_complete(coro): wraps it in a task first (ensure_future); run_until_complete(task).
+  // Defined in tasks.hpp.
   template <class T>
   T run_until_complete(Coroutine<T> coro);
+  template <class T>
+  T run_until_complete(std::shared_ptr<Task<T>> task);
   void stop();  // only sets a flag: the current iteration finishes first
   void close();
   bool is_running() const { return running_.load(); }

@@ -193,6 +193,11 @@ T EventLoop::run_until_complete(Coroutine<T> coro) {
   return run_until_complete(std::move(task));
 }
 
+template <class T>
+T EventLoop::run_until_complete(std::shared_ptr<Task<T>> task) {
+  return run_until_complete(std::shared_ptr<Future<T>>(std::move(task)));
+}
+
 // ---- ensure_future --------------------------------------------------------------------------
 
 // What ensure_future, gather, shield and wait_for accept: a future (or task) of T, or a
