@@ -44,6 +44,8 @@ std::string describe_call(F&& f) {
   return "returned";
 }
 
+Coroutine<int> constant_value(int value) { co_return value; }
+
 Coroutine<void> log_then_sleep(Order& log, double delay) {
   log.push_back("started");
   co_await sleep(delay);
@@ -58,8 +60,6 @@ Coroutine<int> swallow_cancel(Order& log, std::shared_ptr<Future<int>> f) {
   }
   co_return 42;
 }
-
-Coroutine<int> constant_value(int value) { co_return value; }
 
 Coroutine<void> sleep_then_log(Order& log) {
   co_await sleep(0);
@@ -137,6 +137,22 @@ TEST(Cancellation, NoMessageIn38) {
   auto f = w.loop->create_future<int>();
   EXPECT_THROW(f->cancel("x"), TypeError);
   EXPECT_FALSE(f->done());
+  auto t = w.loop->create_task(constant_value(1));
+  try {
+    t->cancel("x");
+    FAIL();
+  } catch (const TypeError& e) {
+    EXPECT_STREQ(e.what(), "cancel() takes no arguments (1 given)");
+  }
+  std::vector<Awaitable<int>> children;
+  children.emplace_back(t);
+  auto gathering = gather(std::move(children));
+  try {
+    gathering->cancel("x");
+    FAIL();
+  } catch (const TypeError& e) {
+    EXPECT_STREQ(e.what(), "cancel() takes 1 positional argument but 2 were given");  // pure Python
+  }
   VirtualWorld w9("poll", Profile::for_version("3.9"));
   auto g = w9.loop->create_future<int>();
   EXPECT_TRUE(g->cancel("x"));

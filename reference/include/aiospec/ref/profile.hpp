@@ -29,7 +29,8 @@ struct Profile {
   // ---- Futures and cancellation (futures.py, tasks.py) ----
 
   // Future.cancel(msg) and Task.cancel(msg), _GatheringFuture.cancel(msg).
-  //   3.8:  no message parameter: a message is TypeError("cancel() takes no arguments (1 given)").
+  //   3.8:  no message parameter: a message is TypeError("cancel() takes no arguments (1 given)")
+  //         (the C Future and Task; the pure-Python _GatheringFuture words it its own way).
   //   3.9+: the message becomes the args of the CancelledError the cancellation raises.
   bool cancel_takes_message = true;
 

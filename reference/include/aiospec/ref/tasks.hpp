@@ -280,7 +280,10 @@ class GatheringFuture : public Future<std::vector<Gathered<T>>> {
   // True if any child was cancelled; then the gather ends with CancelledError whatever the
   // children do. (It does not touch __log_traceback: it does not call Future.cancel.)
   bool cancel(std::optional<std::string> msg = std::nullopt) override {
-    this->check_cancel_message(msg);
+    // 3.8: a Python method without the parameter (Future's and Task's are C, with their text).
+    if (msg && !this->get_loop().profile().cancel_takes_message) {
+      throw TypeError("cancel() takes 1 positional argument but 2 were given");
+    }
     if (this->done()) return false;
     bool ret = false;
     for (auto& child : children_) {
