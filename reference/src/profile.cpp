@@ -34,6 +34,7 @@ Profile Profile::for_version(std::string_view version) {
   p.wait_for = !at_least("3.9")    ? Profile::WaitFor::until_3_8
                : !at_least("3.12") ? Profile::WaitFor::until_3_11
                                    : Profile::WaitFor::timeout_scope;
+  p.eager_tasks = at_least("3.12");
   p.sleep_rejects_nan = at_least("3.13");
   p.timeout_exit_handles_every_exception = at_least("3.13");
   return p;

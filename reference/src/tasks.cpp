@@ -13,8 +13,12 @@ namespace {
 std::atomic<std::uint64_t> task_name_counter{0};
 }  // namespace
 
-TaskBase::TaskBase(FutureBase& self, std::optional<std::string> name)
-    : self_(self), name_(name ? std::move(*name) : "Task-" + std::to_string(++task_name_counter)) {}
+TaskBase::TaskBase(FutureBase& self, std::optional<std::string> name, bool eager_start)
+    : self_(self), name_(name ? std::move(*name) : "Task-" + std::to_string(++task_name_counter)), eager_start_(eager_start) {
+  if (eager_start && !self.get_loop().profile().eager_tasks) {
+    throw TypeError("Task.__init__() got an unexpected keyword argument 'eager_start'");
+  }
+}
 
 std::shared_ptr<TaskBase> TaskBase::shared_task() const {
   // The aliasing constructor: shares ownership of the whole Task<T>, points at this base.
@@ -27,7 +31,22 @@ std::string TaskBase::repr() const {
 }
 
 void TaskBase::schedule_first_step() {
+  if (eager_start_ && self_.get_loop().is_running()) {
+    eager_start();
+    return;
+  }
   step_handle_ = self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+}
+
+void TaskBase::eager_start() {
+  // _swap_current_task: the creating task (if any) is current again afterwards.
+  EventLoop& loop = self_.get_loop();
+  struct Restore {
+    EventLoop& loop;
+    TaskBase* prev;
+    ~Restore() { loop.current_task_ = prev; }
+  } restore{loop, std::exchange(loop.current_task_, this)};
+  step_run_and_handle_result(nullptr);
 }
 
 void TaskBase::destroy_instead_of_cancelling(std::optional<std::string> msg) {

@@ -82,6 +82,7 @@ TEST(Profile, FuturesAndTasksMembersPerVersion) {
     EXPECT_EQ(p.sleep_rejects_nan, r.nan) << r.version;
     EXPECT_EQ(p.timeout_exit_handles_every_exception, r.timeout_every) << r.version;
     EXPECT_EQ(p.wait_for, r.wait_for) << r.version;
+    EXPECT_EQ(p.eager_tasks, r.gather_at_once) << r.version;  // both 3.12
   }
 }
 

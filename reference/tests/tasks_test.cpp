@@ -204,6 +204,42 @@ TEST(Tasks, DestroyingHook) {
   }
 }
 
+// TSK-07: eager tasks (3.12+).
+Coroutine<int> child(Order& log, bool suspend) {
+  log.push_back("child sees " + current_task()->get_name());
+  if (suspend) co_await sleep(0);
+  log.push_back("child ends");
+  co_return 1;
+}
+
+Coroutine<int> parent(Order& log) {
+  auto& loop = *get_running_loop();
+  auto quick = loop.create_task(child(log, false), "quick");
+  log.push_back(std::string("parent: quick ") + (quick->done() ? "done" : "pending") + ", current " +
+                current_task()->get_name());
+  auto slow = loop.create_task(child(log, true), "slow");
+  log.push_back(std::string("parent: slow ") + (slow->done() ? "done" : "pending"));
+  std::vector<Awaitable<int>> children;
+  children.emplace_back(quick);
+  auto g = gather(std::move(children));
+  log.push_back(std::string("gather of done ") + (g->done() ? "done" : "pending"));
+  co_return co_await slow;
+}
+
+TEST(Tasks, EagerTasksFrom312) {
+  VirtualWorld w("poll", Profile::for_version("3.12"));
+  w.loop->set_task_factory<int>(eager_task_factory<int>());
+  auto main = w.loop->create_task(parent(w.log), "main");  // loop not running: call_soon
+  EXPECT_FALSE(main->done());
+  EXPECT_EQ(w.loop->run_until_complete(main), 1);
+  EXPECT_EQ(w.log, (Order{"child sees quick", "child ends", "parent: quick done, current main", "child sees slow",
+                          "parent: slow pending", "gather of done done", "child ends"}));
+
+  VirtualWorld old("poll", Profile::for_version("3.11"));
+  old.loop->set_task_factory<int>(eager_task_factory<int>());
+  EXPECT_THROW(old.loop->create_task(constant(1)), TypeError);
+}
+
 TEST(Tasks, LoopDestructionFreesPendingTasks) {
   // A task waiting forever on a future forms a cycle (task -> future -> wake-up -> task); the
   // loop's destruction breaks it (LeakSanitizer would see it otherwise).

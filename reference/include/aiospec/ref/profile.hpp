@@ -82,6 +82,11 @@ struct Profile {
   enum class WaitFor { until_3_8, until_3_11, timeout_scope };
   WaitFor wait_for = WaitFor::timeout_scope;
 
+  // Eager tasks (3.12+): Task(coro, eager_start=True) runs the first step inside the
+  // constructor when the loop is running; asyncio.eager_task_factory makes such tasks. Before
+  // 3.12: TypeError("Task.__init__() got an unexpected keyword argument 'eager_start'").
+  bool eager_tasks = true;
+
   // asyncio.sleep(nan): 3.8-3.12 sleeps 0 s (a timer at NaN runs at once); 3.13 raises
   // ValueError("Invalid delay: NaN (not a number)").
   bool sleep_rejects_nan = false;

@@ -62,11 +62,14 @@ class TaskBase {
   static std::vector<std::shared_ptr<TaskBase>> all(EventLoop& loop);
 
  protected:
-  TaskBase(FutureBase& self, std::optional<std::string> name);
+  TaskBase(FutureBase& self, std::optional<std::string> name, bool eager_start = false);
 
-  // Task.__init__'s `self._loop.call_soon(self.__step)`, run by make_task once the task is owned
-  // by a shared_ptr. Virtual so that a test mutant can run the first step inline instead.
+  // Task.__init__'s `self._loop.call_soon(self.__step)` (or, for an eager task of a running
+  // loop, __eager_start), run by make_task once the task is owned by a shared_ptr. Virtual so
+  // that a test mutant can run the first step inline instead.
   virtual void schedule_first_step();
+  // Task.__eager_start (3.12+): the first step now, this task current meanwhile.
+  void eager_start();
   // Task.__step and Task.__wakeup.
   void step(std::exception_ptr exc = nullptr);
   void wakeup(FutureBase& future);
@@ -96,6 +99,7 @@ class TaskBase {
   std::string name_;
   int num_cancels_requested_ = 0;     // _num_cancels_requested
   bool must_cancel_ = false;          // _must_cancel
+  bool eager_start_ = false;
   std::shared_ptr<FutureBase> fut_waiter_;  // _fut_waiter
   // Only for destroy_instead_of_cancelling: the last scheduled step (weak: the handle holds the
   // task), the wake-up's id.
@@ -108,8 +112,11 @@ class Task : public Future<T>, public TaskBase {
  public:
   // Task(coro, loop=loop, name=name) without the scheduling: use make_task (or
   // loop.create_task), which schedules the first step once the task is shared.
-  Task(EventLoop& loop, std::unique_ptr<AnyCoroutine<T>> coro, std::optional<std::string> name = {})
-      : Future<T>(loop), TaskBase(static_cast<FutureBase&>(*this), std::move(name)), coro_(std::move(coro)) {}
+  Task(EventLoop& loop, std::unique_ptr<AnyCoroutine<T>> coro, std::optional<std::string> name = {},
+       bool eager_start = false)
+      : Future<T>(loop),
+        TaskBase(static_cast<FutureBase&>(*this), std::move(name), eager_start),
+        coro_(std::move(coro)) {}
 
   using FutureBase::done;
   using FutureBase::get_loop;
@@ -154,6 +161,16 @@ std::shared_ptr<TaskType> make_task(Args&&... args) {
   auto task = std::make_shared<TaskType>(std::forward<Args>(args)...);
   static_cast<TaskBase&>(*task).schedule_first_step();
   return task;
+}
+
+// asyncio.eager_task_factory (3.12+), for loop.set_task_factory<T>: tasks whose first step runs
+// inside create_task when the loop is running; one that finishes without suspending is done
+// when create_task returns.
+template <class T>
+TaskFactory<T> eager_task_factory() {
+  return [](EventLoop& loop, std::unique_ptr<AnyCoroutine<T>> coro, std::optional<std::string> name) {
+    return make_task<Task<T>>(loop, std::move(coro), std::move(name), /*eager_start=*/true);
+  };
 }
 
 // asyncio.current_task(loop) (nullptr when no task runs) and asyncio.all_tasks(loop) (the tasks
