@@ -17,12 +17,12 @@ void FutureBase::check_cancel_message(const std::optional<std::string>& msg) con
   }
 }
 
-bool FutureBase::cancel(std::optional<std::string> msg) {
+bool FutureBase::cancel(const std::optional<std::string>& msg) {
   check_cancel_message(msg);
   log_traceback_ = false;
   if (state_ != State::pending) return false;
   state_ = State::cancelled;
-  cancel_message_ = std::move(msg);
+  cancel_message_ = msg;
   schedule_callbacks();
   return true;
 }

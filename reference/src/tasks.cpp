@@ -49,17 +49,17 @@ void TaskBase::eager_start() {
   step_run_and_handle_result(nullptr);
 }
 
-void TaskBase::destroy_instead_of_cancelling(std::optional<std::string> msg) {
+void TaskBase::destroy_instead_of_cancelling(const std::optional<std::string>& msg) {
   if (self_.done()) return;
   if (auto handle = step_handle_.lock()) handle->cancel();
   if (fut_waiter_) fut_waiter_->remove_done_callback(wakeup_id_);
   fut_waiter_.reset();
   must_cancel_ = false;
   destroy_coroutine();
-  self_.FutureBase::cancel(std::move(msg));
+  self_.FutureBase::cancel(msg);
 }
 
-bool TaskBase::cancel(std::optional<std::string> msg) {
+bool TaskBase::cancel(const std::optional<std::string>& msg) {
   self_.check_cancel_message(msg);
   self_.log_traceback_ = false;
   if (self_.done()) return false;
@@ -70,7 +70,7 @@ bool TaskBase::cancel(std::optional<std::string> msg) {
   }
   // It must be the case that step() is already scheduled.
   must_cancel_ = true;
-  self_.cancel_message_ = std::move(msg);
+  self_.cancel_message_ = msg;
   return true;
 }
 

@@ -134,9 +134,9 @@ TEST(Tasks, AnExceptionIsTheResult) {
 class CountingTask : public Task<int> {
  public:
   using Task<int>::Task;
-  bool cancel(std::optional<std::string> msg = std::nullopt) override {
+  bool cancel(const std::optional<std::string>& msg = std::nullopt) override {
     ++cancels;
-    return Task<int>::cancel(std::move(msg));
+    return Task<int>::cancel(msg);
   }
   int cancels = 0;
 };
@@ -176,9 +176,9 @@ TEST(Tasks, FirstStepHook) {
 class DestroyingTask : public Task<void> {
  public:
   using Task<void>::Task;
-  bool cancel(std::optional<std::string> msg = std::nullopt) override {
+  bool cancel(const std::optional<std::string>& msg = std::nullopt) override {
     if (done()) return false;
-    destroy_instead_of_cancelling(std::move(msg));
+    destroy_instead_of_cancelling(msg);
     return true;
   }
 };

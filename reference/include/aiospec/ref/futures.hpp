@@ -49,7 +49,7 @@ class FutureBase : public std::enable_shared_from_this<FutureBase> {
 
   // Future.cancel(msg): false when already done (and then the exception counts as retrieved).
   // Virtual because Task and _GatheringFuture override it, as in Python.
-  virtual bool cancel(std::optional<std::string> msg = std::nullopt);
+  virtual bool cancel(const std::optional<std::string>& msg = std::nullopt);
 
   // Future.exception(): nullptr when finished with a result; marks the exception retrieved.
   // CancelledError (_make_cancelled_error) when cancelled, InvalidStateError when pending.

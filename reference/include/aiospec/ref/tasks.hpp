@@ -48,7 +48,7 @@ class TaskBase {
 
   // Task.cancel(msg): false when done; otherwise counts the request and cancels the future the
   // task waits for, or (no such future, or it refused) sets _must_cancel. Always true then.
-  virtual bool cancel(std::optional<std::string> msg = std::nullopt);
+  virtual bool cancel(const std::optional<std::string>& msg = std::nullopt);
   // Task.cancelling() / Task.uncancel() (3.11+; Profile::task_has_cancelling,
   // Profile::uncancel_rescinds_pending_cancel).
   virtual int cancelling() const;
@@ -78,7 +78,7 @@ class TaskBase {
   // CancelledError into it: the frame goes without running again (no except, no finally), the
   // pending step or wake-up is dropped and the task is cancelled at once. Not asyncio. Never
   // from inside the task's own step (that would destroy the running frame).
-  void destroy_instead_of_cancelling(std::optional<std::string> msg);
+  void destroy_instead_of_cancelling(const std::optional<std::string>& msg);
 
   // super().set_result(exc.value) after the coroutine returned.
   virtual void set_result_from_coroutine() = 0;
@@ -122,7 +122,7 @@ class Task : public Future<T>, public TaskBase {
   using FutureBase::get_loop;
 
   // One cancel() for both bases: Future.cancel is Task.cancel on a task.
-  bool cancel(std::optional<std::string> msg = std::nullopt) override { return TaskBase::cancel(std::move(msg)); }
+  bool cancel(const std::optional<std::string>& msg = std::nullopt) override { return TaskBase::cancel(msg); }
 
   template <class... A>
   [[noreturn]] void set_result(A&&...) {
@@ -296,7 +296,7 @@ class GatheringFuture : public Future<std::vector<Gathered<T>>> {
 
   // True if any child was cancelled; then the gather ends with CancelledError whatever the
   // children do. (It does not touch __log_traceback: it does not call Future.cancel.)
-  bool cancel(std::optional<std::string> msg = std::nullopt) override {
+  bool cancel(const std::optional<std::string>& msg = std::nullopt) override {
     // 3.8: a Python method without the parameter (Future's and Task's are C, with their text).
     if (msg && !this->get_loop().profile().cancel_takes_message) {
       throw TypeError("cancel() takes 1 positional argument but 2 were given");
