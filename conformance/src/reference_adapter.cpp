@@ -1,6 +1,9 @@
 #include "aiospec/conformance/reference_adapter.hpp"
 
+#include <map>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/ref/clock.hpp"
@@ -8,27 +11,86 @@
 #include "aiospec/ref/exceptions.hpp"
 #include "aiospec/ref/futures.hpp"
 #include "aiospec/ref/selectors.hpp"
+#include "aiospec/ref/tasks.hpp"
 #include "aiospec/ref/virtual_time.hpp"
 
 namespace aiospec::conformance {
 
 namespace {
 
+// ---- Exceptions, both ways -------------------------------------------------------------------
+// The reference loop raises ref::BaseException subclasses with CPython's class name and args;
+// the suite speaks LoopError. Both carry __context__ and __cause__, translated along. Anything
+// else (the suite's own Abort and Fault, a std::exception of the adapter) passes untouched.
+
+Value to_json(const ref::Arg& arg) {
+  struct ToJson {
+    Value operator()(std::monostate) const { return nullptr; }
+    Value operator()(bool b) const { return b; }
+    Value operator()(std::int64_t i) const { return i; }
+    Value operator()(double d) const { return d; }
+    Value operator()(const std::string& s) const { return s; }
+  };
+  return std::visit(ToJson{}, arg);
+}
+
+ref::Arg to_arg(const Value& v) {
+  if (v.is_null()) return std::monostate{};
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+constexpr int kMaxChain = 32;  // Python forbids cycles; a bound keeps a broken chain finite
+
+LoopError to_loop_error(const ref::BaseException& e, int depth = 0) {
+  Value args = Value::array();
+  for (const auto& a : e.args()) args.push_back(to_json(a));
+  LoopError out = LoopError::with_args(e.python_type(), std::move(args));
+  if (depth < kMaxChain) {
+    if (const auto* c = ref::as_base_exception(e.context())) {
+      out.set_context(std::make_shared<LoopError>(to_loop_error(*c, depth + 1)));
+    }
+    if (const auto* c = ref::as_base_exception(e.cause())) {
+      out.set_cause(std::make_shared<LoopError>(to_loop_error(*c, depth + 1)));
+    }
+  }
+  return out;
+}
+
+std::exception_ptr to_ref(const LoopError& e, int depth = 0) {
+  ref::Args args;
+  for (const auto& a : e.args()) args.push_back(to_arg(a));
+  auto out = ref::make_exception(e.type(), std::move(args));
+  if (depth < kMaxChain) {
+    auto* base = ref::as_base_exception(out);
+    if (e.context()) base->set_context(to_ref(*e.context(), depth + 1));
+    if (e.cause()) base->set_cause(to_ref(*e.cause(), depth + 1));
+  }
+  return out;
+}
+
+// A LoopError becomes the reference loop's exception; anything else stays what it is.
+std::exception_ptr to_ref(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const LoopError& error) {
+    return to_ref(error);
+  } catch (...) {
+    return e;
+  }
+}
+
 // The translation layer: the body of every Handle, Future and Loop method below is one
-// translated(...) call. The reference loop raises ref::Error with CPython's class name, and
-// SystemExit/KeyboardInterrupt out of run_forever; the suite speaks LoopError. Anything else
-// (a std::exception of the adapter or the loop) passes on untranslated, and the interpreter
-// reports it as a fault; the suite's own non-std exceptions pass through unchanged.
+// translated(...) call.
 template <class F>
 auto translated(F&& f) -> decltype(f()) {
   try {
     return f();
-  } catch (const ref::Error& e) {
-    throw LoopError(e.python_type(), e.what());
-  } catch (const ref::KeyboardInterrupt& e) {
-    throw LoopError("KeyboardInterrupt", e.what());
-  } catch (const ref::SystemExit& e) {
-    throw LoopError("SystemExit", e.what());
+  } catch (const ref::BaseException& e) {
+    throw to_loop_error(e);
   }
 }
 
@@ -90,7 +152,7 @@ class RefHandle final : public Handle {
   double when() const override {
     return translated([&] {
       auto timer = std::dynamic_pointer_cast<ref::TimerHandle>(handle_);
-      if (!timer) throw ref::Error("AttributeError", "'Handle' object has no attribute 'when'");
+      if (!timer) throw ref::Error("AttributeError", std::string("'Handle' object has no attribute 'when'"));
       return timer->when();
     });
   }
@@ -99,21 +161,195 @@ class RefHandle final : public Handle {
   ref::HandlePtr handle_;
 };
 
-class RefFuture final : public Future {
+// ---- Futures and tasks --------------------------------------------------------------------------
+
+// What every wrapper of a reference future gives back: the native future, for run_until_complete,
+// for a task awaiting it, for gather's children.
+class NativeFuture {
  public:
-  explicit RefFuture(std::shared_ptr<ref::Future<Value>> future) : future_(std::move(future)) {}
-  void set_result(const Value& value) override { translated([&] { future_->set_result(value); }); }
-  Value result() const override { return translated([&] { return future_->result(); }); }
-  bool done() const override { return translated([&] { return future_->done(); }); }
-  void add_done_callback(Callback callback) override {
+  virtual ~NativeFuture() = default;
+  virtual std::shared_ptr<ref::FutureBase> native_base() const = 0;
+};
+
+// The Value of a native result: a Value as it is; gather's list as a JSON array with returned
+// exceptions as describe() objects.
+Value to_value(const Value& v) { return v; }
+Value to_value(const std::vector<ref::Gathered<Value>>& results) {
+  Value out = Value::array();
+  for (const auto& r : results) {
+    if (const auto* e = std::get_if<std::exception_ptr>(&r)) {
+      const auto* base = ref::as_base_exception(*e);
+      if (base == nullptr) std::rethrow_exception(*e);  // a harness exception: not the loop's
+      out.push_back(describe(to_loop_error(*base)));
+    } else {
+      out.push_back(std::get<0>(r));
+    }
+  }
+  return out;
+}
+void from_value(const Value& v, Value& out) { out = v; }
+void from_value(const Value& v, std::vector<ref::Gathered<Value>>& out) {
+  out.clear();
+  for (const auto& item : v.is_array() ? v : Value::array({v})) out.emplace_back(std::in_place_index<0>, item);
+}
+
+std::optional<LoopError> exception_of(const ref::FutureBase& f) {
+  const auto exc = f.exception();
+  if (!exc) return std::nullopt;
+  if (const auto* base = ref::as_base_exception(exc)) return to_loop_error(*base);
+  std::rethrow_exception(exc);  // the suite's own exception, stored by a task it escaped from
+}
+
+// asyncio.Future methods over a native future of result type T (Value, or gather's list).
+template <class Native, class Base>
+class FutureMethods : public Base, public NativeFuture {
+ public:
+  explicit FutureMethods(std::shared_ptr<Native> future) : future_(std::move(future)) {}
+
+  void set_result(const Value& value) override {
     translated([&] {
-      future_->add_done_callback([callback = std::move(callback)](ref::Future<Value>&) { callback(); });
+      typename Native::result_type native;
+      from_value(value, native);
+      future_->set_result(std::move(native));
     });
   }
-  const std::shared_ptr<ref::Future<Value>>& native() const { return future_; }
+  Value result() const override { return translated([&] { return to_value(future_->result()); }); }
+  bool done() const override { return translated([&] { return future_->done(); }); }
+  void add_done_callback(Callback callback) override {
+    translated([&] { future_->FutureBase::add_done_callback([cb = std::move(callback)](ref::FutureBase&) { cb(); }); });
+  }
+  void set_exception(const LoopError& error) override { translated([&] { future_->set_exception(to_ref(error)); }); }
+  bool cancel(const std::optional<std::string>& message) override {
+    return translated([&] { return future_->cancel(message); });
+  }
+  bool cancelled() const override { return translated([&] { return future_->cancelled(); }); }
+  std::optional<LoopError> exception() const override { return translated([&] { return exception_of(*future_); }); }
+
+  std::shared_ptr<ref::FutureBase> native_base() const override { return future_; }
+  const std::shared_ptr<Native>& native() const { return future_; }
+
+ protected:
+  std::shared_ptr<Native> future_;
+};
+
+using RefFuture = FutureMethods<ref::Future<Value>, Future>;
+using RefGatheringFuture = FutureMethods<ref::Future<std::vector<ref::Gathered<Value>>>, Future>;
+
+class RefTask final : public FutureMethods<ref::Task<Value>, Task> {
+ public:
+  using FutureMethods::FutureMethods;
+  int cancelling() const override { return translated([&] { return future_->cancelling(); }); }
+  int uncancel() override { return translated([&] { return future_->uncancel(); }); }
+};
+
+// A future the interpreter only passes along (what a reference coroutine yields, of a result type
+// that is not Value): yielded back up to a task, it is unwrapped again.
+class PassedFuture final : public Future, public NativeFuture {
+ public:
+  explicit PassedFuture(std::shared_ptr<ref::FutureBase> future) : future_(std::move(future)) {}
+  void set_result(const Value&) override { throw Fault{"set_result on a reference-loop internal future"}; }
+  Value result() const override { throw Fault{"result() of a reference-loop internal future"}; }
+  bool done() const override { return future_->done(); }
+  void add_done_callback(Callback callback) override {
+    translated([&] { future_->add_done_callback([cb = std::move(callback)](ref::FutureBase&) { cb(); }); });
+  }
+  bool cancel(const std::optional<std::string>& message) override {
+    return translated([&] { return future_->cancel(message); });
+  }
+  bool cancelled() const override { return future_->cancelled(); }
+  std::shared_ptr<ref::FutureBase> native_base() const override { return future_; }
 
  private:
-  std::shared_ptr<ref::Future<Value>> future_;
+  std::shared_ptr<ref::FutureBase> future_;
+};
+
+// The native future of one of the wrappers above.
+std::shared_ptr<ref::FutureBase> native_of(const std::shared_ptr<Future>& future) {
+  auto* native = dynamic_cast<NativeFuture*>(future.get());
+  if (native == nullptr) throw Fault{"a future that is not the reference loop's"};
+  return native->native_base();
+}
+
+std::shared_ptr<ref::Future<Value>> native_value_future(const std::shared_ptr<Future>& future) {
+  auto native = std::dynamic_pointer_cast<ref::Future<Value>>(native_of(future));
+  if (!native) throw Fault{"a reference-loop future whose result is not a Value"};
+  return native;
+}
+
+// ---- Coroutines, both ways ----------------------------------------------------------------------
+
+// The interpreter's coroutine as the reference loop drives it: steps translated, yielded
+// wrappers unwrapped to their native futures.
+class SuiteCoroutine final : public ref::AnyCoroutine<Value> {
+ public:
+  explicit SuiteCoroutine(CoroutinePtr coro) : coro_(std::move(coro)) {}
+
+  ref::Step send() override { return step([&] { return coro_->send(); }); }
+  ref::Step throw_(std::exception_ptr exception) override {
+    const auto* base = ref::as_base_exception(exception);
+    if (base == nullptr) std::rethrow_exception(exception);  // the suite's own: not Python's to catch
+    const LoopError error = to_loop_error(*base);
+    return step([&] { return coro_->throw_in(error); });
+  }
+  Value result() override { return std::move(value_); }
+
+ private:
+  template <class F>
+  ref::Step step(F&& f) {
+    conformance::Step s;
+    try {
+      s = f();
+    } catch (...) {
+      return ref::Step::raised(to_ref(std::current_exception()));
+    }
+    switch (s.kind) {
+      case conformance::Step::Kind::yielded:
+        return ref::Step::yielded(s.future ? native_of(s.future) : nullptr);
+      case conformance::Step::Kind::returned:
+        value_ = std::move(s.value);
+        return ref::Step::returned();
+      case conformance::Step::Kind::raised:
+        break;
+    }
+    return ref::Step::raised(to_ref(s.exception));
+  }
+
+  CoroutinePtr coro_;
+  Value value_;
+};
+
+// A reference coroutine (sleep, wait_for) as the interpreter drives it (yield from).
+class RefCoroutine final : public Coroutine {
+ public:
+  RefCoroutine(std::unique_ptr<ref::AnyCoroutine<Value>> coro, std::function<std::shared_ptr<Future>(std::shared_ptr<ref::FutureBase>)> wrap)
+      : coro_(std::move(coro)), wrap_(std::move(wrap)) {}
+
+  conformance::Step send() override { return step(coro_->send()); }
+  conformance::Step throw_in(const LoopError& error) override { return step(coro_->throw_(to_ref(error))); }
+
+ private:
+  conformance::Step step(ref::Step s) {
+    conformance::Step out;
+    switch (s.kind) {
+      case ref::Step::Kind::yielded:
+        out.kind = conformance::Step::Kind::yielded;
+        if (s.future) out.future = wrap_(std::move(s.future));
+        return out;
+      case ref::Step::Kind::returned:
+        out.kind = conformance::Step::Kind::returned;
+        out.value = translated([&] { return coro_->result(); });
+        return out;
+      case ref::Step::Kind::raised:
+        break;
+    }
+    out.kind = conformance::Step::Kind::raised;
+    const auto* base = ref::as_base_exception(s.exception);
+    out.exception = base ? std::make_exception_ptr(to_loop_error(*base)) : s.exception;
+    return out;
+  }
+
+  std::unique_ptr<ref::AnyCoroutine<Value>> coro_;
+  std::function<std::shared_ptr<Future>(std::shared_ptr<ref::FutureBase>)> wrap_;
 };
 
 class RefLoop final : public Loop {
@@ -150,30 +386,96 @@ class RefLoop final : public Loop {
   double time() override { return translated([&] { return loop_->time(); }); }
   void run_forever() override { translated([&] { loop_->run_forever(); }); }
   Value run_until_complete(const std::shared_ptr<Future>& future) override {
-    return translated([&] {
-      auto native = std::dynamic_pointer_cast<RefFuture>(future);
-      if (!native) throw ref::TypeError("a future of another implementation");
-      return loop_->run_until_complete(native->native());
-    });
+    auto native = native_value_future(future);
+    return translated([&] { return loop_->run_until_complete(native); });
   }
   void stop() override { translated([&] { loop_->stop(); }); }
   void close() override { translated([&] { loop_->close(); }); }
   bool is_running() const override { return translated([&] { return loop_->is_running(); }); }
   bool is_closed() const override { return translated([&] { return loop_->is_closed(); }); }
   std::shared_ptr<Future> create_future() override {
-    return std::make_shared<RefFuture>(translated([&] { return loop_->create_future<Value>(); }));
+    return wrap_value_future(translated([&] { return loop_->create_future<Value>(); }));
   }
   void add_reader(int fd, Callback cb) override { translated([&] { loop_->add_reader(fd, std::move(cb)); }); }
   bool remove_reader(int fd) override { return translated([&] { return loop_->remove_reader(fd); }); }
   void add_writer(int fd, Callback cb) override { translated([&] { loop_->add_writer(fd, std::move(cb)); }); }
   bool remove_writer(int fd) override { return translated([&] { return loop_->remove_writer(fd); }); }
 
+  // ---- feature "tasks" ----
+  std::shared_ptr<Task> create_task(CoroutinePtr coroutine) override {
+    auto native = translated([&] {
+      return loop_->create_task<Value>(std::make_unique<SuiteCoroutine>(std::move(coroutine)));
+    });
+    return task_wrapper(native);
+  }
+  std::shared_ptr<Task> current_task() override {
+    auto native = translated([&] { return ref::current_task(loop_.get()); });
+    if (!native) return nullptr;
+    auto task = std::dynamic_pointer_cast<ref::Task<Value>>(native);
+    if (!task) throw Fault{"the current task is not a Task of Value"};
+    return task_wrapper(task);
+  }
+  CoroutinePtr sleep(double delay, const Value& result) override {
+    return coroutine(std::make_unique<ref::Coroutine<Value>>(ref::sleep<Value>(delay, result)));
+  }
+  std::shared_ptr<Future> gather(std::vector<Awaitable> children, bool return_exceptions) override {
+    std::vector<ref::Awaitable<Value>> natives;
+    for (auto& child : children) natives.push_back(native_awaitable(std::move(child)));
+    auto outer = translated([&] { return ref::gather<Value>(std::move(natives), return_exceptions); });
+    return wrapper_of<RefGatheringFuture>(outer);
+  }
+  std::shared_ptr<Future> shield(Awaitable inner) override {
+    auto outer = translated([&] { return ref::shield<Value>(native_awaitable(std::move(inner))); });
+    return wrap_value_future(std::move(outer));
+  }
+  CoroutinePtr wait_for(Awaitable inner, std::optional<double> timeout) override {
+    return coroutine(std::make_unique<ref::Coroutine<Value>>(ref::wait_for<Value>(native_awaitable(std::move(inner)), timeout)));
+  }
+
  private:
+  // One wrapper per native future: current_task() returns what create_task returned, shield()
+  // of a done future returns that future.
+  template <class Wrapper, class Native>
+  std::shared_ptr<Wrapper> wrapper_of(const std::shared_ptr<Native>& native) {
+    const ref::FutureBase* key = native.get();
+    if (auto known = std::dynamic_pointer_cast<Wrapper>(wrappers_[key].lock())) return known;
+    for (auto it = wrappers_.begin(); it != wrappers_.end();) {  // forget the wrappers nobody holds
+      it = it->second.expired() && it->first != key ? wrappers_.erase(it) : std::next(it);
+    }
+    auto wrapper = std::make_shared<Wrapper>(native);
+    wrappers_[key] = wrapper;
+    return wrapper;
+  }
+  std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
+    return wrapper_of<RefTask>(native);
+  }
+  // A native Future<Value> as the interpreter sees it: its task wrapper if it is a task.
+  std::shared_ptr<Future> wrap_value_future(std::shared_ptr<ref::Future<Value>> native) {
+    if (auto task = std::dynamic_pointer_cast<ref::Task<Value>>(native)) return task_wrapper(task);
+    return wrapper_of<RefFuture>(native);
+  }
+  std::shared_ptr<Future> wrap_any_future(std::shared_ptr<ref::FutureBase> native) {
+    if (auto value = std::dynamic_pointer_cast<ref::Future<Value>>(native)) return wrap_value_future(std::move(value));
+    return std::make_shared<PassedFuture>(std::move(native));
+  }
+  CoroutinePtr coroutine(std::unique_ptr<ref::AnyCoroutine<Value>> native) {
+    return std::make_unique<RefCoroutine>(std::move(native), [this](std::shared_ptr<ref::FutureBase> f) {
+      return wrap_any_future(std::move(f));
+    });
+  }
+  static ref::Awaitable<Value> native_awaitable(Awaitable awaitable) {
+    if (awaitable.future) return ref::Awaitable<Value>(native_value_future(awaitable.future));
+    if (!awaitable.coroutine) throw Fault{"an Awaitable with neither a future nor a coroutine"};
+    return ref::Awaitable<Value>(
+        std::unique_ptr<ref::AnyCoroutine<Value>>(std::make_unique<SuiteCoroutine>(std::move(awaitable.coroutine))));
+  }
+
   static std::shared_ptr<Handle> wrap(ref::HandlePtr handle) { return std::make_shared<RefHandle>(std::move(handle)); }
 
   ReferenceAdapter& adapter_;
   WorldClock clock_;
   WorldKeeper keeper_;
+  std::map<const ref::FutureBase*, std::weak_ptr<Future>> wrappers_;
   std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
 };
 
@@ -193,8 +495,8 @@ ReferenceAdapter::ReferenceAdapter(std::string backend)
     : ReferenceAdapter(std::move(backend), ref::Profile::for_version(ref::kDefaultVersion)) {}
 
 std::set<std::string> ReferenceAdapter::features() const {
-  return {"threads",        "fd-io",   "select-trace", "timer-heap-ties", "multiple-loops",
-          "futures",        "running-loop", "float-specials", "exact-clock"};
+  return {"threads", "fd-io",        "select-trace",   "timer-heap-ties", "multiple-loops",
+          "futures", "running-loop", "float-specials", "exact-clock",     "tasks"};
 }
 
 std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {

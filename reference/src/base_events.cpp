@@ -36,6 +36,22 @@ EventLoop::~EventLoop() {
     } catch (...) {  // a destructor must not throw; close() only fails when running
     }
   }
+  release_futures();
+}
+
+// Python's garbage collector frees a pending task, the future it waits for and the callbacks
+// between them together; shared_ptr cycles never are. A dead loop can run none of them again,
+// so its futures let go of their callbacks and coroutines (which frees the cycles) and forget the
+// loop. Everything stays alive while this runs: the strong references are dropped only at the end.
+void EventLoop::release_futures() {
+  std::vector<std::shared_ptr<FutureBase>> alive;
+  std::vector<FutureBase*> all(futures_.begin(), futures_.end());
+  for (FutureBase* f : all) {
+    f->registered_ = false;
+    if (auto strong = f->weak_from_this().lock()) alive.push_back(std::move(strong));
+  }
+  futures_.clear();
+  for (auto& f : alive) f->release_references();
 }
 
 void EventLoop::check_closed() const {
@@ -275,7 +291,7 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
   if (context.exception) {
     try {
       std::rethrow_exception(context.exception);
-    } catch (const Error& e) {
+    } catch (const BaseException& e) {
       line += std::string(": ") + e.python_type() + ": " + e.what();
     } catch (const std::exception& e) {
       line += std::string(": ") + e.what();

@@ -24,6 +24,19 @@ Profile Profile::for_version(std::string_view version) {
     return it >= std::find(all.begin(), all.end(), v);
   };
   p.nan_timeout_reaches_selector = at_least("3.13");
+  p.cancel_takes_message = at_least("3.9");
+  p.cancelled_error_chains_saved = at_least("3.9") && !at_least("3.11");
+  p.cancelled_error_is_saved = at_least("3.11");
+  p.gather_cancelled_error_from_child = at_least("3.9");
+  p.gather_handles_done_children_at_once = at_least("3.12");
+  p.task_has_cancelling = at_least("3.11");
+  p.uncancel_rescinds_pending_cancel = at_least("3.13");
+  p.wait_for = !at_least("3.9")    ? Profile::WaitFor::until_3_8
+               : !at_least("3.12") ? Profile::WaitFor::until_3_11
+                                   : Profile::WaitFor::timeout_scope;
+  p.eager_tasks = at_least("3.12");
+  p.sleep_rejects_nan = at_least("3.13");
+  p.timeout_exit_handles_every_exception = at_least("3.13");
   return p;
 }
 

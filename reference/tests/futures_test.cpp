@@ -177,3 +177,109 @@ TEST(Futures, StackFutureWorksWhileItOutlivesItsCallbacks) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// FUT-06's flag: set by set_exception, cleared by result(), exception() and cancel() of a done
+// future (the report itself is issue 8's).
+TEST(Futures, TheRetrievedFlag) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<int>();
+  EXPECT_FALSE(f->log_traceback());
+  f->set_exception(std::make_exception_ptr(ValueError("x")));
+  EXPECT_TRUE(f->log_traceback());
+  (void)f->exception();
+  EXPECT_FALSE(f->log_traceback());
+
+  auto g = w.loop->create_future<int>();
+  g->set_exception(std::make_exception_ptr(ValueError("x")));
+  EXPECT_FALSE(g->cancel());
+  EXPECT_FALSE(g->log_traceback());
+
+  auto h = w.loop->create_future<int>();
+  h->set_exception(std::make_exception_ptr(ValueError("x")));
+  EXPECT_THROW((void)h->result(), ValueError);
+  EXPECT_FALSE(h->log_traceback());
+}
+
+TEST(Futures, CancelMessageAndArgs) {
+  VirtualWorld w;  // 3.12
+  auto f = w.loop->create_future<int>();
+  EXPECT_TRUE(f->cancel("why"));
+  EXPECT_EQ(f->cancel_message(), std::optional<std::string>("why"));
+  try {
+    (void)f->result();
+    FAIL();
+  } catch (const CancelledError& e) {
+    ASSERT_EQ(e.args().size(), 1u);
+    EXPECT_EQ(std::get<std::string>(e.args()[0]), "why");
+    EXPECT_STREQ(e.what(), "why");
+  }
+  auto g = w.loop->create_future<int>();
+  g->cancel();
+  try {
+    g->exception();
+    FAIL();
+  } catch (const CancelledError& e) {
+    EXPECT_TRUE(e.args().empty());  // CancelledError(), not CancelledError('')
+  }
+  EXPECT_THROW(g->set_exception(nullptr), InvalidStateError);
+  auto p = w.loop->create_future<int>();
+  EXPECT_THROW(p->exception(), InvalidStateError);
+}
+
+TEST(Futures, VoidFuture) {
+  VirtualWorld w;
+  auto f = w.loop->create_future<void>();
+  w.loop->call_soon([f] { f->set_result(); });
+  w.loop->run_until_complete(f);
+  EXPECT_TRUE(f->done());
+}
+
+// The mutant hook: a future whose callbacks run synchronously breaks FUT-01.
+class SynchronousCallbacks : public Future<int> {
+ public:
+  using Future<int>::Future;
+
+ protected:
+  void schedule_callbacks() override {
+    for (auto& callback : take_callbacks()) callback(*this);  // not what asyncio does
+  }
+};
+
+TEST(Futures, ScheduleCallbacksIsTheHookForAMutant) {
+  VirtualWorld w;
+  auto f = std::make_shared<SynchronousCallbacks>(*w.loop);
+  f->add_done_callback([&](Future<int>& g) { w.log.push_back("cb=" + std::to_string(g.result())); });
+  f->set_result(1);
+  EXPECT_EQ(w.log, (Order{"cb=1"}));
+  EXPECT_EQ(w.loop->ready_count(), 0u);
+}
+
+TEST(Exceptions, ArgsStrAndMakeException) {
+  EXPECT_STREQ(CancelledError().what(), "");
+  EXPECT_TRUE(CancelledError().args().empty());
+  EXPECT_EQ(CancelledError(std::optional<std::string>("")).args().size(), 1u);
+  EXPECT_STREQ(RuntimeError(Args{std::string("a"), std::int64_t{2}}).what(), "('a', 2)");
+  auto e = make_exception("TimeoutError", {});
+  EXPECT_TRUE(holds<TimeoutError>(e));
+  EXPECT_TRUE(holds<Exception>(e));
+  EXPECT_TRUE(holds<CancelledError>(make_exception("CancelledError", {std::string("m")})));
+  EXPECT_FALSE(holds<Exception>(make_exception("CancelledError", {})));  // a BaseException
+  EXPECT_FALSE(holds<Exception>(make_exception("KeyboardInterrupt", {})));
+  auto other = make_exception("AttributeError", {std::string("no")});
+  EXPECT_EQ(as_base_exception(other)->python_type(), "AttributeError");
+  EXPECT_TRUE(escapes_the_loop(make_exception("SystemExit", {})));
+  EXPECT_FALSE(escapes_the_loop(make_exception("CancelledError", {})));
+  EXPECT_TRUE(escapes_the_loop(std::make_exception_ptr(42)));
+  // Implicit chaining, never onto itself.
+  auto handled = make_exception("ValueError", {});
+  auto raised = chain_context(make_exception("RuntimeError", {}), handled);
+  EXPECT_EQ(as_base_exception(raised)->context(), handled);
+  chain_context(handled, handled);
+  EXPECT_EQ(as_base_exception(handled)->context(), nullptr);
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

@@ -20,7 +20,7 @@ std::string runtime_error_of(const std::function<void()>& fn) {
   try {
     fn();
   } catch (const RuntimeError& e) {
-    EXPECT_STREQ(e.python_type(), "RuntimeError");
+    EXPECT_EQ(e.python_type(), "RuntimeError");
     return e.what();
   }
   return "";

@@ -51,3 +51,40 @@ TEST(Profile, NanHeadTimerReachesTheSelectorIn313) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// Each member against the inventory's version-change list (asyncio-semantics.md).
+TEST(Profile, FuturesAndTasksMembersPerVersion) {
+  struct Row {
+    const char* version;
+    bool message, chains, saved, gather_child, gather_at_once, cancelling, rescinds, nan, timeout_every;
+    Profile::WaitFor wait_for;
+  };
+  using W = Profile::WaitFor;
+  for (const Row& r : std::vector<Row>{
+           {"3.8", false, false, false, false, false, false, false, false, false, W::until_3_8},
+           {"3.9", true, true, false, true, false, false, false, false, false, W::until_3_11},
+           {"3.10", true, true, false, true, false, false, false, false, false, W::until_3_11},
+           {"3.11", true, false, true, true, false, true, false, false, false, W::until_3_11},
+           {"3.12", true, false, true, true, true, true, false, false, false, W::timeout_scope},
+           {"3.13", true, false, true, true, true, true, true, true, true, W::timeout_scope},
+       }) {
+    const Profile p = Profile::for_version(r.version);
+    EXPECT_EQ(p.cancel_takes_message, r.message) << r.version;
+    EXPECT_EQ(p.cancelled_error_chains_saved, r.chains) << r.version;
+    EXPECT_EQ(p.cancelled_error_is_saved, r.saved) << r.version;
+    EXPECT_EQ(p.gather_cancelled_error_from_child, r.gather_child) << r.version;
+    EXPECT_EQ(p.gather_handles_done_children_at_once, r.gather_at_once) << r.version;
+    EXPECT_EQ(p.task_has_cancelling, r.cancelling) << r.version;
+    EXPECT_EQ(p.uncancel_rescinds_pending_cancel, r.rescinds) << r.version;
+    EXPECT_EQ(p.sleep_rejects_nan, r.nan) << r.version;
+    EXPECT_EQ(p.timeout_exit_handles_every_exception, r.timeout_every) << r.version;
+    EXPECT_EQ(p.wait_for, r.wait_for) << r.version;
+    EXPECT_EQ(p.eager_tasks, r.gather_at_once) << r.version;  // both 3.12
+  }
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

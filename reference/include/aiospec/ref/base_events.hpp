@@ -9,7 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
+#include <typeindex>
 #include <vector>
 
 #include "aiospec/ref/clock.hpp"
@@ -19,8 +22,22 @@
 
 namespace aiospec::ref {
 
+class FutureBase;
+class TaskBase;
 template <class T>
 class Future;
+template <class T>
+class Task;
+template <class T>
+class AnyCoroutine;
+template <class T>
+class Coroutine;
+
+// loop.set_task_factory's factory for tasks of result type T (tasks.hpp). Python has one
+// factory for every task; C++ tasks have a result type, so a loop keeps one factory per type.
+template <class T>
+using TaskFactory =
+    std::function<std::shared_ptr<Task<T>>(EventLoop&, std::unique_ptr<AnyCoroutine<T>>, std::optional<std::string>)>;
 
 class EventLoop {
  public:
@@ -57,6 +74,12 @@ class EventLoop {
   void run_forever();
   template <class T>
   T run_until_complete(std::shared_ptr<Future<T>> future);  // defined in futures.hpp
+  // run_until_complete(coro): wraps it in a task first (ensure_future); run_until_complete(task).
+  // Defined in tasks.hpp.
+  template <class T>
+  T run_until_complete(Coroutine<T> coro);
+  template <class T>
+  T run_until_complete(std::shared_ptr<Task<T>> task);
   void stop();  // only sets a flag: the current iteration finishes first
   void close();
   bool is_running() const { return running_.load(); }
@@ -64,6 +87,15 @@ class EventLoop {
 
   template <class T>
   std::shared_ptr<Future<T>> create_future();  // defined in futures.hpp
+
+  // loop.create_task(coro, name=): through the task factory of T if one is set (tasks.hpp).
+  template <class T>
+  std::shared_ptr<Task<T>> create_task(std::unique_ptr<AnyCoroutine<T>> coro, std::optional<std::string> name = {});
+  template <class T>
+  std::shared_ptr<Task<T>> create_task(Coroutine<T> coro, std::optional<std::string> name = {});
+  // loop.set_task_factory(factory) for tasks of result type T; nullptr restores the default.
+  template <class T>
+  void set_task_factory(TaskFactory<T> factory);
 
   // I/O callbacks (selector_events.cpp). add_* replaces (and cancels) a previous callback for
   // the descriptor; remove_* returns whether there was one and cancels it.
@@ -122,6 +154,16 @@ class EventLoop {
   void check_closed() const;
   void check_running() const;
   void append_ready(HandlePtr handle);
+
+  // futures.cpp / tasks.cpp: every future of this loop (for all_tasks and, on destruction, to
+  // break the reference cycles between futures, their callbacks and tasks), the task whose step
+  // runs now (tasks._current_tasks[loop]), the task factories by result type.
+  friend class FutureBase;
+  friend class TaskBase;
+  void release_futures();
+  std::set<FutureBase*> futures_;
+  TaskBase* current_task_ = nullptr;
+  std::map<std::type_index, std::shared_ptr<void>> task_factories_;
 
   // selector_events.cpp
   struct SelectorKey {  // what Python's selector keeps per descriptor: key.events, key.data

@@ -1,64 +1,131 @@
-// asyncio/exceptions.py (and the builtins asyncio raises): what the reference loop throws.
+// asyncio/exceptions.py and the builtins asyncio raises: what the reference loop throws.
+//
+// Python exceptions are objects with args, a __context__ and a __cause__; the C++ ones here are
+// the same. BaseException is the root (a std::exception, so Handle.run sends it to the exception
+// handler like Handle._run does), and the C++ class tree follows Python's where it matters to
+// asyncio: CancelledError and SystemExit/KeyboardInterrupt are BaseExceptions, not Exceptions.
+// An exception is held as a std::exception_ptr, which refers to the thrown object itself (no
+// copy on rethrow with GCC and Clang), so "the same exception object" keeps its Python meaning.
 #pragma once
 
+#include <cstdint>
 #include <exception>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
+#include <vector>
 
 namespace aiospec::ref {
 
-// Everything asyncio raises as an ordinary Exception, tagged with its Python class name so a
-// trace can say `"type": "RuntimeError"` without knowing about C++ types.
-class Error : public std::runtime_error {
+// One element of an exception's args: Python's None, bool, int, float or str.
+using Arg = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
+using Args = std::vector<Arg>;
+
+// BaseException: args, str(), __context__ and __cause__. what() is str(exc).
+class BaseException : public std::exception {
  public:
-  Error(const char* python_type, std::string message)
-      : std::runtime_error(std::move(message)), python_type_(python_type) {}
-  const char* python_type() const noexcept { return python_type_; }
+  explicit BaseException(Args args = {}) : BaseException("BaseException", std::move(args)) {}
+  explicit BaseException(std::string message) : BaseException(Args{std::move(message)}) {}
+
+  const char* what() const noexcept override { return str_.c_str(); }
+  // type(exc).__name__.
+  const std::string& python_type() const noexcept { return python_type_; }
+  const Args& args() const noexcept { return args_; }
+
+  // __context__: the exception that was being handled when this one was raised (implicit
+  // chaining). __cause__: `raise ... from cause`. Null when unset.
+  const std::exception_ptr& context() const noexcept { return context_; }
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+  void set_context(std::exception_ptr context) { context_ = std::move(context); }
+  void set_cause(std::exception_ptr cause) { cause_ = std::move(cause); }
+
+ protected:
+  BaseException(std::string python_type, Args args);
 
  private:
-  const char* python_type_;
+  std::string python_type_;
+  Args args_;
+  std::string str_;
+  std::exception_ptr context_, cause_;
 };
 
-struct RuntimeError : Error {
-  explicit RuntimeError(std::string m) : Error("RuntimeError", std::move(m)) {}
-};
-struct ValueError : Error {
-  explicit ValueError(std::string m) : Error("ValueError", std::move(m)) {}
-};
-struct TypeError : Error {
-  explicit TypeError(std::string m) : Error("TypeError", std::move(m)) {}
-};
+// Declares a Python exception class: the two Python constructors that matter here, X(message)
+// and X(*args), and the protected one subclasses use to give their own name.
+#define AIOSPEC_REF_EXCEPTION(Name, Parent)                                               \
+  class Name : public Parent {                                                            \
+   public:                                                                                \
+    explicit Name(Args args = {}) : Parent(#Name, std::move(args)) {}                     \
+    explicit Name(std::string message) : Parent(#Name, Args{std::move(message)}) {}       \
+                                                                                          \
+   protected:                                                                             \
+    Name(std::string python_type, Args args) : Parent(std::move(python_type), std::move(args)) {} \
+  }
+
+AIOSPEC_REF_EXCEPTION(Exception, BaseException);
+AIOSPEC_REF_EXCEPTION(RuntimeError, Exception);
+AIOSPEC_REF_EXCEPTION(ValueError, Exception);
+AIOSPEC_REF_EXCEPTION(TypeError, Exception);
 // Lib/selectors.py raises KeyError for a descriptor registered twice or not registered.
-struct KeyError : Error {
-  explicit KeyError(std::string m) : Error("KeyError", std::move(m)) {}
-};
-struct InvalidStateError : Error {
-  explicit InvalidStateError(std::string m) : Error("InvalidStateError", std::move(m)) {}
-};
-// A BaseException in Python, but a callback raising it still goes to the exception handler
-// (Handle._run catches BaseException except SystemExit/KeyboardInterrupt), so it is an Error here.
-struct CancelledError : Error {
-  explicit CancelledError(std::string m = "") : Error("CancelledError", std::move(m)) {}
+AIOSPEC_REF_EXCEPTION(KeyError, Exception);
+AIOSPEC_REF_EXCEPTION(InvalidStateError, Exception);
+// asyncio.TimeoutError: an Exception subclass in 3.8-3.10, builtins.TimeoutError (an OSError) from
+// 3.11. Both are named TimeoutError, take no args here, and only the name is ever observed.
+AIOSPEC_REF_EXCEPTION(TimeoutError, Exception);
+// Python's SystemExit and KeyboardInterrupt are the two exceptions Handle._run and Task.__step
+// let escape: they leave run_forever mid-batch instead of reaching the exception handler.
+AIOSPEC_REF_EXCEPTION(SystemExit, BaseException);
+AIOSPEC_REF_EXCEPTION(KeyboardInterrupt, BaseException);
+
+#undef AIOSPEC_REF_EXCEPTION
+
+// asyncio.CancelledError, a BaseException since 3.8. CancelledError() has no args and
+// CancelledError('') has one: a cancel message of nullopt is the former.
+class CancelledError : public BaseException {
+ public:
+  CancelledError() : BaseException("CancelledError", {}) {}
+  explicit CancelledError(std::optional<std::string> message)
+      : BaseException("CancelledError", message ? Args{std::move(*message)} : Args{}) {}
+  explicit CancelledError(Args args) : BaseException("CancelledError", std::move(args)) {}
 };
 
-// Python's SystemExit and KeyboardInterrupt are the two exceptions Handle._run lets escape: they
-// leave run_forever mid-batch instead of reaching the exception handler. Any exception that does
-// not derive from std::exception escapes the same way. what() is str(exc): the message, often "".
-struct SystemExit : std::exception {
-  explicit SystemExit(std::string message = "") : message_(std::move(message)) {}
-  const char* what() const noexcept override { return message_.c_str(); }
-
- private:
-  std::string message_;
+// An Exception whose Python class has no C++ class here ("AttributeError", "OverflowError"):
+// caught as Exception, named as Python names it.
+class Error : public Exception {
+ public:
+  Error(std::string python_type, std::string message) : Exception(std::move(python_type), Args{std::move(message)}) {}
+  Error(std::string python_type, Args args) : Exception(std::move(python_type), std::move(args)) {}
 };
 
-struct KeyboardInterrupt : std::exception {
-  explicit KeyboardInterrupt(std::string message = "") : message_(std::move(message)) {}
-  const char* what() const noexcept override { return message_.c_str(); }
+// The exception `python_type(*args)`: the class above of that name, or an Error of that name for
+// any other. For the conformance adapter, which receives exceptions by name.
+std::exception_ptr make_exception(const std::string& python_type, Args args);
 
- private:
-  std::string message_;
-};
+// The BaseException an exception_ptr holds, nullptr for anything else (a foreign exception). The
+// pointer stays valid as long as `exception` (or another exception_ptr to the object) lives.
+BaseException* as_base_exception(const std::exception_ptr& exception) noexcept;
+
+// isinstance(exception, E), for an exception held by pointer.
+template <class E>
+bool holds(const std::exception_ptr& exception) noexcept {
+  return dynamic_cast<E*>(as_base_exception(exception)) != nullptr;
+}
+
+// SystemExit, KeyboardInterrupt, or an exception that is not a std::exception at all (a
+// harness's own stop): what Handle._run and Task.__step let escape from run_forever.
+bool escapes_the_loop(const std::exception_ptr& exception) noexcept;
+
+// Python's implicit chaining, for code written in C++ that must behave like a Python frame: an
+// exception raised while `handled` is being handled gets __context__ = handled, unless it is the
+// same object (or `handled` is null, or `raised` is not a BaseException). Returns `raised`.
+std::exception_ptr chain_context(std::exception_ptr raised, const std::exception_ptr& handled) noexcept;
+
+// `raise exception from cause` inside `except ... as cause`: both __cause__ and __context__.
+template <class E>
+[[noreturn]] void raise_from(E exception, const std::exception_ptr& cause) {
+  exception.set_cause(cause);
+  exception.set_context(cause);
+  throw exception;
+}
 
 }  // namespace aiospec::ref

@@ -1,5 +1,10 @@
-// asyncio/futures.py (the C _asyncio.Future's messages): a result that arrives later, whose
-// done callbacks are always scheduled with call_soon, never called synchronously.
+// asyncio/futures.py (with the C _asyncio.Future's messages, which the oracle records): a result
+// that arrives later, whose done callbacks are always scheduled with call_soon, never called
+// synchronously.
+//
+// FutureBase is everything of asyncio.Future that does not depend on the result's type: state,
+// exception, cancellation (with its message and the CancelledError a Task saved), the "exception
+// was never retrieved" flag and the done callbacks. Future<T> adds the result.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +13,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "aiospec/ref/base_events.hpp"
@@ -16,98 +24,141 @@
 
 namespace aiospec::ref {
 
+class TaskBase;
+
 // Python removes done callbacks by equality; std::function has none, so add_done_callback
 // hands out an id to remove by.
 using DoneCallbackId = std::uint64_t;
 
+// What a Future<T> stores as its result: T, or std::monostate for Future<void>.
 template <class T>
-class Future : public std::enable_shared_from_this<Future<T>> {
+using ResultType = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+class FutureBase : public std::enable_shared_from_this<FutureBase> {
  public:
-  using DoneCallback = std::function<void(Future&)>;
+  using DoneCallback = std::function<void(FutureBase&)>;
 
-  explicit Future(EventLoop& loop) : loop_(&loop) {}
-  Future(const Future&) = delete;
-  Future& operator=(const Future&) = delete;
+  explicit FutureBase(EventLoop& loop);
+  virtual ~FutureBase();
+  FutureBase(const FutureBase&) = delete;
+  FutureBase& operator=(const FutureBase&) = delete;
 
+  EventLoop& get_loop() const { return *loop_; }
   bool done() const { return state_ != State::pending; }
   bool cancelled() const { return state_ == State::cancelled; }
-  EventLoop& get_loop() const { return *loop_; }
 
-  // CancelledError when cancelled, InvalidStateError when pending, the exception when one was set.
-  const T& result() const {
-    if (state_ == State::cancelled) throw CancelledError();
-    if (state_ != State::finished) throw InvalidStateError("Result is not set.");
-    if (exception_) std::rethrow_exception(exception_);
-    return *result_;
-  }
-  // nullptr when finished with a result.
-  std::exception_ptr exception() const {
-    if (state_ == State::cancelled) throw CancelledError();
-    if (state_ != State::finished) throw InvalidStateError("Exception is not set.");
-    return exception_;
-  }
+  // Future.cancel(msg): false when already done (and then the exception counts as retrieved).
+  // Virtual because Task and _GatheringFuture override it, as in Python.
+  virtual bool cancel(const std::optional<std::string>& msg = std::nullopt);
 
-  void set_result(T value) {
-    if (state_ != State::pending) throw InvalidStateError("invalid state");
-    result_ = std::move(value);
-    state_ = State::finished;
-    schedule_callbacks();
-  }
-  void set_exception(std::exception_ptr exception) {
-    if (state_ != State::pending) throw InvalidStateError("invalid state");
-    exception_ = std::move(exception);
-    state_ = State::finished;
-    schedule_callbacks();
-  }
-  // False when already done.
-  bool cancel() {
-    if (state_ != State::pending) return false;
-    state_ = State::cancelled;
-    schedule_callbacks();
-    return true;
-  }
+  // Future.exception(): nullptr when finished with a result; marks the exception retrieved.
+  // CancelledError (_make_cancelled_error) when cancelled, InvalidStateError when pending.
+  std::exception_ptr exception() const;
+  // Future.set_exception(exc). Task overrides it to refuse (RuntimeError).
+  virtual void set_exception(std::exception_ptr exception);
 
   // On a done future the callback is scheduled at once (and its id removes nothing).
-  DoneCallbackId add_done_callback(DoneCallback callback) {
-    const DoneCallbackId id = next_id_++;
-    if (done()) {
-      call_soon_with_self(std::move(callback));
-    } else {
-      callbacks_.emplace_back(id, std::move(callback));
-    }
-    return id;
-  }
+  DoneCallbackId add_done_callback(DoneCallback callback);
   // The number of callbacks removed: 0 or 1.
-  std::size_t remove_done_callback(DoneCallbackId id) {
-    return std::erase_if(callbacks_, [id](const auto& entry) { return entry.first == id; });
-  }
+  std::size_t remove_done_callback(DoneCallbackId id);
 
- private:
+  // Future._make_cancelled_error(): the CancelledError to raise for this cancelled future, per
+  // profile (Profile::cancelled_error_chains_saved / cancelled_error_is_saved).
+  std::exception_ptr make_cancelled_error() const;
+  // Future._cancel_message (gather reads it).
+  const std::optional<std::string>& cancel_message() const { return cancel_message_; }
+  // Future.__log_traceback: an exception was set and neither result(), exception() nor cancel()
+  // has been called since. (The "never retrieved" report itself belongs to issue 8.)
+  bool log_traceback() const { return log_traceback_; }
+
+  // What result() would raise, without the result: nullptr when it finished with a result. Marks
+  // the exception retrieved. Task.__wakeup calls it (the C task_wakeup's future_get_result).
+  std::exception_ptr result_exception() const;
+
+ protected:
   enum class State { pending, cancelled, finished };
 
-  // __schedule_callbacks: one call_soon per callback, in registration order.
-  void schedule_callbacks() {
-    auto callbacks = std::move(callbacks_);
-    callbacks_.clear();
-    for (auto& entry : callbacks) call_soon_with_self(std::move(entry.second));
-  }
+  // __schedule_callbacks: one call_soon per callback, in registration order. Virtual only so
+  // that a test mutant can call them synchronously instead.
+  virtual void schedule_callbacks();
+  // The registered callbacks, in registration order, removed from the future (for an override
+  // of schedule_callbacks).
+  std::vector<DoneCallback> take_callbacks();
+  // Throws what result() throws for a future that did not finish with a result.
+  void throw_unless_result() const;
+  // The ready/finished transition for a result (Future<T>::set_result).
+  void finish_with_result();
+  // 3.8 has no cancel message: refuse one the way its C cancel() does.
+  void check_cancel_message(const std::optional<std::string>& msg) const;
+
   // The handle keeps the future alive until the callback ran, as in Python. A future that is
   // not owned by a shared_ptr must outlive its callbacks.
-  void call_soon_with_self(DoneCallback callback) {
-    if (auto self = this->weak_from_this().lock()) {
-      loop_->call_soon([self, cb = std::move(callback)] { cb(*self); });
-    } else {
-      loop_->call_soon([this, cb = std::move(callback)] { cb(*this); });
-    }
-  }
+  void call_soon_with_self(DoneCallback callback);
+
+  // Called by ~EventLoop: drops the callbacks (and, for a task, its coroutine), which may hold
+  // this future in a cycle no garbage collector would ever break.
+  virtual void release_references();
+
+ private:
+  friend class TaskBase;   // Task.__step is Future's subclass in Python: it sets the fields below
+  friend class EventLoop;  // breaks reference cycles when it is destroyed (release_futures)
 
   EventLoop* loop_;
   State state_ = State::pending;
-  std::optional<T> result_;
   std::exception_ptr exception_;
+  std::optional<std::string> cancel_message_;  // _cancel_message
+  mutable std::exception_ptr cancelled_exc_;   // _cancelled_exc, saved by Task.__step
+  mutable bool log_traceback_ = false;         // __log_traceback
   std::vector<std::pair<DoneCallbackId, DoneCallback>> callbacks_;
   DoneCallbackId next_id_ = 1;
+  bool registered_ = true;  // still in its loop's registry (the loop is alive)
 };
+
+template <class T>
+class Future : public FutureBase {
+ public:
+  using result_type = T;
+
+  explicit Future(EventLoop& loop) : FutureBase(loop) {}
+
+  // Future.result(): CancelledError when cancelled, InvalidStateError when pending, the exception
+  // when one was set (the exception then counts as retrieved).
+  std::add_lvalue_reference_t<const T> result() const {
+    throw_unless_result();
+    if constexpr (!std::is_void_v<T>) return *result_;
+  }
+  // The result as stored (std::monostate for void); only for a future finished with a result.
+  const ResultType<T>& stored_result() const { return *result_; }
+
+  void set_result(ResultType<T> value) {
+    if (done()) throw InvalidStateError("invalid state");
+    result_ = std::move(value);
+    finish_with_result();
+  }
+  void set_result()
+    requires std::is_void_v<T>
+  {
+    set_result(std::monostate{});
+  }
+
+  // The callback gets this future as a Future<T>& (or any base it accepts).
+  template <class F>
+    requires std::is_invocable_v<F&, Future<T>&>
+  DoneCallbackId add_done_callback(F callback) {
+    return FutureBase::add_done_callback(
+        [cb = std::move(callback)](FutureBase& f) mutable { cb(static_cast<Future<T>&>(f)); });
+  }
+
+ private:
+  std::optional<ResultType<T>> result_;
+};
+
+// futures._set_result_unless_cancelled.
+template <class T>
+void set_result_unless_cancelled(Future<T>& future, ResultType<T> result) {
+  if (future.cancelled()) return;
+  future.set_result(std::move(result));
+}
 
 template <class T>
 std::shared_ptr<Future<T>> EventLoop::create_future() {
@@ -123,31 +174,24 @@ T EventLoop::run_until_complete(std::shared_ptr<Future<T>> future) {
         "The future belongs to a different loop than the one specified as the loop argument");
   }
   // _run_until_complete_cb: stop the future's loop when it is done, unless it finished with
-  // SystemExit/KeyboardInterrupt, which have already left run_forever on their own.
-  const auto id = future->add_done_callback([](Future<T>& f) {
-    if (!f.cancelled()) {
-      if (const auto exc = f.exception()) {
-        try {
-          std::rethrow_exception(exc);
-        } catch (const SystemExit&) {
-          return;
-        } catch (const KeyboardInterrupt&) {
-          return;
-        } catch (...) {
-        }
-      }
-    }
+  // SystemExit/KeyboardInterrupt (or a foreign exception), which left run_forever on their own.
+  const auto id = future->FutureBase::add_done_callback([](FutureBase& f) {
+    if (!f.cancelled() && escapes_the_loop(f.exception())) return;
     f.get_loop().stop();
   });
   // Removed however run_forever ends, exceptions included.
   struct RemoveCallback {
-    Future<T>& f;
+    FutureBase& f;
     DoneCallbackId id;
     ~RemoveCallback() { f.remove_done_callback(id); }
   } remove{*future, id};
   run_forever();
   if (!future->done()) throw RuntimeError("Event loop stopped before Future completed.");
-  return future->result();
+  if constexpr (std::is_void_v<T>) {
+    future->result();
+  } else {
+    return future->result();
+  }
 }
 
 }  // namespace aiospec::ref

@@ -26,6 +26,77 @@ struct Profile {
   //             run_forever (tmr-0024).
   bool nan_timeout_reaches_selector = false;
 
+  // ---- Futures and cancellation (futures.py, tasks.py) ----
+
+  // Future.cancel(msg) and Task.cancel(msg), _GatheringFuture.cancel(msg).
+  //   3.8:  no message parameter: a message is TypeError("cancel() takes no arguments (1 given)")
+  //         (the C Future and Task; the pure-Python _GatheringFuture words it its own way).
+  //   3.9+: the message becomes the args of the CancelledError the cancellation raises.
+  bool cancel_takes_message = true;
+
+  // Future._make_cancelled_error() when a Task saved the CancelledError its coroutine ended with
+  // (_cancelled_exc), i.e. what an awaiter of a cancelled task, and its result(), raise:
+  //   3.8:       a fresh CancelledError(), nothing chained (both members false).
+  //   3.9-3.10:  a fresh CancelledError(msg) whose __context__ is the saved one. The C
+  //              accelerator keeps the saved one (pure Python drops it after the first call), so
+  //              every later result()/exception()/await chains it again.
+  //   3.11+:     the saved object itself (args (msg,)), handed out once; later calls make a fresh
+  //              CancelledError(msg) with nothing chained.
+  bool cancelled_error_chains_saved = false;
+  bool cancelled_error_is_saved = true;
+
+  // gather(): how a cancelled child turns into an exception.
+  //   3.8:  CancelledError() everywhere: in the result list (return_exceptions=True), as the
+  //         outer's exception (return_exceptions=False) and when the outer was cancelled.
+  //   3.9+: the result list holds CancelledError('' if child._cancel_message is None else it)
+  //         (a Task's own message is lost: CancelledError('')); the outer's exception is
+  //         child._make_cancelled_error() (for a cancelled outer, of the *last* child: the loop
+  //         variable leaks out of the results loop).
+  bool gather_cancelled_error_from_child = true;
+
+  // gather() of children that are already done.
+  //   3.8-3.11: their _done_callback is added with add_done_callback, so it runs one iteration
+  //             later (call_soon).
+  //   3.12+:    _done_callback runs synchronously for each of them once the outer exists: a
+  //             gather of done children returns a done future.
+  bool gather_handles_done_children_at_once = true;
+
+  // Task.cancelling() / Task.uncancel() and the count of cancel requests (3.11+). Before 3.11
+  // the methods do not exist: AttributeError("'_asyncio.Task' object has no attribute ...").
+  bool task_has_cancelling = true;
+
+  // Task.uncancel() bringing the count to 0:
+  //   3.11-3.12: only decrements; a cancel still pending (_must_cancel) is delivered anyway.
+  //   3.13:      also clears _must_cancel: the pending cancel is rescinded.
+  bool uncancel_rescinds_pending_cancel = false;
+
+  // asyncio.wait_for(aw, timeout).
+  //   until_3_8:  a Task and a waiter future; on timeout the inner is cancelled and awaited, then
+  //               TimeoutError() is raised whatever the inner did (a value it returned after
+  //               swallowing the cancel is discarded), nothing chained. 3 iterations of overhead.
+  //   until_3_11: the same machinery; after the cancel, the inner's result is returned if it
+  //               swallowed the cancellation, else TimeoutError() raised from its CancelledError.
+  //   timeout_scope (3.12+): `async with timeouts.timeout(t): return await aw`: the inner runs
+  //               inline in the caller's task (0 iterations of overhead), the timeout cancels the
+  //               caller's task and __aexit__ turns the CancelledError into TimeoutError.
+  enum class WaitFor { until_3_8, until_3_11, timeout_scope };
+  WaitFor wait_for = WaitFor::timeout_scope;
+
+  // Eager tasks (3.12+): Task(coro, eager_start=True) runs the first step inside the
+  // constructor when the loop is running; asyncio.eager_task_factory makes such tasks. Before
+  // 3.12: TypeError("Task.__init__() got an unexpected keyword argument 'eager_start'").
+  bool eager_tasks = true;
+
+  // asyncio.sleep(nan): 3.8-3.12 sleeps 0 s (a timer at NaN runs at once); 3.13 raises
+  // ValueError("Invalid delay: NaN (not a number)").
+  bool sleep_rejects_nan = false;
+
+  // timeouts.Timeout.__aexit__ after the timeout expired (3.11+; wait_for uses it from 3.12):
+  //   3.11-3.12: only an exception of exactly CancelledError becomes TimeoutError.
+  //   3.13:      any CancelledError subclass too; any other exception gets a TimeoutError spliced
+  //              into its __context__ chain in front of the first CancelledError there.
+  bool timeout_exit_handles_every_exception = false;
+
   // Not modelled: the 3.13.0-3.13.2 run_forever clean-up that also runs when the "already
   // running" checks fail (gh-130145, fixed in 3.13.3). Scenarios that would see it (lif-0028)
   // stop at python max 3.12.

@@ -1,0 +1,322 @@
+// asyncio/tasks.py: Task.__step, Task.__wakeup and cancel, the task registry, sleep and
+// _cancel_and_wait; asyncio/timeouts.py.
+#include "aiospec/ref/tasks.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <typeinfo>
+
+namespace aiospec::ref {
+
+namespace {
+// tasks._task_name_counter: one counter for the whole process, as in Python.
+std::atomic<std::uint64_t> task_name_counter{0};
+}  // namespace
+
+TaskBase::TaskBase(FutureBase& self, std::optional<std::string> name, bool eager_start)
+    : self_(self), name_(name ? std::move(*name) : "Task-" + std::to_string(++task_name_counter)), eager_start_(eager_start) {
+  if (eager_start && !self.get_loop().profile().eager_tasks) {
+    throw TypeError("Task.__init__() got an unexpected keyword argument 'eager_start'");
+  }
+}
+
+std::shared_ptr<TaskBase> TaskBase::shared_task() const {
+  // The aliasing constructor: shares ownership of the whole Task<T>, points at this base.
+  return std::shared_ptr<TaskBase>(self_.shared_from_this(), const_cast<TaskBase*>(this));
+}
+
+std::string TaskBase::repr() const {
+  const char* state = !self_.done() ? "pending" : self_.cancelled() ? "cancelled" : "finished";
+  return "<Task " + std::string(state) + " name='" + name_ + "'>";
+}
+
+void TaskBase::schedule_first_step() {
+  if (eager_start_ && self_.get_loop().is_running()) {
+    eager_start();
+    return;
+  }
+  step_handle_ = self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+}
+
+void TaskBase::eager_start() {
+  // _swap_current_task: the creating task (if any) is current again afterwards.
+  EventLoop& loop = self_.get_loop();
+  struct Restore {
+    EventLoop& loop;
+    TaskBase* prev;
+    ~Restore() { loop.current_task_ = prev; }
+  } restore{loop, std::exchange(loop.current_task_, this)};
+  step_run_and_handle_result(nullptr);
+}
+
+void TaskBase::destroy_instead_of_cancelling(const std::optional<std::string>& msg) {
+  if (self_.done()) return;
+  if (auto handle = step_handle_.lock()) handle->cancel();
+  if (fut_waiter_) fut_waiter_->remove_done_callback(wakeup_id_);
+  fut_waiter_.reset();
+  must_cancel_ = false;
+  destroy_coroutine();
+  self_.FutureBase::cancel(msg);
+}
+
+bool TaskBase::cancel(const std::optional<std::string>& msg) {
+  self_.check_cancel_message(msg);
+  self_.log_traceback_ = false;
+  if (self_.done()) return false;
+  ++num_cancels_requested_;
+  if (fut_waiter_) {
+    // Leave fut_waiter_: it may be a Task that swallows the cancellation, to be cancelled again.
+    if (fut_waiter_->cancel(msg)) return true;
+  }
+  // It must be the case that step() is already scheduled.
+  must_cancel_ = true;
+  self_.cancel_message_ = msg;
+  return true;
+}
+
+namespace {
+[[noreturn]] void no_attribute(const char* name) {
+  throw Error("AttributeError", std::string("'_asyncio.Task' object has no attribute '") + name + "'");
+}
+}  // namespace
+
+int TaskBase::cancelling() const {
+  if (!self_.get_loop().profile().task_has_cancelling) no_attribute("cancelling");
+  return num_cancels_requested_;
+}
+
+int TaskBase::uncancel() {
+  const Profile& profile = self_.get_loop().profile();
+  if (!profile.task_has_cancelling) no_attribute("uncancel");
+  if (num_cancels_requested_ > 0) {
+    --num_cancels_requested_;
+    if (num_cancels_requested_ == 0 && profile.uncancel_rescinds_pending_cancel) must_cancel_ = false;
+  }
+  return num_cancels_requested_;
+}
+
+void TaskBase::step(std::exception_ptr exc) {
+  if (self_.done()) throw InvalidStateError("_step(): already done: " + repr());
+  if (must_cancel_) {
+    if (!holds<CancelledError>(exc)) exc = self_.make_cancelled_error();
+    must_cancel_ = false;
+  }
+  fut_waiter_.reset();
+
+  // _enter_task / _leave_task: this task is current_task() while its coroutine runs.
+  EventLoop& loop = self_.get_loop();
+  if (loop.current_task_ != nullptr) {
+    throw RuntimeError("Cannot enter into task " + repr() + " while another task " + loop.current_task_->repr() +
+                       " is being executed.");
+  }
+  loop.current_task_ = this;
+  struct LeaveTask {
+    EventLoop& loop;
+    ~LeaveTask() { loop.current_task_ = nullptr; }
+  } leave{loop};
+  step_run_and_handle_result(std::move(exc));
+}
+
+void TaskBase::step_run_and_handle_result(std::exception_ptr exc) {
+  EventLoop& loop = self_.get_loop();
+  Step result = detail::guarded(get_coro(), std::move(exc));
+  switch (result.kind) {
+    case Step::Kind::returned:
+      if (must_cancel_) {
+        // Task is cancelled right before the coroutine stops.
+        must_cancel_ = false;
+        self_.FutureBase::cancel(self_.cancel_message_);
+      } else {
+        set_result_from_coroutine();
+      }
+      return;
+
+    case Step::Kind::raised: {
+      const auto& e = result.exception;
+      if (holds<CancelledError>(e)) {
+        // Save the original exception so that awaiters can chain it, or get it (3.11+).
+        self_.cancelled_exc_ = e;
+        self_.FutureBase::cancel();
+        return;
+      }
+      self_.FutureBase::set_exception(e);
+      // KeyboardInterrupt, SystemExit and foreign exceptions also leave the loop.
+      if (escapes_the_loop(e)) std::rethrow_exception(e);
+      return;
+    }
+
+    case Step::Kind::yielded:
+      break;
+  }
+
+  auto self = shared_task();
+  if (!result.future) {
+    // A bare yield relinquishes control for one event loop iteration.
+    step_handle_ = loop.call_soon([self] { self->step(); });
+    return;
+  }
+  auto& future = result.future;
+  if (&future->get_loop() != &loop) {
+    auto error = std::make_exception_ptr(RuntimeError("Task " + repr() + " got Future attached to a different loop"));
+    step_handle_ = loop.call_soon([self, error] { self->step(error); });
+    return;
+  }
+  if (future.get() == &self_) {
+    auto error = std::make_exception_ptr(RuntimeError("Task cannot await on itself: " + repr()));
+    step_handle_ = loop.call_soon([self, error] { self->step(error); });
+    return;
+  }
+  wakeup_id_ = future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
+  fut_waiter_ = future;
+  if (must_cancel_) {
+    if (fut_waiter_->cancel(self_.cancel_message_)) must_cancel_ = false;
+  }
+}
+
+void TaskBase::wakeup(FutureBase& future) {
+  // future.result(), raising what it raises (this may also be a cancellation).
+  if (auto exc = future.result_exception()) {
+    step(std::move(exc));
+  } else {
+    step();
+  }
+}
+
+std::shared_ptr<TaskBase> TaskBase::current(EventLoop& loop) {
+  return loop.current_task_ ? loop.current_task_->shared_task() : nullptr;
+}
+
+std::vector<std::shared_ptr<TaskBase>> TaskBase::all(EventLoop& loop) {
+  std::vector<std::shared_ptr<TaskBase>> tasks;
+  for (FutureBase* f : loop.futures_) {
+    auto* task = dynamic_cast<TaskBase*>(f);
+    if (task != nullptr && !f->done() && !f->weak_from_this().expired()) tasks.push_back(task->shared_task());
+  }
+  return tasks;
+}
+
+std::shared_ptr<TaskBase> current_task(EventLoop* loop) {
+  return TaskBase::current(loop != nullptr ? *loop : *get_running_loop());
+}
+
+std::vector<std::shared_ptr<TaskBase>> all_tasks(EventLoop* loop) {
+  return TaskBase::all(loop != nullptr ? *loop : *get_running_loop());
+}
+
+// ---- sleep, _cancel_and_wait ------------------------------------------------------------------
+
+namespace detail {
+
+Coroutine<void> sleep_for(double delay) {
+  if (delay <= 0) {
+    co_await yield_now();  // __sleep0
+    co_return;
+  }
+  EventLoop& loop = *get_running_loop();
+  if (loop.profile().sleep_rejects_nan && std::isnan(delay)) throw ValueError("Invalid delay: NaN (not a number)");
+  auto future = loop.create_future<void>();
+  const auto h = loop.call_later(delay, [future] { set_result_unless_cancelled(*future, {}); });
+  struct CancelTimer {  // finally: h.cancel()
+    TimerHandlePtr h;
+    ~CancelTimer() { h->cancel(); }
+  } finally{h};
+  co_await future;
+}
+
+Coroutine<void> cancel_and_wait(EventLoop& loop, std::shared_ptr<FutureBase> fut) {
+  auto waiter = loop.create_future<void>();
+  const auto cb = fut->add_done_callback([waiter](FutureBase&) { release_waiter(*waiter); });
+  struct RemoveCallback {  // finally: fut.remove_done_callback(cb)
+    FutureBase& fut;
+    DoneCallbackId cb;
+    ~RemoveCallback() { fut.remove_done_callback(cb); }
+  } finally{*fut, cb};
+  fut->cancel();
+  co_await waiter;
+}
+
+}  // namespace detail
+
+// ---- timeouts.py ------------------------------------------------------------------------------
+
+Timeout::~Timeout() {
+  if (timeout_handler_) timeout_handler_->cancel();
+}
+
+void Timeout::reschedule(std::optional<double> when) {
+  if (state_ != State::entered) {
+    if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
+    static const char* const names[] = {"created", "active", "expiring", "expired", "finished"};
+    throw RuntimeError(std::string("Cannot change state of ") + names[static_cast<int>(state_)] + " Timeout");
+  }
+  when_ = when;
+  if (timeout_handler_) timeout_handler_->cancel();
+  if (!when) {
+    timeout_handler_.reset();
+    return;
+  }
+  EventLoop& loop = *get_running_loop();
+  if (*when <= loop.time()) {
+    timeout_handler_ = loop.call_soon([this] { on_timeout(); });
+  } else {
+    timeout_handler_ = loop.call_at(*when, [this] { on_timeout(); });
+  }
+}
+
+void Timeout::enter() {
+  if (state_ != State::created) throw RuntimeError("Timeout has already been entered");
+  auto task = current_task();
+  if (!task) throw RuntimeError("Timeout should be used inside a task");
+  state_ = State::entered;
+  task_ = std::move(task);
+  cancelling_ = task_->cancelling();
+  reschedule(when_);
+}
+
+namespace {
+// Timeout._insert_timeout_error (3.13): a TimeoutError in front of the first CancelledError of
+// the __context__ chain.
+void insert_timeout_error(BaseException* exc) {
+  while (exc != nullptr && exc->context()) {
+    if (holds<CancelledError>(exc->context())) {
+      TimeoutError te;
+      te.set_context(exc->context());
+      te.set_cause(exc->context());
+      exc->set_context(std::make_exception_ptr(std::move(te)));
+      break;
+    }
+    exc = as_base_exception(exc->context());
+  }
+}
+}  // namespace
+
+void Timeout::exit(const std::exception_ptr& raised) {
+  if (timeout_handler_) {
+    timeout_handler_->cancel();
+    timeout_handler_.reset();
+  }
+  if (state_ == State::expiring) {
+    state_ = State::expired;
+    const bool every = task_->get_loop().profile().timeout_exit_handles_every_exception;
+    // 3.11-3.12 ask `exc_type is CancelledError`: that exact class.
+    BaseException* base = as_base_exception(raised);
+    const bool cancelled = every ? holds<CancelledError>(raised)
+                                 : base != nullptr && typeid(*base) == typeid(CancelledError);
+    if (task_->uncancel() <= cancelling_ && raised) {
+      if (cancelled) raise_from(TimeoutError(), raised);  // since there are no new cancel requests
+      if (every) insert_timeout_error(base);
+    }
+  } else if (state_ == State::entered) {
+    state_ = State::exited;
+  }
+}
+
+void Timeout::on_timeout() {
+  task_->cancel();
+  state_ = State::expiring;
+  timeout_handler_.reset();  // drop the reference early
+}
+
+Timeout timeout_at(std::optional<double> when) { return Timeout(when); }
+
+}  // namespace aiospec::ref
