@@ -9,6 +9,7 @@
 
 #include "aiospec/ref/base_events.hpp"
 #include "aiospec/ref/heapq.hpp"
+#include "aiospec/ref/tasks.hpp"
 
 namespace aiospec::conformance::mutants {
 
@@ -209,6 +210,92 @@ class WaitsForCancelledHead final : public EventLoop {
   }
 };
 
+// ---- Tasks. Each of these loops installs a task factory, as asyncio programs do with
+// loop.set_task_factory, whose tasks break one rule; the loop itself is the reference loop.
+
+using ref::AnyCoroutine;
+using ValueTask = ref::Task<Value>;
+
+template <class MakeTask>
+class TaskFactoryLoop final : public EventLoop {
+ public:
+  TaskFactoryLoop(std::unique_ptr<ref::Selector> selector, ref::Clock& clock, const ref::Profile& profile)
+      : EventLoop(std::move(selector), clock, profile) {
+    set_task_factory<Value>(
+        [](EventLoop& loop, std::unique_ptr<AnyCoroutine<Value>> coro, std::optional<std::string> name) {
+          return MakeTask{}(loop, std::move(coro), std::move(name));
+        });
+  }
+};
+
+template <class TaskType>
+struct Make {
+  std::shared_ptr<ValueTask> operator()(EventLoop& loop, std::unique_ptr<AnyCoroutine<Value>> coro,
+                                        std::optional<std::string> name) const {
+    return ref::make_task<TaskType>(loop, std::move(coro), std::move(name));
+  }
+};
+
+// What some loops and imitations do on cancel: the coroutine frame is destroyed instead of
+// having CancelledError thrown into it, so its except and finally blocks never run. The task
+// machinery is asyncio's; only the coroutine it drives refuses the throw.
+class DestroyedOnCancel final : public AnyCoroutine<Value> {
+ public:
+  explicit DestroyedOnCancel(std::unique_ptr<AnyCoroutine<Value>> inner) : inner_(std::move(inner)) {}
+  ref::Step send() override { return inner_->send(); }
+  ref::Step throw_(std::exception_ptr exception) override {
+    if (!ref::holds<ref::CancelledError>(exception)) return inner_->throw_(exception);
+    inner_.reset();
+    return ref::Step::raised(exception);
+  }
+  Value result() override { return inner_->result(); }
+
+ private:
+  std::unique_ptr<AnyCoroutine<Value>> inner_;
+};
+
+struct MakeDestroyedOnCancel {
+  std::shared_ptr<ValueTask> operator()(EventLoop& loop, std::unique_ptr<AnyCoroutine<Value>> coro,
+                                        std::optional<std::string> name) const {
+    return ref::make_task<ValueTask>(loop, std::make_unique<DestroyedOnCancel>(std::move(coro)), std::move(name));
+  }
+};
+
+// Task.cancel(msg) forgets the message.
+class DropsCancelMessage final : public ValueTask {
+ public:
+  using ValueTask::ValueTask;
+  bool cancel(const std::optional<std::string>&) override { return ValueTask::cancel(std::nullopt); }
+};
+
+// Task.uncancel() does nothing (the count of cancel requests only grows).
+class IgnoresUncancel final : public ValueTask {
+ public:
+  using ValueTask::ValueTask;
+  int uncancel() override { return cancelling(); }
+};
+
+// A task's done callbacks (its awaiters' wake-ups included) run inside set_result/set_exception/
+// cancel, not through call_soon.
+class SynchronousDoneCallbacks final : public ValueTask {
+ public:
+  using ValueTask::ValueTask;
+
+ protected:
+  void schedule_callbacks() override {
+    for (auto& callback : take_callbacks()) callback(*this);
+  }
+};
+
+// Task.__init__ runs the first step at once instead of scheduling it with call_soon.
+class FirstStepInline final : public ValueTask {
+ public:
+  using ValueTask::ValueTask;
+
+ protected:
+  void schedule_first_step() override { step(); }
+};
+
 template <class L>
 ReferenceAdapter::LoopFactory factory() {
   return [](std::unique_ptr<ref::Selector> selector, ref::Clock& clock,
@@ -237,6 +324,16 @@ const std::vector<Mutant>& all() {
        {"tmr-0009"}, factory<NoCompaction>()},
       {"waits-for-cancelled-head", "the select timeout is computed from a cancelled head timer",
        {"tmr-0013"}, factory<WaitsForCancelledHead>()},
+      {"cancel-destroys-coroutine", "cancel destroys the coroutine instead of throwing CancelledError into it",
+       {"cxl-0005", "cxl-0029"}, factory<TaskFactoryLoop<MakeDestroyedOnCancel>>()},
+      {"cancel-drops-message", "Task.cancel(msg) loses the message",
+       {"cxl-0008", "cxl-0009"}, factory<TaskFactoryLoop<Make<DropsCancelMessage>>>()},
+      {"uncancel-ignored", "Task.uncancel() does not decrement the count of cancel requests",
+       {"cxl-0010", "cxl-0011"}, factory<TaskFactoryLoop<Make<IgnoresUncancel>>>()},
+      {"synchronous-done-callbacks", "a task's done callbacks run synchronously when it finishes",
+       {"tsk-0003", "tsk-0014"}, factory<TaskFactoryLoop<Make<SynchronousDoneCallbacks>>>()},
+      {"first-step-inline", "a task's first step runs inside create_task instead of via call_soon",
+       {"tsk-0001", "tsk-0002"}, factory<TaskFactoryLoop<Make<FirstStepInline>>>()},
   };
   return mutants;
 }

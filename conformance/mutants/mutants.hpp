@@ -1,7 +1,9 @@
 // Mutant loops: the reference loop with exactly one asyncio rule broken each. They exist to prove
 // that the suite has teeth: every mutant must fail at least one named scenario, while the
-// reference loop passes it. They are test-only subclasses overriding EventLoop::run_once(), never
-// switches inside the reference loop.
+// reference loop passes it. They are test-only subclasses overriding EventLoop::run_once(), or
+// loops installing a task factory (loop.set_task_factory) whose tasks break one rule through the
+// overridable parts of asyncio's Task (cancel, uncancel, the first step, the done callbacks, the
+// coroutine they drive): never switches inside the reference loop.
 #pragma once
 
 #include <string>

@@ -35,7 +35,7 @@ void TaskBase::schedule_first_step() {
     eager_start();
     return;
   }
-  step_handle_ = self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+  self_.get_loop().call_soon([self = shared_task()] { self->step(); });
 }
 
 void TaskBase::eager_start() {
@@ -47,16 +47,6 @@ void TaskBase::eager_start() {
     ~Restore() { loop.current_task_ = prev; }
   } restore{loop, std::exchange(loop.current_task_, this)};
   step_run_and_handle_result(nullptr);
-}
-
-void TaskBase::destroy_instead_of_cancelling(const std::optional<std::string>& msg) {
-  if (self_.done()) return;
-  if (auto handle = step_handle_.lock()) handle->cancel();
-  if (fut_waiter_) fut_waiter_->remove_done_callback(wakeup_id_);
-  fut_waiter_.reset();
-  must_cancel_ = false;
-  destroy_coroutine();
-  self_.FutureBase::cancel(msg);
 }
 
 bool TaskBase::cancel(const std::optional<std::string>& msg) {
@@ -152,21 +142,21 @@ void TaskBase::step_run_and_handle_result(std::exception_ptr exc) {
   auto self = shared_task();
   if (!result.future) {
     // A bare yield relinquishes control for one event loop iteration.
-    step_handle_ = loop.call_soon([self] { self->step(); });
+    loop.call_soon([self] { self->step(); });
     return;
   }
   auto& future = result.future;
   if (&future->get_loop() != &loop) {
     auto error = std::make_exception_ptr(RuntimeError("Task " + repr() + " got Future attached to a different loop"));
-    step_handle_ = loop.call_soon([self, error] { self->step(error); });
+    loop.call_soon([self, error] { self->step(error); });
     return;
   }
   if (future.get() == &self_) {
     auto error = std::make_exception_ptr(RuntimeError("Task cannot await on itself: " + repr()));
-    step_handle_ = loop.call_soon([self, error] { self->step(error); });
+    loop.call_soon([self, error] { self->step(error); });
     return;
   }
-  wakeup_id_ = future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
+  future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
   fut_waiter_ = future;
   if (must_cancel_) {
     if (fut_waiter_->cancel(self_.cancel_message_)) must_cancel_ = false;

@@ -172,38 +172,6 @@ TEST(Tasks, FirstStepHook) {
   EXPECT_EQ(t->result(), 4);
 }
 
-// The hook for the mutant that destroys the coroutine instead of throwing CancelledError in.
-class DestroyingTask : public Task<void> {
- public:
-  using Task<void>::Task;
-  bool cancel(const std::optional<std::string>& msg = std::nullopt) override {
-    if (done()) return false;
-    destroy_instead_of_cancelling(msg);
-    return true;
-  }
-};
-
-Coroutine<void> guarded_sleep(Order& log, double delay) {
-  try {
-    co_await sleep(delay);
-  } catch (const CancelledError&) {
-    log.push_back("caught");
-  }
-  log.push_back("after");
-}
-
-TEST(Tasks, DestroyingHook) {
-  for (double delay : {0.0, 1.0}) {  // the step pending (bare yield) or a wake-up pending (timer)
-    VirtualWorld w;
-    auto t = make_task<DestroyingTask>(*w.loop, std::make_unique<Coroutine<void>>(guarded_sleep(w.log, delay)));
-    w.loop->call_soon([t] { t->cancel(); });
-    EXPECT_THROW(w.loop->run_until_complete(std::shared_ptr<Future<void>>(t)), CancelledError);
-    EXPECT_TRUE(w.log.empty()) << delay;  // neither the except nor what follows ran
-    w.loop->call_later(2, [&] { w.loop->stop(); });
-    w.loop->run_forever();  // nothing left to step
-  }
-}
-
 // TSK-07: eager tasks (3.12+).
 Coroutine<int> child(Order& log, bool suspend) {
   log.push_back("child sees " + current_task()->get_name());

@@ -74,16 +74,8 @@ class TaskBase {
   void step(std::exception_ptr exc = nullptr);
   void wakeup(FutureBase& future);
 
-  // For a test mutant imitating loops that destroy the coroutine on cancel instead of throwing
-  // CancelledError into it: the frame goes without running again (no except, no finally), the
-  // pending step or wake-up is dropped and the task is cancelled at once. Not asyncio. Never
-  // from inside the task's own step (that would destroy the running frame).
-  void destroy_instead_of_cancelling(const std::optional<std::string>& msg);
-
   // super().set_result(exc.value) after the coroutine returned.
   virtual void set_result_from_coroutine() = 0;
-  // Destroys the coroutine frame (destroy_instead_of_cancelling).
-  virtual void destroy_coroutine() = 0;
   // ~EventLoop's cycle breaking (FutureBase::release_references).
   void release_task_references() { fut_waiter_.reset(); }
 
@@ -101,10 +93,6 @@ class TaskBase {
   bool must_cancel_ = false;          // _must_cancel
   bool eager_start_ = false;
   std::shared_ptr<FutureBase> fut_waiter_;  // _fut_waiter
-  // Only for destroy_instead_of_cancelling: the last scheduled step (weak: the handle holds the
-  // task), the wake-up's id.
-  std::weak_ptr<Handle> step_handle_;
-  DoneCallbackId wakeup_id_ = 0;
 };
 
 template <class T>
@@ -148,7 +136,6 @@ class Task : public Future<T>, public TaskBase {
     release_task_references();
     coro_.reset();
   }
-  void destroy_coroutine() override { coro_.reset(); }
 
  private:
   std::unique_ptr<AnyCoroutine<T>> coro_;
