@@ -410,6 +410,12 @@ class Interpreter:
         if name == 'raise' and in_callback:
             # The point of `raise`: the exception leaves the callback and meets the loop.
             self._dispatch[name](name, args)
+        self._invoke(name, args)
+
+    def _invoke(self, name, args, in_coroutine=False):
+        """Run a plain operation.  What it raises is recorded as an `error` event (a coroutine's
+        `raise` records nothing); then, outside a coroutine, the block goes on, and inside one
+        the exception propagates (a `try` may catch it)."""
         try:
             self._dispatch[name](name, args)
         except Abort:
@@ -421,8 +427,15 @@ class Interpreter:
             # run_forever (ORD-08); the run operation records them like any other error.
             # CancelledError is a BaseException since 3.8; it is an
             # ordinary outcome of result() on a cancelled future.
-            self.world.record('error', op=name, type=type(exc).__name__,
-                              message=str(exc))
+            if in_coroutine:
+                # Raised here and now: Python chained it natively with the exception the
+                # coroutine handles (the interpreter frame of that `try` is in its except clause).
+                _settle(exc)
+            if not (in_coroutine and name == 'raise'):
+                self.world.record('error', op=name, type=type(exc).__name__,
+                                  message=str(exc))
+            if in_coroutine:
+                raise
 
     def _parse(self, op):
         """Validate one canonical operation; return (name, arguments)."""
@@ -807,19 +820,7 @@ class Interpreter:
         if coroutine_op is not None:
             await coroutine_op(name, args, frame)
             return
-        try:
-            self._dispatch[name](name, args)
-        except Abort:
-            raise
-        except WouldBlockForever:
-            self.world.record('blocked', op=name)
-        except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
-            # Raised here and now: Python chained it natively with the exception the
-            # coroutine handles (the interpreter frame of that `try` is in its except clause).
-            _settle(exc)
-            if name != 'raise':
-                self.world.record('error', op=name, type=type(exc).__name__, message=str(exc))
-            raise
+        self._invoke(name, args, in_coroutine=True)
 
     async def _outcome(self, op, fields, make, frame):
         """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``."""
