@@ -255,6 +255,8 @@ class Interpreter::Impl {
   Socket& open_socket(const Op& op);  // scenario error when closed
   void bind(const Op& op, std::shared_ptr<Handle> handle);
   void record_value(const Op& op, json value);
+  Future& future(const Op& op);                   // the future named by `future`
+  void record_answer(const Op& op, json value);  // {"ev": op, "future": ..., "value": value}
 
   // ---- recording and the world ----
   void op_record(const Op& op);
@@ -801,25 +803,21 @@ void Interpreter::Impl::op_set_result(const Op& op) {
   if (!(value.is_null() || value.is_string() || value.is_number() || value.is_boolean())) {
     fail("set_result: value must be a string, number, boolean or null");
   }
-  lookup(futures_, "future", op, name(op, "future"))->set_result(value);
+  future(op).set_result(value);
 }
 
-void Interpreter::Impl::op_add_done_callback(const Op& op) {
-  const auto& future = lookup(futures_, "future", op, name(op, "future"));
-  future->add_done_callback(callback(block(op, "do")));
+void Interpreter::Impl::op_add_done_callback(const Op& op) { future(op).add_done_callback(callback(block(op, "do"))); }
+
+// What the operations that ask a future something record: {"ev": op, "future": f, "value": V}.
+Future& Interpreter::Impl::future(const Op& op) { return *lookup(futures_, "future", op, name(op, "future")); }
+
+void Interpreter::Impl::record_answer(const Op& op, json value) {
+  record({{"ev", op.name}, {"future", name(op, "future")}, {"value", std::move(value)}});
 }
 
-void Interpreter::Impl::op_done(const Op& op) {
-  const std::string future = name(op, "future");
-  const bool done = lookup(futures_, "future", op, future)->done();
-  record({{"ev", "done"}, {"future", future}, {"value", done}});
-}
+void Interpreter::Impl::op_done(const Op& op) { record_answer(op, future(op).done()); }
 
-void Interpreter::Impl::op_result(const Op& op) {
-  const std::string future = name(op, "future");
-  json value = lookup(futures_, "future", op, future)->result();
-  record({{"ev", "result"}, {"future", future}, {"value", std::move(value)}});
-}
+void Interpreter::Impl::op_result(const Op& op) { record_answer(op, future(op).result()); }
 
 // ---------------------------------------------------------------------------------------------
 // I/O on socket pairs
@@ -953,27 +951,20 @@ LoopError scenario_exception(const std::string& type, const json& args) {
 void Interpreter::Impl::op_set_exception(const Op& op) {
   const std::string type = name(op, "type");
   if (!raisable(type)) fail("set_exception: unknown exception type '" + type + "'");
-  lookup(futures_, "future", op, name(op, "future"))->set_exception(scenario_exception(type, op.args));
+  future(op).set_exception(scenario_exception(type, op.args));
 }
 
 void Interpreter::Impl::op_cancel_future(const Op& op) {
-  const std::string future = name(op, "future");
   std::optional<std::string> message;
   if (op.args.contains("message")) message = op.args.at("message").get<std::string>();
-  const bool cancelled = lookup(futures_, "future", op, future)->cancel(message);
-  record({{"ev", "cancel_future"}, {"future", future}, {"value", cancelled}});
+  record_answer(op, future(op).cancel(message));
 }
 
-void Interpreter::Impl::op_cancelled(const Op& op) {
-  const std::string future = name(op, "future");
-  const bool cancelled = lookup(futures_, "future", op, future)->cancelled();
-  record({{"ev", "cancelled"}, {"future", future}, {"value", cancelled}});
-}
+void Interpreter::Impl::op_cancelled(const Op& op) { record_answer(op, future(op).cancelled()); }
 
 void Interpreter::Impl::op_exception(const Op& op) {
-  const std::string future = name(op, "future");
-  const auto error = lookup(futures_, "future", op, future)->exception();
-  record({{"ev", "exception"}, {"future", future}, {"value", error ? describe(*error) : json(nullptr)}});
+  const auto error = future(op).exception();
+  record_answer(op, error ? describe(*error) : json(nullptr));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1148,15 +1139,9 @@ void Interpreter::Impl::op_current_task(const Op& op) {
   record_value(op, current ? json(name_of(current.get())) : json(nullptr));
 }
 
-void Interpreter::Impl::op_cancelling(const Op& op) {
-  const int n = task(op)->cancelling();
-  record({{"ev", "cancelling"}, {"future", name(op, "future")}, {"value", n}});
-}
+void Interpreter::Impl::op_cancelling(const Op& op) { record_answer(op, task(op)->cancelling()); }
 
-void Interpreter::Impl::op_uncancel(const Op& op) {
-  const int n = task(op)->uncancel();
-  record({{"ev", "uncancel"}, {"future", name(op, "future")}, {"value", n}});
-}
+void Interpreter::Impl::op_uncancel(const Op& op) { record_answer(op, task(op)->uncancel()); }
 
 Body<void> Interpreter::Impl::op_await(const Op& op) {
   const json& on = op.args.at("on");
