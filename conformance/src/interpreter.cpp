@@ -475,7 +475,7 @@ void Interpreter::Impl::invoke(const Op& op, const Spec& spec, Chain* chain) {
   } catch (LoopError& e) {
     record({{"ev", "error"}, {"op", op.name}, {"type", e.type()}, {"message", e.what()}});
     if (!chain) return;
-    if (!chain->handling.empty()) e.set_context(chain->handling.back());
+    detail::chain_to_handled(e, *chain);
     throw;
   } catch (const Blocked&) {
     record({{"ev", "blocked"}, {"op", op.name}});
@@ -1018,7 +1018,7 @@ LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) const {
   const std::string type = name(op, "type");
   if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
   LoopError error = scenario_exception(type, op.args);
-  if (!chain.handling.empty()) error.set_context(chain.handling.back());
+  detail::chain_to_handled(error, chain);
   return error;
 }
 
@@ -1030,19 +1030,32 @@ Body<Value> Interpreter::Impl::await_future(std::shared_ptr<Future> future) {
   try {
     co_return future->result();
   } catch (LoopError& e) {
-    if (!chain.handling.empty()) e.set_context(chain.handling.back());
+    detail::chain_to_handled(e, chain);
     throw;
   }
 }
 
 // `yield from` a coroutine of the loop's (sleep, wait_for): its yields go up to our task, what
 // our task is sent or thrown goes down to it.
+//
+// An exception the loop's coroutine raised (not the one thrown into it) was raised inside a frame
+// called from ours: if that frame did not chain it itself (no context), Python chained it to the
+// exception our coroutine is handling.
 Body<Value> Interpreter::Impl::yield_from(CoroutinePtr coroutine) {
+  Chain& chain = *co_await detail::CurrentChain();
   Step step = coroutine->send();
+  std::optional<LoopError> thrown;
   for (;;) {
     if (step.kind == Step::Kind::returned) co_return std::move(step.value);
-    if (step.kind == Step::Kind::raised) std::rethrow_exception(step.exception);
-    std::optional<LoopError> thrown;
+    if (step.kind == Step::Kind::raised) {
+      try {
+        std::rethrow_exception(step.exception);
+      } catch (LoopError& e) {
+        if (!e.context() && !(thrown && e.same_object(*thrown))) detail::chain_to_handled(e, chain);
+        throw;
+      }
+    }
+    thrown.reset();
     try {
       co_await detail::Yield(std::move(step.future));
     } catch (const LoopError& e) {

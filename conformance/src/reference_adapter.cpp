@@ -45,29 +45,37 @@ ref::Arg to_arg(const Value& v) {
 
 constexpr int kMaxChain = 32;  // Python forbids cycles; a bound keeps a broken chain finite
 
-LoopError to_loop_error(const ref::BaseException& e, int depth = 0) {
+// `native` holds a ref::BaseException (the LoopError remembers it: one Python object).
+LoopError to_loop_error(const std::exception_ptr& native, int depth = 0) {
+  const ref::BaseException& e = *ref::as_base_exception(native);
   Value args = Value::array();
   for (const auto& a : e.args()) args.push_back(to_json(a));
   LoopError out = LoopError::with_args(e.python_type(), std::move(args));
+  out.set_native(native);
   if (depth < kMaxChain) {
-    if (const auto* c = ref::as_base_exception(e.context())) {
-      out.set_context(std::make_shared<LoopError>(to_loop_error(*c, depth + 1)));
+    if (ref::as_base_exception(e.context())) {
+      out.set_context(std::make_shared<LoopError>(to_loop_error(e.context(), depth + 1)));
     }
-    if (const auto* c = ref::as_base_exception(e.cause())) {
-      out.set_cause(std::make_shared<LoopError>(to_loop_error(*c, depth + 1)));
+    if (ref::as_base_exception(e.cause())) {
+      out.set_cause(std::make_shared<LoopError>(to_loop_error(e.cause(), depth + 1)));
     }
   }
   return out;
 }
 
+// The reference loop's exception for `e`: the very object it was translated from, if any (with
+// the context and cause the interpreter may have given it since), else a new one.
 std::exception_ptr to_ref(const LoopError& e, int depth = 0) {
-  ref::Args args;
-  for (const auto& a : e.args()) args.push_back(to_arg(a));
-  auto out = ref::make_exception(e.type(), std::move(args));
+  std::exception_ptr out = e.native();
+  if (!ref::as_base_exception(out)) {
+    ref::Args args;
+    for (const auto& a : e.args()) args.push_back(to_arg(a));
+    out = ref::make_exception(e.type(), std::move(args));
+  }
   if (depth < kMaxChain) {
     auto* base = ref::as_base_exception(out);
-    if (e.context()) base->set_context(to_ref(*e.context(), depth + 1));
-    if (e.cause()) base->set_cause(to_ref(*e.cause(), depth + 1));
+    base->set_context(e.context() ? to_ref(*e.context(), depth + 1) : nullptr);
+    base->set_cause(e.cause() ? to_ref(*e.cause(), depth + 1) : nullptr);
   }
   return out;
 }
@@ -89,8 +97,8 @@ template <class F>
 auto translated(F&& f) -> decltype(f()) {
   try {
     return f();
-  } catch (const ref::BaseException& e) {
-    throw to_loop_error(e);
+  } catch (const ref::BaseException&) {
+    throw to_loop_error(std::current_exception());
   }
 }
 
@@ -178,9 +186,8 @@ Value to_value(const std::vector<ref::Gathered<Value>>& results) {
   Value out = Value::array();
   for (const auto& r : results) {
     if (const auto* e = std::get_if<std::exception_ptr>(&r)) {
-      const auto* base = ref::as_base_exception(*e);
-      if (base == nullptr) std::rethrow_exception(*e);  // a harness exception: not the loop's
-      out.push_back(describe(to_loop_error(*base)));
+      if (!ref::as_base_exception(*e)) std::rethrow_exception(*e);  // a harness exception: not the loop's
+      out.push_back(describe(to_loop_error(*e)));
     } else {
       out.push_back(std::get<0>(r));
     }
@@ -196,7 +203,7 @@ void from_value(const Value& v, std::vector<ref::Gathered<Value>>& out) {
 std::optional<LoopError> exception_of(const ref::FutureBase& f) {
   const auto exc = f.exception();
   if (!exc) return std::nullopt;
-  if (const auto* base = ref::as_base_exception(exc)) return to_loop_error(*base);
+  if (ref::as_base_exception(exc)) return to_loop_error(exc);
   std::rethrow_exception(exc);  // the suite's own exception, stored by a task it escaped from
 }
 
@@ -286,9 +293,8 @@ class SuiteCoroutine final : public ref::AnyCoroutine<Value> {
 
   ref::Step send() override { return step([&] { return coro_->send(); }); }
   ref::Step throw_(std::exception_ptr exception) override {
-    const auto* base = ref::as_base_exception(exception);
-    if (base == nullptr) std::rethrow_exception(exception);  // the suite's own: not Python's to catch
-    const LoopError error = to_loop_error(*base);
+    if (!ref::as_base_exception(exception)) std::rethrow_exception(exception);  // the suite's own
+    const LoopError error = to_loop_error(exception);
     return step([&] { return coro_->throw_in(error); });
   }
   Value result() override { return std::move(value_); }
@@ -343,8 +349,8 @@ class RefCoroutine final : public Coroutine {
         break;
     }
     out.kind = conformance::Step::Kind::raised;
-    const auto* base = ref::as_base_exception(s.exception);
-    out.exception = base ? std::make_exception_ptr(to_loop_error(*base)) : s.exception;
+    out.exception = ref::as_base_exception(s.exception) ? std::make_exception_ptr(to_loop_error(s.exception))
+                                                        : s.exception;
     return out;
   }
 

@@ -272,7 +272,7 @@ Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& b
   Trace actual;
   std::optional<std::string> fault;
   try {
-    actual = Interpreter(adapter, scenario).run();
+    actual = Interpreter(adapter, scenario, Language::of(oracle::CPython::instance().minor_version())).run();
   } catch (const std::exception& e) {
     fault = e.what();
   }

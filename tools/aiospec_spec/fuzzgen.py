@@ -12,7 +12,10 @@ The programs are meant to be valid and deterministic on CPython:
   the watched end is never closed, so no close_fd meets a registration (D4);
 * every run ends: a stop is scheduled, or the loop blocks, or the (small) iteration budget stops it;
 * the feature list is exactly what the operations need (from the table), plus ``select-trace`` in
-  some programs and ``timer-heap-ties`` when more than one timer is scheduled.
+  some programs and ``timer-heap-ties`` when more than one timer is scheduled;
+* tasks are created at top level, on an open loop; a coroutine awaits only futures and tasks of
+  its own loop made before it (never itself: CPython's message for that names the task's repr),
+  and raises only ordinary exceptions.
 
 ``to_yaml`` writes a canonical scenario as readable block YAML that the loader reads back to the
 same canonical form; ``minimise`` is delta debugging over the operation tree against any
@@ -41,6 +44,9 @@ VALUES = [None, True, False, 0, 1, -7, 42, 2 ** 53 + 1, 0.5, 0.1, -0.0, 1e16, 1e
           "done", "ü", "a b"]
 LABEL_EXTRAS = ["é", "日本", "\u00a0", "tab\u2003space", "quote\"", "back\\slash", "😀"]
 RAISE_COMMON = ["ValueError", "RuntimeError", "Exception"]
+SLEEPS = [0.0, 0.0, 0.0, 0.1, 0.5, 1.0, 1.0]
+TIMEOUTS = [None, 0.0, 0.5, 1.0, 1.0, 2.0]
+MATCHES = ["CancelledError", "Exception", "BaseException", "ValueError", "TimeoutError"]
 RAISE_RARE = ["KeyboardInterrupt", "SystemExit"]
 
 
@@ -70,6 +76,8 @@ class _Gen:
         self.uses_loops = self.r.random() < 0.25
         self.uses_running = self.r.random() < 0.2
         self.uses_specials = self.r.random() < 0.1
+        self.uses_tasks = self.r.random() < 0.35
+        self.tasks = {}                  # name -> loop, created at top level
 
     # -- small pieces ----------------------------------------------------------------------------
 
@@ -178,6 +186,8 @@ class _Gen:
     def op(self, ctx):
         if self.left <= 0:
             return None
+        if ctx.get("coroutine"):
+            return self.coroutine_op(ctx)
         depth = ctx["depth"]
         choices = [("record", 5), ("schedule", 6 if depth < 4 else 1), ("burn", 2),
                    ("stop", 2), ("is_running", 1), ("time", 1.5)]
@@ -198,7 +208,7 @@ class _Gen:
             if ctx["top"]:
                 choices.append(("external", 1))
         if self.uses_futures and self.futures:
-            choices += [("set_result", 2), ("done", 1), ("result", 1)]
+            choices += [("set_result", 2), ("set_exception", 0.5), ("done", 1), ("result", 1)]
             if not ctx["thread"] and depth < 4:
                 choices.append(("add_done_callback", 1.5))
         if self.sock is not None:
@@ -208,6 +218,11 @@ class _Gen:
             choices += [("remove_io", 1)]
         if self.uses_running:
             choices.append(("get_running_loop", 1))
+        if self.uses_tasks and not ctx["thread"]:
+            if ctx["top"] and depth == 0 and self.open_loops():
+                choices.append(("create_task", 4))
+            if self.tasks:
+                choices += [("cancel_task", 1.5), ("ask_task", 1.5)]
         if len(self.loops) > 1:
             choices.append(("is_closed", 0.5))
         if ctx["thread"]:
@@ -346,6 +361,13 @@ class _Gen:
         return {"set_result": {"future": self.r.choice(sorted(self.futures)),
                                "value": self.r.choice(VALUES)}}
 
+    def op_set_exception(self, ctx):
+        self.left -= 1
+        args = {"future": self.r.choice(sorted(self.futures)), "type": self.r.choice(RAISE_COMMON)}
+        if self.chance(0.5):
+            args["message"] = self.r.choice(["boom", ""])
+        return {"set_exception": args}
+
     def op_done(self, ctx):
         self.left -= 1
         return {"done": {"future": self.r.choice(sorted(self.futures))}}
@@ -402,6 +424,126 @@ class _Gen:
     def op_get_running_loop(self, ctx):
         self.left -= 1
         return {"get_running_loop": {}}
+
+    # -- coroutines and tasks ----------------------------------------------------------------------
+
+    def coroutine_block(self, ctx, lo=1, hi=4):
+        """A coroutine body on ctx's loop (running whenever the body runs)."""
+        sub = {"depth": ctx["depth"] + 1, "loop": ctx["loop"], "top": False, "thread": False,
+               "local": [], "coroutine": True, "handling": ctx.get("handling", False)}
+        return self.block(sub, lo, hi)
+
+    def awaitables(self, loop):
+        """Names a coroutine on `loop` may await: its loop's futures and tasks made so far."""
+        return sorted([f for f, l in self.futures.items() if l == loop] +
+                      [t for t, l in self.tasks.items() if l == loop])
+
+    def awaitable(self, ctx):
+        names = self.awaitables(ctx["loop"])
+        if names and self.chance(0.5):
+            return self.r.choice(names)
+        inner = dict(ctx, handling=False)
+        return {"coroutine": self.coroutine_block(inner, 0 if self.left < 3 else 1, 3)}
+
+    def coroutine_op(self, ctx):
+        depth = ctx["depth"]
+        choices = [("record", 5), ("sleep", 4), ("burn", 0.5), ("time", 0.5), ("raise", 1),
+                   ("current_task", 0.5), ("return", 0.4)]
+        if depth < 5:
+            choices += [("await", 2), ("try", 1.5), ("gather", 1), ("shield", 0.5),
+                        ("wait_for", 1), ("schedule", 1.5), ("repeat", 0.5)]
+        if self.tasks:
+            choices += [("cancel_task", 1.5), ("ask_task", 1)]
+        if ctx.get("handling"):
+            choices.append(("reraise", 0.5))
+        if self.uses_futures and self.futures:
+            choices += [("set_result", 1), ("done", 0.5)]
+        total = sum(w for _, w in choices)
+        pick = self.r.uniform(0, total)
+        for what, w in choices:
+            pick -= w
+            if pick <= 0:
+                break
+        return getattr(self, "op_" + what)(ctx)
+
+    def op_create_task(self, ctx):
+        self.left -= 1
+        loop = self.r.choice(self.open_loops())
+        body = self.coroutine_block(dict(ctx, loop=loop, handling=False))
+        if self.chance(0.3):
+            body.append({"return": {"value": self.r.choice(VALUES)}})
+        name = "k%d" % (len(self.tasks) + 1)
+        self.tasks[name] = loop          # bound after its own body: it never awaits itself
+        return {"create_task": self.loop_arg({"do": body, "as": name}, loop)}
+
+    def op_cancel_task(self, ctx):
+        self.left -= 1
+        args = {"future": self.r.choice(sorted(self.tasks))}
+        if self.chance(0.5):
+            args["message"] = self.r.choice(["bye", "", "stop it"])
+        if self.chance(0.3):
+            # Take the request back at once: what uncancel() and cancelling() count.
+            return [{"cancel_future": args}, {"uncancel": {"future": args["future"]}}]
+        return {"cancel_future": args}
+
+    def op_ask_task(self, ctx):
+        self.left -= 1
+        what = self.r.choice(["done", "cancelled", "result", "exception", "cancelling", "uncancel"])
+        return {what: {"future": self.r.choice(sorted(self.tasks))}}
+
+    def op_current_task(self, ctx):
+        self.left -= 1
+        return {"current_task": {}}
+
+    def op_sleep(self, ctx):
+        self.left -= 1
+        args = {"delay": float(self.r.choice(SLEEPS))}
+        if self.chance(0.2):
+            args["result"] = self.r.choice(VALUES)
+        return {"sleep": args}
+
+    def op_await(self, ctx):
+        self.left -= 1
+        return {"await": {"on": self.awaitable(ctx)}}
+
+    def op_gather(self, ctx):
+        self.left -= 1
+        args = {"of": [self.awaitable(ctx) for _ in range(self.r.randint(1, 3))]}
+        if self.chance(0.5):
+            args["return_exceptions"] = self.chance(0.5)
+        return {"gather": args}
+
+    def op_shield(self, ctx):
+        self.left -= 1
+        return {"shield": {"on": self.awaitable(ctx)}}
+
+    def op_wait_for(self, ctx):
+        self.left -= 1
+        timeout = self.r.choice(TIMEOUTS)
+        return {"wait_for": {"on": self.awaitable(ctx),
+                             "timeout": None if timeout is None else float(timeout)}}
+
+    def op_return(self, ctx):
+        self.left -= 1
+        return {"return": {"value": self.r.choice(VALUES)}}
+
+    def op_reraise(self, ctx):
+        self.left -= 1
+        return {"reraise": {}}
+
+    def op_try(self, ctx):
+        self.left -= 1
+        args = {"do": self.coroutine_block(ctx)}
+        if self.chance(0.8):
+            handlers = []
+            for _ in range(self.r.randint(1, 2)):
+                match = sorted(set(self.r.choice(MATCHES) for _ in range(self.r.randint(1, 2))))
+                handlers.append({"match": match,
+                                 "do": self.coroutine_block(dict(ctx, handling=True), 0, 2)})
+            args["except"] = handlers
+        if "except" not in args or self.chance(0.4):
+            args["finally"] = self.coroutine_block(dict(ctx, handling=False), 1, 2)
+        return {"try": args}
 
     # -- the program -----------------------------------------------------------------------------
 
@@ -464,7 +606,10 @@ class _Gen:
         elif roll < 0.78:
             out.append({"stop": self.loop_arg({}, loop)})
         # else: rely on stops inside the program, on blocking, or on the budget
-        if self.futures and self.chance(0.4):
+        if self.tasks and self.chance(0.4):
+            out.append({"run_until_complete": self.loop_arg(
+                {"future": self.r.choice(sorted(self.tasks))}, loop)})
+        elif self.futures and self.chance(0.4):
             f = self.r.choice(sorted(self.futures))
             if self.chance(0.5):
                 out.append({"call_later": self.loop_arg(
@@ -483,9 +628,8 @@ def _walk(block):
     for op in block:
         (name, args), = op.items()
         yield name, args
-        for value in args.values():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                yield from _walk(value)
+        for _, inner, _ in ops.sub_blocks(name, args):
+            yield from _walk(inner)
 
 
 def features_for(program, select_trace=False, heap_ties=None):
@@ -562,7 +706,9 @@ def _scalar(value):
 
 
 def _is_block(value):
-    return isinstance(value, list) and (not value or isinstance(value[0], dict))
+    """A list of operations (not a list of handlers, awaitables or names)."""
+    return isinstance(value, list) and all(
+        isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ops.OPS for v in value)
 
 
 def _flow(value):
@@ -582,7 +728,8 @@ def _op_lines(op, indent):
         return [pad + "- %s:" % name]
     if short in (ops.SHORT_STRING, ops.SHORT_NUMBER) and list(args) == [spec.short_key]:
         value = args[spec.short_key]
-        if not (short == ops.SHORT_NUMBER and isinstance(value, str)):
+        if not (short == ops.SHORT_NUMBER and isinstance(value, str)) \
+                and not isinstance(value, (dict, list)):
             return [pad + "- %s: %s" % (name, _scalar(value))]
     if short == ops.SHORT_NAMES and list(args) == [spec.short_key]:
         return [pad + "- %s: %s" % (name, _flow(args[spec.short_key]))]

@@ -34,6 +34,13 @@ struct Chain {
   bool throw_chains = true;
 };
 
+// Python's implicit chaining (_PyErr_SetObject): an exception that appears while `chain`'s
+// coroutine handles another gets that one as __context__, unless it is that very object.
+inline void chain_to_handled(LoopError& error, const Chain& chain) {
+  if (chain.handling.empty() || error.same_object(*chain.handling.back())) return;
+  error.set_context(chain.handling.back());
+}
+
 template <class T>
 class Body;
 
@@ -139,7 +146,7 @@ class Yield {
       LoopError error = std::move(*chain_->throw_in);
       chain_->throw_in.reset();
       // Thrown in while a handler runs: Python 3.9+ chains it to the exception being handled.
-      if (chain_->throw_chains && !chain_->handling.empty()) error.set_context(chain_->handling.back());
+      if (chain_->throw_chains) chain_to_handled(error, *chain_);
       throw error;
     }
   }

@@ -43,12 +43,21 @@ class LoopError : public std::runtime_error {
   void set_context(std::shared_ptr<const LoopError> context) { context_ = std::move(context); }
   void set_cause(std::shared_ptr<const LoopError> cause) { cause_ = std::move(cause); }
 
+  // The loop's own exception object this one stands for, when the adapter translated it (null:
+  // an exception of the interpreter's). Two LoopErrors for one object are the same Python
+  // exception: Python chains an exception to the one being handled unless it is that very
+  // object, so an adapter that translates should set it, and return the same object for it.
+  const std::exception_ptr& native() const noexcept { return native_; }
+  void set_native(std::exception_ptr native) { native_ = std::move(native); }
+  bool same_object(const LoopError& other) const noexcept { return native_ && native_ == other.native_; }
+
  private:
   LoopError(std::string python_type, nlohmann::json args, const std::string& text)
       : std::runtime_error(text), type_(std::move(python_type)), args_(std::move(args)) {}
   std::string type_;
   nlohmann::json args_;
   std::shared_ptr<const LoopError> context_, cause_;
+  std::exception_ptr native_;
 };
 
 // The trace's description of an exception (spec/TRACE.md, "exceptions"): {"type", "args"} and,
