@@ -28,9 +28,7 @@ Coroutine<int> square_later(int n) {
 
 // Each run_until_complete may have its own result type.
 Coroutine<std::string> join(std::vector<int> values) {
-  // One loop iteration, as asyncio.sleep(0). 0.0, not 0: ::sleep(unsigned) from <unistd.h> is
-  // also in scope here and would be the better match for an int.
-  co_await sleep(0.0);
+  co_await sleep(0);  // one loop iteration, as asyncio.sleep(0)
   std::string text;
   for (int v : values) text += (text.empty() ? "" : ", ") + std::to_string(v);
   co_return "[" + text + "]";

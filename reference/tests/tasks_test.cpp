@@ -225,3 +225,23 @@ TEST(Tasks, LoopDestructionFreesPendingTasks) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// The C++ spellings people reach for: gather(task, task) and sleep(0) with an int.
+Coroutine<int> sum_of_tasks(EventLoop& loop) {
+  auto a = loop.create_task(constant(1));
+  auto b = loop.create_task(constant(2));
+  co_await sleep(0);  // the integral overload, not POSIX ::sleep(unsigned)
+  const auto results = co_await gather(a, b);
+  co_return std::get<0>(results[0]) + std::get<0>(results[1]);
+}
+
+TEST(Tasks, GatherOfTasksAndIntegralSleep) {
+  VirtualWorld w;
+  EXPECT_EQ(w.loop->run_until_complete(sum_of_tasks(*w.loop)), 3);
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

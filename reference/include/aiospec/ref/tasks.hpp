@@ -259,6 +259,12 @@ Coroutine<void> sleep_for(double delay);
 // asyncio.sleep(delay): delay <= 0 is a bare yield (one iteration); otherwise a future set by a
 // call_later timer (cancelled on the way out, however the sleep ends).
 inline Coroutine<void> sleep(double delay) { return detail::sleep_for(delay); }
+// sleep(0), sleep(1): an exact match, so that POSIX's ::sleep(unsigned) from <unistd.h> does not
+// make the call ambiguous (or win) where both are visible.
+template <std::integral I>
+Coroutine<void> sleep(I delay) {
+  return detail::sleep_for(static_cast<double>(delay));
+}
 
 // asyncio.sleep(delay, result).
 template <class T>
@@ -400,9 +406,21 @@ std::shared_ptr<Future<std::vector<Gathered<T>>>> gather(std::vector<Awaitable<T
   return state->outer;
 }
 
-// gather(a, b, ...) of awaitables of one result type.
+// gather(a, b, ...) of awaitables of one result type: coroutines, or futures and tasks (the
+// first argument fixes the type).
 template <class T, class... Rest>
 std::shared_ptr<Future<std::vector<Gathered<T>>>> gather(Coroutine<T> first, Rest&&... rest) {
+  std::vector<Awaitable<T>> children;
+  children.emplace_back(std::move(first));
+  (children.emplace_back(std::forward<Rest>(rest)), ...);
+  return gather<T>(std::move(children));
+}
+
+template <class F, class... Rest>
+  requires std::derived_from<F, Future<typename F::result_type>>
+std::shared_ptr<Future<std::vector<Gathered<typename F::result_type>>>> gather(std::shared_ptr<F> first,
+                                                                               Rest&&... rest) {
+  using T = typename F::result_type;
   std::vector<Awaitable<T>> children;
   children.emplace_back(std::move(first));
   (children.emplace_back(std::forward<Rest>(rest)), ...);
