@@ -229,6 +229,10 @@ class _Gen:
             choices = [c for c in choices if c[0] in ("record", "schedule", "time", "is_running",
                                                      "set_result", "done", "send", "recv")]
             choices.append(("threadsafe", 6))
+        return self.weighted(choices, ctx)
+
+    def weighted(self, choices, ctx):
+        """The operation of one of `choices` ((name, weight), ...), drawn by weight."""
         total = sum(w for _, w in choices)
         pick = self.r.uniform(0, total)
         for what, w in choices:
@@ -458,13 +462,7 @@ class _Gen:
             choices.append(("reraise", 0.5))
         if self.uses_futures and self.futures:
             choices += [("set_result", 1), ("done", 0.5)]
-        total = sum(w for _, w in choices)
-        pick = self.r.uniform(0, total)
-        for what, w in choices:
-            pick -= w
-            if pick <= 0:
-                break
-        return getattr(self, "op_" + what)(ctx)
+        return self.weighted(choices, ctx)
 
     def op_create_task(self, ctx):
         self.left -= 1
