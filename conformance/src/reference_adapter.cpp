@@ -514,6 +514,9 @@ void ReferenceAdapter::raise_in_callback(const std::string& type, const std::str
   if (type == "SystemExit") throw Raised<ref::SystemExit>(message);
   if (type == "ValueError") throw Raised<ref::ValueError>(message);
   if (type == "RuntimeError") throw Raised<ref::RuntimeError>(message);
+  if (type == "TypeError") throw Raised<ref::TypeError>(message);
+  if (type == "TimeoutError") throw Raised<ref::TimeoutError>(message);
+  if (type == "CancelledError") throw Raised<ref::CancelledError>(message);
   if (type == "Exception") throw RaisedException(message);
   throw Fault{"raise_in_callback: no exception type '" + type + "'"};
 }

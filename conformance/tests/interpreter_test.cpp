@@ -107,6 +107,18 @@ TEST(Interpreter, ErrorsBecomeEventsAndTheProgramGoesOn) {
   EXPECT_EQ(lines[2], R"({"t": 0.0, "ev": "record", "label": "after"})");
 }
 
+// Every type ops.RAISABLE lists can be raised from a callback: it reaches the exception handler
+// and the batch goes on (a type raise_in_callback did not know would end the run as a fault).
+TEST(Interpreter, EveryRaisableTypeLeavesACallbackForTheHandler) {
+  for (const char* type : {"Exception", "ValueError", "RuntimeError", "TypeError", "TimeoutError", "CancelledError"}) {
+    auto lines = run(scenario((std::string(R"([
+      {"call_soon": {"do": [{"raise": {"type": ")") + type + R"("}}]}},
+      {"call_soon": {"do": [{"record": {"label": "next"}}, {"stop": {}}]}},
+      {"run_forever": {}}])").c_str()));
+    EXPECT_EQ(lines, (std::vector<std::string>{R"({"t": 0.0, "ev": "record", "label": "next"})"})) << type;
+  }
+}
+
 TEST(Interpreter, RepeatSubstitutesTheIndexAtExpansion) {
   auto lines = run(scenario(R"([
     {"repeat": {"times": 3, "var": "k", "do": [{"call_soon": {"do": [{"record": {"label": "n{k}"}}]}}]}},
