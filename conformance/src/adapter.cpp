@@ -51,6 +51,11 @@ json describe(const LoopError& error) {
   json out = {{"type", error.type()}, {"args", error.args()}};
   if (error.context()) out["context"] = error.context()->type();
   if (error.cause()) out["cause"] = error.cause()->type();
+  if (error.is_group()) {
+    json members = json::array();
+    for (const auto& member : error.exceptions()) members.push_back(describe(*member));
+    out["exceptions"] = std::move(members);
+  }
   return out;
 }
 
@@ -68,5 +73,12 @@ CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("sleep", "tasks
 std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("gather", "tasks"); }
 std::shared_ptr<Future> Loop::shield(Awaitable) { not_implemented("shield", "tasks"); }
 CoroutinePtr Loop::wait_for(Awaitable, std::optional<double>) { not_implemented("wait_for", "tasks"); }
+CoroutinePtr Loop::wait(std::vector<std::shared_ptr<Future>>, std::optional<double>, ReturnWhen) {
+  not_implemented("wait", "tasks");
+}
+std::shared_ptr<Timeout> Loop::timeout_at(std::optional<double>) { not_implemented("timeout_at", "timeouts"); }
+std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("task_group", "task-groups"); }
+void Loop::set_task_factory(TaskFactory) { not_implemented("set_task_factory", "eager-tasks"); }
+Value Loop::run(CoroutinePtr) { not_implemented("run", "runner"); }
 
 }  // namespace aiospec::conformance

@@ -43,6 +43,15 @@ class LoopError : public std::runtime_error {
   void set_context(std::shared_ptr<const LoopError> context) { context_ = std::move(context); }
   void set_cause(std::shared_ptr<const LoopError> cause) { cause_ = std::move(cause); }
 
+  // A BaseExceptionGroup (ExceptionGroup, BaseExceptionGroup): its members, in order. For a
+  // group, args() holds only the message (Python's args[0]); describe() lists the members.
+  bool is_group() const noexcept { return group_; }
+  const std::vector<std::shared_ptr<const LoopError>>& exceptions() const noexcept { return exceptions_; }
+  void set_exceptions(std::vector<std::shared_ptr<const LoopError>> members) {
+    group_ = true;
+    exceptions_ = std::move(members);
+  }
+
   // The loop's own exception object this one stands for, when the adapter translated it (null:
   // an exception of the interpreter's). Two LoopErrors for one object are the same Python
   // exception: Python chains an exception to the one being handled unless it is that very
@@ -57,11 +66,13 @@ class LoopError : public std::runtime_error {
   std::string type_;
   nlohmann::json args_;
   std::shared_ptr<const LoopError> context_, cause_;
+  bool group_ = false;
+  std::vector<std::shared_ptr<const LoopError>> exceptions_;
   std::exception_ptr native_;
 };
 
 // The trace's description of an exception (spec/TRACE.md, "exceptions"): {"type", "args"} and,
-// when set, "context" and "cause" as type names.
+// when set, "context" and "cause" as type names; a group adds "exceptions", its members described.
 nlohmann::json describe(const LoopError& error);
 
 // CPython's OSError for `errno_value`: the subclass PEP 3151 maps it to (BlockingIOError for
@@ -136,6 +147,43 @@ struct Awaitable {
   CoroutinePtr coroutine;
 };
 
+// asyncio.wait's return_when.
+enum class ReturnWhen { first_completed, first_exception, all_completed };
+
+// The task factory loop.set_task_factory installs (feature "eager-tasks"): none (plain Tasks) or
+// asyncio.eager_task_factory (3.12+).
+enum class TaskFactory { none, eager };
+
+// asyncio.Timeout, the object `async with asyncio.timeout_at(when)` enters (3.11+, feature
+// "timeouts"). Neither enter nor exit suspends.
+class Timeout {
+ public:
+  virtual ~Timeout() = default;
+  // __aenter__: binds the current task (RuntimeError outside one, or when entered twice) and
+  // schedules the expiry.
+  virtual void enter() = 0;
+  // __aexit__ with the exception leaving the block (nullopt: it ended normally or by return).
+  // Returns what leaves the scope: nullopt for nothing, else the exception given (the same
+  // object, possibly with a new __context__: 3.13's TimeoutError splice) or the TimeoutError
+  // raised from it. Only the loop's exceptions reach exit; the suite's own stops pass it by.
+  virtual std::optional<LoopError> exit(std::optional<LoopError> error) = 0;
+  virtual std::optional<double> when() const = 0;              // Timeout.when()
+  virtual void reschedule(std::optional<double> when) = 0;      // Timeout.reschedule(when)
+  virtual bool expired() const = 0;                             // Timeout.expired()
+};
+
+// asyncio.TaskGroup (3.11+, feature "task-groups").
+class TaskGroup {
+ public:
+  virtual ~TaskGroup() = default;
+  virtual void enter() = 0;                                          // __aenter__ (never suspends)
+  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine) = 0;  // TaskGroup.create_task
+  // __aexit__ with the exception leaving the block (nullopt: none): a coroutine that waits for
+  // the children, then returns when the given exception (or none) leaves the group as it is,
+  // or raises what leaves instead (the ExceptionGroup, a CancelledError, a bare SystemExit).
+  virtual CoroutinePtr exit(std::optional<LoopError> error) = 0;
+};
+
 // One event loop under test. Callbacks handed to it may throw an exception that does not derive
 // from std::exception (the suite's budget stop Abort, a Fault, a scenario error); such exceptions
 // must escape run_forever and run_until_complete the way SystemExit escapes an asyncio loop.
@@ -172,6 +220,24 @@ class Loop {
   virtual std::shared_ptr<Future> gather(std::vector<Awaitable> children, bool return_exceptions);
   virtual std::shared_ptr<Future> shield(Awaitable inner);
   virtual CoroutinePtr wait_for(Awaitable inner, std::optional<double> timeout);
+  // asyncio.wait(futures, timeout=, return_when=): a coroutine whose value is
+  // {"done": [i, ...], "pending": [j, ...]}, indices into `futures` in ascending order (the
+  // interpreter passes distinct futures; an empty list is asyncio's ValueError).
+  virtual CoroutinePtr wait(std::vector<std::shared_ptr<Future>> futures, std::optional<double> timeout,
+                            ReturnWhen return_when);
+
+  // Feature "timeouts": asyncio.timeout_at(when) (nullopt: None). The interpreter turns
+  // timeout(delay) into timeout_at(loop.time() + delay), as asyncio.timeout does.
+  virtual std::shared_ptr<Timeout> timeout_at(std::optional<double> when);
+  // Feature "task-groups": a new asyncio.TaskGroup() (entered later, in the running task).
+  virtual std::shared_ptr<TaskGroup> task_group();
+  // Feature "eager-tasks": loop.set_task_factory(asyncio.eager_task_factory or None).
+  virtual void set_task_factory(TaskFactory factory);
+  // Feature "runner": asyncio.run(main, loop_factory=<this loop>) on this new, never-run loop:
+  // RuntimeError when a loop is running in this thread; else main as the main task, run to
+  // completion, the remaining tasks cancelled and awaited (CXL-12), async generators shut
+  // down, the loop closed, and main's value returned or its exception raised (LIF-08).
+  virtual Value run(CoroutinePtr main);
 };
 
 // The factory of loops for one implementation (and one backend of it).
