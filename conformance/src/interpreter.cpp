@@ -6,11 +6,12 @@
 // operations. A block of the bundle's program is only referenced (the Scenario outlives the run);
 // a block inside a copy that `repeat` made shares the ownership of that copy.
 //
-// Coroutines (spec/README.md, "Coroutines and tasks"): a coroutine body runs as a chain of C++20
-// frames (detail/body.hpp) that the loop's task drives through conformance::Coroutine. The
-// operations that await are coroutines themselves (op_await, ...); the others run as anywhere,
-// except that an exception they raise propagates through the coroutine instead of the block going
-// on. `return` is a Return, which no `except` matches.
+// Coroutines (spec/README.md, "Coroutines and tasks") live in interpreter_coroutines.cpp: a
+// coroutine body runs as a chain of C++20 frames (detail/body.hpp) that the loop's task drives
+// through conformance::Coroutine. The operations that await are coroutines themselves (op_await,
+// ...); the others run as anywhere, except that an exception they raise propagates through the
+// coroutine instead of the block going on. `return` is a Return, which no `except` matches.
+// The class both halves share is in detail/interpreter_impl.hpp.
 //
 // What leaves an operation:
 //   LoopError       the loop raised: an `error` event; the block goes on
@@ -38,38 +39,18 @@
 
 #include "aiospec/conformance/virtual_time.hpp"
 #include "detail/body.hpp"
+#include "detail/interpreter_impl.hpp"
 #include "detail/python_exceptions.hpp"
 
 namespace aiospec::conformance {
 
-namespace {
-
-using json = nlohmann::json;
-
-// A list of operations and what keeps it alive (empty for the bundle's own program).
-using Block = std::shared_ptr<const json>;
-
-// A malformed scenario, carried out of the loops to run(). Not a std::exception (see above).
-struct ScenarioAbort {
-  std::string message;
-};
-
-[[noreturn]] void fail(std::string message) { throw ScenarioAbort{std::move(message)}; }
-
-// `return: V` on its way to the coroutine's root frame. Not a std::exception: `except` never
-// matches it, `finally` still runs.
-struct Return {
-  Value value;
-};
-
+using namespace interpreter_detail;
 using detail::Body;
 using detail::Chain;
+using json = nlohmann::json;
 
-// Python's %r of a scenario value, near enough for messages about malformed input.
-std::string repr(const json& value) {
-  if (value.is_string()) return "'" + value.get<std::string>() + "'";
-  return value.dump();
-}
+
+namespace {
 
 // The loader's limits (oracle: ops.MAX_RECV_SIZE, ops.MAX_REPEAT_TIMES), checked again at run time.
 constexpr std::int64_t kDefaultRecvSize = 4096;
@@ -164,187 +145,6 @@ std::vector<std::string> missing_features(const std::set<std::string>& have, con
   return missing;
 }
 
-class Interpreter::Impl {
- public:
-  Impl(Adapter& adapter, const Scenario& scenario, Language language)
-      : adapter_(adapter), scenario_(scenario), language_(language), time_(scenario.budget) {
-    if (scenario_.features.count("select-trace")) {
-      time_.observe_selects([this](std::optional<double> timeout) {
-        record({{"ev", "select"}, {"timeout", timeout ? json(*timeout) : json(nullptr)}});
-      });
-    }
-  }
-  ~Impl() { close_everything(); }
-
-  Trace run();
-
- private:
-  // One operation being run: its name, its arguments, and the owner of the block it sits in.
-  struct Op {
-    const std::string& name;
-    const json& args;
-    const Block& owner;
-  };
-  using Function = void (Impl::*)(const Op&);
-  using AsyncFunction = Body<void> (Impl::*)(const Op&);
-  // An operation with no `function` exists only inside a coroutine body; inside one, an
-  // operation with an `async_function` runs that instead (it may await).
-  struct Spec {
-    std::vector<std::string> required, optional;
-    Function function;
-    AsyncFunction async_function = nullptr;
-  };
-  static const std::map<std::string, Spec>& operations();
-
-  // Where a block runs: the program (and threads), a callback's body, a coroutine's body.
-  enum class Where { program, callback, coroutine };
-
-  struct Socket {
-    int fd;
-    bool closed = false;  // keeps its name and number for errors; the number is never used again
-  };
-  // A registration the scenario made and has not undone (D4): close_fd refuses a watched socket.
-  struct Watch {
-    std::string socket, loop;
-    bool reader;
-    friend bool operator==(const Watch&, const Watch&) = default;
-  };
-
-  // ---- blocks, operations, callbacks, threads ----
-  void run_block(const json& block, const Block& owner, Where where = Where::program);
-  void run_op(const json& op, const Block& owner, Where where);
-  const Spec& start(const json& op);  // counts the operation, then parses it
-  const Spec& parse(const json& op) const;
-  void invoke(const Op& op, const Spec& spec, Chain* chain);
-  Block block(const Op& op, const char* key) const;
-  Callback callback(Block block);
-  void run_on_new_thread(Block block);
-  void record(json event);
-  void close_everything();
-
-  // ---- coroutines ----
-  CoroutinePtr coroutine(Block body);
-  Body<Value> run_coroutine(Block body);
-  Body<void> run_async_block(Block block);
-  Body<Value> await_future(std::shared_ptr<Future> future);
-  Body<Value> yield_from(CoroutinePtr coroutine);
-  Body<void> outcome(json event, Body<Value> awaited);
-  static json event_of(const Op& op);
-  Awaitable awaitable(const Op& op, const json& spec);
-  Body<Value> awaiting(const Op& op, const json& spec);
-  Loop& running();
-  LoopError raised(const Op& op, const Chain& chain) const;
-  std::shared_ptr<Task> task(const Op& op);
-  void bind_future(const Op& op, std::shared_ptr<Future> future);
-  std::string name_of(const Task* task) const;
-  Body<Value> sleeping(const Op& op);
-  Body<Value> gathering(const Op& op);
-  Body<Value> shielding(const Op& op);
-  Body<Value> waiting_for(const Op& op);
-  // ---- arguments and names ----
-  static std::string name(const Op& op, const char* key);
-  static double num(const Op& op, const char* key, bool allow_nan = true);
-  template <class Table>
-  static auto& lookup(Table& table, const char* kind, const Op& op, const std::string& name);
-  template <class Table>
-  static void check_free(const Table& table, const char* kind, const Op& op, const std::string& name);
-  Loop& loop(const Op& op);
-  std::string loop_name(const Op& op) const;
-  std::string name_of(const Loop* loop) const;
-  Socket& socket(const Op& op);
-  Socket& open_socket(const Op& op);  // scenario error when closed
-  void bind(const Op& op, std::shared_ptr<Handle> handle);
-  void record_value(const Op& op, json value);
-  Future& future(const Op& op);                   // the future named by `future`
-  void record_answer(const Op& op, json value);  // {"ev": op, "future": ..., "value": value}
-
-  // ---- recording and the world ----
-  void op_record(const Op& op);
-  void op_raise(const Op& op);
-  [[noreturn]] void raise_in_callback(const Op& op);
-  void op_burn(const Op& op);
-  void op_repeat(const Op& op);
-  struct Repeat {  // op_repeat's and op_repeat_async's checked arguments
-    const json* body = nullptr;
-    std::string placeholder;
-    std::int64_t per_copy = 0;
-    std::uint64_t times = 0;  // 0 when the body is empty
-  };
-  Repeat repeat_of(const Op& op) const;
-  Block copy_of(const Repeat& r, std::uint64_t index);  // counts the copy's operations, then makes it
-  void op_in_thread(const Op& op);
-  void op_external(const Op& op);
-  // ---- scheduling callbacks ----
-  void op_call_soon(const Op& op);
-  void op_call_soon_threadsafe(const Op& op);
-  void op_call_later(const Op& op);
-  void op_call_at(const Op& op);
-  void op_cancel(const Op& op);
-  void op_when(const Op& op);
-  // ---- running and stopping ----
-  void op_run_forever(const Op& op);
-  void op_run_until_complete(const Op& op);
-  void op_stop(const Op& op);
-  void op_close(const Op& op);
-  void op_is_running(const Op& op);
-  void op_is_closed(const Op& op);
-  void op_time(const Op& op);
-  void op_new_loop(const Op& op);
-  void op_get_running_loop(const Op& op);
-  // ---- futures ----
-  void op_new_future(const Op& op);
-  void op_set_result(const Op& op);
-  void op_add_done_callback(const Op& op);
-  void op_done(const Op& op);
-  void op_result(const Op& op);
-  void op_set_exception(const Op& op);
-  void op_cancel_future(const Op& op);
-  void op_cancelled(const Op& op);
-  void op_exception(const Op& op);
-  // ---- coroutines and tasks ----
-  void op_create_task(const Op& op);
-  void op_current_task(const Op& op);
-  void op_cancelling(const Op& op);
-  void op_uncancel(const Op& op);
-  Body<void> op_await(const Op& op);
-  Body<void> op_sleep(const Op& op);
-  Body<void> op_gather(const Op& op);
-  Body<void> op_shield(const Op& op);
-  Body<void> op_wait_for(const Op& op);
-  Body<void> op_return(const Op& op);
-  Body<void> op_try(const Op& op);
-  Body<void> op_reraise(const Op& op);
-  Body<void> op_repeat_async(const Op& op);
-  // ---- I/O on socket pairs ----
-  void op_socketpair(const Op& op);
-  void op_add_reader(const Op& op);
-  void op_add_writer(const Op& op);
-  void op_remove_reader(const Op& op);
-  void op_remove_writer(const Op& op);
-  void op_send(const Op& op);
-  void op_recv(const Op& op);
-  void op_close_fd(const Op& op);
-  // ---- Python only ----
-  void op_python_only(const Op& op);
-
-  void watch(const Op& op, bool reader);
-  void unwatch(const Op& op, bool reader);
-
-  Adapter& adapter_;
-  const Scenario& scenario_;
-  const Language language_;
-  VirtualTime time_;
-  std::mutex events_mutex_;
-  std::vector<Event> events_;
-  std::map<std::string, std::unique_ptr<Loop>> loops_;
-  std::vector<std::string> loop_order_;  // loop names in the order the loops were made
-  std::map<std::string, std::shared_ptr<Handle>> handles_;
-  std::map<std::string, std::shared_ptr<Future>> futures_;  // tasks too: a Task is a Future
-  std::vector<std::shared_ptr<Task>> tasks_;              // every task made, alive until the end
-  std::map<const Task*, std::string> task_names_;          // the latest name a task was given
-  std::map<std::string, Socket> sockets_;
-  std::vector<Watch> watches_;  // in registration order
-};
 
 // The operation table: arguments (required, optional) and the function, in spec/README.md order.
 const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operations() {
@@ -588,20 +388,6 @@ double Interpreter::Impl::num(const Op& op, const char* key, bool allow_nan) {
   return result;
 }
 
-// D3: using a name that is not bound at that moment.
-template <class Table>
-auto& Interpreter::Impl::lookup(Table& table, const char* kind, const Op& op, const std::string& name) {
-  const auto it = table.find(name);
-  if (it == table.end()) fail(op.name + ": no " + kind + " named '" + name + "'");
-  return it->second;
-}
-
-// D3: defining a loop, future or socket name that is already bound.
-template <class Table>
-void Interpreter::Impl::check_free(const Table& table, const char* kind, const Op& op, const std::string& name) {
-  if (table.count(name)) fail(op.name + ": " + kind + " '" + name + "' is already defined");
-}
-
 std::string Interpreter::Impl::loop_name(const Op& op) const {
   return op.args.contains("loop") ? name(op, "loop") : "main";
 }
@@ -639,15 +425,14 @@ void Interpreter::Impl::record_value(const Op& op, json value) {
 
 void Interpreter::Impl::op_record(const Op& op) { record({{"ev", "record"}, {"label", op.args.at("label")}}); }
 
-namespace {
-// ops.RAISABLE: what `raise` and `set_exception` may throw.
+namespace interpreter_detail {
 bool raisable(const std::string& type) {
   static const std::set<std::string> names = {"Exception",    "ValueError",     "RuntimeError",
                                               "KeyboardInterrupt", "SystemExit", "CancelledError",
                                               "TimeoutError", "TypeError"};
   return names.count(type) > 0;
 }
-}  // namespace
+}  // namespace interpreter_detail
 
 // Outside a callback's own block: the exception is the operation's, an `error` event.
 void Interpreter::Impl::op_raise(const Op& op) {
@@ -938,15 +723,12 @@ void Interpreter::Impl::op_close_fd(const Op& op) {
 // ---------------------------------------------------------------------------------------------
 // Futures: the rest of asyncio.Future
 
-namespace {
-bool raisable(const std::string& type);
-
-// The exception `raise` / `set_exception` make: args (message,), or () without a message.
+namespace interpreter_detail {
 LoopError scenario_exception(const std::string& type, const json& args) {
   if (!args.contains("message")) return LoopError::with_args(type, json::array());
   return LoopError(type, args.at("message").get<std::string>());
 }
-}  // namespace
+}  // namespace interpreter_detail
 
 void Interpreter::Impl::op_set_exception(const Op& op) {
   const std::string type = name(op, "type");
@@ -965,310 +747,6 @@ void Interpreter::Impl::op_cancelled(const Op& op) { record_answer(op, future(op
 void Interpreter::Impl::op_exception(const Op& op) {
   const auto error = future(op).exception();
   record_answer(op, error ? describe(*error) : json(nullptr));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Coroutines and tasks
-
-namespace {
-// A scenario coroutine as the loop's task sees it.
-class ScenarioCoroutine final : public Coroutine {
- public:
-  ScenarioCoroutine(Body<Value> body, bool throw_chains) : root_(std::move(body), throw_chains) {}
-  Step send() override { return root_.send(); }
-  Step throw_in(const LoopError& error) override { return root_.throw_in(error); }
-
- private:
-  detail::RootFrame root_;
-};
-}  // namespace
-
-CoroutinePtr Interpreter::Impl::coroutine(Block body) {
-  return std::make_unique<ScenarioCoroutine>(run_coroutine(std::move(body)), language_.throw_chains);
-}
-
-// The whole coroutine: its value is the `return`'s, None when the body ends without one.
-Body<Value> Interpreter::Impl::run_coroutine(Block body) {
-  std::optional<Value> returned;
-  try {
-    co_await run_async_block(std::move(body));
-  } catch (const Return& r) {
-    returned = r.value;
-  }
-  co_return returned ? std::move(*returned) : Value(nullptr);
-}
-
-Body<void> Interpreter::Impl::run_async_block(Block block) {
-  Chain& chain = *co_await detail::CurrentChain();
-  if (!block->is_array()) fail("a block must be a list of operations, not " + repr(*block));
-  for (const auto& op_json : *block) {
-    const Spec& spec = start(op_json);
-    const Op op{op_json.begin().key(), op_json.begin().value(), block};
-    if (spec.async_function) {
-      co_await (this->*spec.async_function)(op);
-    } else if (op.name == "raise") {
-      throw raised(op, chain);  // the point of `raise`: it propagates through the coroutine
-    } else {
-      invoke(op, spec, &chain);
-    }
-  }
-}
-
-LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) const {
-  const std::string type = name(op, "type");
-  if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
-  LoopError error = scenario_exception(type, op.args);
-  detail::chain_to_handled(error, chain);
-  return error;
-}
-
-// Future.__await__: yield the future unless it is done; once woken, its result (or exception),
-// raised here, chained like anything raised inside a handler.
-Body<Value> Interpreter::Impl::await_future(std::shared_ptr<Future> future) {
-  Chain& chain = *co_await detail::CurrentChain();
-  if (!future->done()) co_await detail::Yield(future);
-  try {
-    co_return future->result();
-  } catch (LoopError& e) {
-    detail::chain_to_handled(e, chain);
-    throw;
-  }
-}
-
-// `yield from` a coroutine of the loop's (sleep, wait_for): its yields go up to our task, what
-// our task is sent or thrown goes down to it.
-//
-// An exception the loop's coroutine raised (not the one thrown into it) was raised inside a frame
-// called from ours: if that frame did not chain it itself (no context), Python chained it to the
-// exception our coroutine is handling.
-Body<Value> Interpreter::Impl::yield_from(CoroutinePtr coroutine) {
-  Chain& chain = *co_await detail::CurrentChain();
-  Step step = coroutine->send();
-  std::optional<LoopError> thrown;
-  for (;;) {
-    if (step.kind == Step::Kind::returned) co_return std::move(step.value);
-    if (step.kind == Step::Kind::raised) {
-      try {
-        std::rethrow_exception(step.exception);
-      } catch (LoopError& e) {
-        if (!e.context() && !(thrown && e.same_object(*thrown))) detail::chain_to_handled(e, chain);
-        throw;
-      }
-    }
-    thrown.reset();
-    try {
-      co_await detail::Yield(std::move(step.future));
-    } catch (const LoopError& e) {
-      thrown = e;
-    }
-    step = thrown ? coroutine->throw_in(*thrown) : coroutine->send();
-  }
-}
-
-// Every await records its outcome: the value, or the exception it raised (which then goes on).
-Body<void> Interpreter::Impl::outcome(json event, Body<Value> awaited) {
-  std::optional<LoopError> error;
-  try {
-    event["value"] = co_await std::move(awaited);
-  } catch (const LoopError& e) {
-    error = e;
-  }
-  if (error) event["raised"] = describe(*error);
-  record(std::move(event));
-  if (error) throw *error;
-}
-
-// The event an await-family operation records, before its outcome is added.
-json Interpreter::Impl::event_of(const Op& op) {
-  json event = json::object();
-  event["ev"] = op.name;
-  return event;
-}
-
-// AWAITABLE: the name of a future (or task), or {coroutine: BLOCK}.
-Awaitable Interpreter::Impl::awaitable(const Op& op, const json& spec) {
-  Awaitable a;
-  if (spec.is_string()) {
-    a.future = lookup(futures_, "future", op, spec.get<std::string>());
-  } else if (spec.is_object() && spec.size() == 1 && spec.contains("coroutine")) {
-    a.coroutine = coroutine(Block(op.owner, &spec.at("coroutine")));
-  } else {
-    fail(op.name + ": an awaitable is a future's name or {coroutine: BLOCK}, not " + repr(spec));
-  }
-  return a;
-}
-
-// What `await` awaits: a future, or a coroutine run inline (no task, no suspension of its own).
-Body<Value> Interpreter::Impl::awaiting(const Op& op, const json& spec) {
-  Awaitable a = awaitable(op, spec);
-  if (a.future) return await_future(std::move(a.future));
-  return run_coroutine(Block(op.owner, &spec.at("coroutine")));
-}
-
-// asyncio's helpers find their loop as asyncio.get_running_loop() does.
-Loop& Interpreter::Impl::running() {
-  Loop* loop = adapter_.running_loop();
-  if (!loop) throw LoopError("RuntimeError", "no running event loop");
-  return *loop;
-}
-
-std::shared_ptr<Task> Interpreter::Impl::task(const Op& op) {
-  const std::string future = name(op, "future");
-  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, "future", op, future));
-  if (!task) fail(op.name + ": '" + future + "' is not a task");
-  return task;
-}
-
-// `as:` of gather and shield: the future they return, named before it is awaited.
-void Interpreter::Impl::bind_future(const Op& op, std::shared_ptr<Future> future) {
-  if (!op.args.contains("as")) return;
-  const std::string as = name(op, "as");
-  check_free(futures_, "future", op, as);
-  futures_[as] = std::move(future);
-}
-
-std::string Interpreter::Impl::name_of(const Task* task) const {
-  const auto it = task_names_.find(task);
-  return it == task_names_.end() ? std::string() : it->second;
-}
-
-void Interpreter::Impl::op_create_task(const Op& op) {
-  Loop& l = loop(op);
-  std::optional<std::string> as;
-  if (op.args.contains("as")) {
-    as = name(op, "as");
-    check_free(futures_, "future", op, *as);
-  }
-  auto created = l.create_task(coroutine(block(op, "do")));
-  tasks_.push_back(created);
-  if (as) {
-    futures_[*as] = created;
-    task_names_[created.get()] = *as;
-  }
-}
-
-void Interpreter::Impl::op_current_task(const Op& op) {
-  const auto current = running().current_task();
-  record_value(op, current ? json(name_of(current.get())) : json(nullptr));
-}
-
-void Interpreter::Impl::op_cancelling(const Op& op) { record_answer(op, task(op)->cancelling()); }
-
-void Interpreter::Impl::op_uncancel(const Op& op) { record_answer(op, task(op)->uncancel()); }
-
-Body<void> Interpreter::Impl::op_await(const Op& op) {
-  const json& on = op.args.at("on");
-  json event = event_of(op);
-  if (on.is_string()) event["future"] = on;
-  co_await outcome(std::move(event), awaiting(op, on));
-}
-
-Body<Value> Interpreter::Impl::sleeping(const Op& op) {
-  const double delay = num(op, "delay");
-  const Value result = op.args.contains("result") ? op.args.at("result") : Value(nullptr);
-  co_return co_await yield_from(running().sleep(delay, result));
-}
-
-Body<void> Interpreter::Impl::op_sleep(const Op& op) { co_await outcome(event_of(op), sleeping(op)); }
-
-Body<Value> Interpreter::Impl::gathering(const Op& op) {
-  std::vector<Awaitable> children;
-  for (const auto& child : op.args.at("of")) children.push_back(awaitable(op, child));
-  const bool return_exceptions = op.args.value("return_exceptions", false);
-  auto gathered = running().gather(std::move(children), return_exceptions);
-  bind_future(op, gathered);
-  co_return co_await await_future(std::move(gathered));
-}
-
-Body<void> Interpreter::Impl::op_gather(const Op& op) { co_await outcome(event_of(op), gathering(op)); }
-
-Body<Value> Interpreter::Impl::shielding(const Op& op) {
-  auto outer = running().shield(awaitable(op, op.args.at("on")));
-  bind_future(op, outer);
-  co_return co_await await_future(std::move(outer));
-}
-
-Body<void> Interpreter::Impl::op_shield(const Op& op) { co_await outcome(event_of(op), shielding(op)); }
-
-Body<Value> Interpreter::Impl::waiting_for(const Op& op) {
-  std::optional<double> timeout;
-  if (!op.args.at("timeout").is_null()) timeout = num(op, "timeout");
-  co_return co_await yield_from(running().wait_for(awaitable(op, op.args.at("on")), timeout));
-}
-
-Body<void> Interpreter::Impl::op_wait_for(const Op& op) { co_await outcome(event_of(op), waiting_for(op)); }
-
-Body<void> Interpreter::Impl::op_return(const Op& op) {
-  throw Return{op.args.at("value")};
-  co_return;
-}
-
-Body<void> Interpreter::Impl::op_reraise(const Op&) {
-  Chain& chain = *co_await detail::CurrentChain();
-  if (chain.handling.empty()) fail("reraise: only inside an except block");
-  throw *chain.handling.back();
-}
-
-// try / except / finally with Python's rules: the first handler whose classes match runs, with
-// the exception being handled; `finally` runs however the rest ended (an exception it raises
-// replaces the one on its way out). Return and the suite's own stops are never matched.
-Body<void> Interpreter::Impl::op_try(const Op& op) {
-  Chain& chain = *co_await detail::CurrentChain();
-  std::exception_ptr pending;
-  std::shared_ptr<const LoopError> error;  // pending, when it is a loop's exception
-  try {
-    co_await run_async_block(block(op, "do"));
-  } catch (const LoopError& e) {
-    pending = std::current_exception();
-    error = std::make_shared<const LoopError>(e);
-  } catch (...) {
-    pending = std::current_exception();
-  }
-  if (error && op.args.contains("except")) {
-    const json& handlers = op.args.at("except");
-    if (!handlers.is_array()) fail("try: except must be a list of handlers");
-    for (const auto& handler : handlers) {
-      if (!handler.is_object() || !handler.contains("match") || !handler.contains("do")) {
-        fail("try: a handler is {match: [TYPE, ...], do: BLOCK}, not " + repr(handler));
-      }
-      const json& match = handler.at("match");
-      const bool matches = std::any_of(match.begin(), match.end(), [&](const json& type) {
-        return type.is_string() && detail::is_subclass(error->type(), type.get<std::string>());
-      });
-      if (!matches) continue;
-      pending = nullptr;
-      chain.handling.push_back(error);
-      try {
-        co_await run_async_block(Block(op.owner, &handler.at("do")));
-      } catch (...) {
-        pending = std::current_exception();
-      }
-      chain.handling.pop_back();
-      break;
-    }
-  }
-  if (op.args.contains("finally")) {
-    // While finally runs for an exception, that exception is the one being handled.
-    std::shared_ptr<const LoopError> unwinding;
-    if (pending) {
-      try {
-        std::rethrow_exception(pending);
-      } catch (const LoopError& e) {
-        unwinding = std::make_shared<const LoopError>(e);
-      } catch (...) {
-      }
-    }
-    if (unwinding) chain.handling.push_back(unwinding);
-    std::exception_ptr replaced;
-    try {
-      co_await run_async_block(block(op, "finally"));
-    } catch (...) {
-      replaced = std::current_exception();
-    }
-    if (unwinding) chain.handling.pop_back();
-    if (replaced) pending = replaced;
-  }
-  if (pending) std::rethrow_exception(pending);
 }
 
 // ---------------------------------------------------------------------------------------------
