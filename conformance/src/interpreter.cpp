@@ -184,7 +184,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"cancelled", {{"future"}, {}, &Impl::op_cancelled}},
       {"exception", {{"future"}, {}, &Impl::op_exception}},
       // coroutines and tasks; those without a function only inside a coroutine body
-      {"create_task", {{"do"}, {"as", "loop"}, &Impl::op_create_task}},
+      {"create_task", {{"do"}, {"as", "loop", "group"}, &Impl::op_create_task}},
       {"current_task", {{}, {}, &Impl::op_current_task}},
       {"cancelling", {{"future"}, {}, &Impl::op_cancelling}},
       {"uncancel", {{"future"}, {}, &Impl::op_uncancel}},
@@ -196,6 +196,15 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"return", {{"value"}, {}, nullptr, &Impl::op_return}},
       {"try", {{"do"}, {"except", "finally"}, nullptr, &Impl::op_try}},
       {"reraise", {{}, {}, nullptr, &Impl::op_reraise}},
+      {"wait", {{"of"}, {"return_when", "timeout"}, nullptr, &Impl::op_wait}},
+      {"timeout", {{"delay", "do"}, {"as"}, nullptr, &Impl::op_timeout}},
+      {"timeout_at", {{"when", "do"}, {"as"}, nullptr, &Impl::op_timeout_at}},
+      {"reschedule", {{"timeout", "when"}, {}, &Impl::op_reschedule}},
+      {"expired", {{"timeout"}, {}, &Impl::op_expired}},
+      {"deadline", {{"timeout"}, {}, &Impl::op_deadline}},
+      {"task_group", {{"do"}, {"as"}, nullptr, &Impl::op_task_group}},
+      {"set_task_factory", {{"factory"}, {"loop"}, &Impl::op_set_task_factory}},
+      {"run", {{"do"}, {"as"}, &Impl::op_run, &Impl::op_run_async}},
       // I/O on socket pairs
       {"socketpair", {{"names"}, {}, &Impl::op_socketpair}},
       {"add_reader", {{"fd", "do"}, {"loop"}, &Impl::op_add_reader}},
@@ -340,19 +349,25 @@ void Interpreter::Impl::run_on_new_thread(Block block) {
 }
 
 void Interpreter::Impl::close_everything() {
-  for (auto& [name, loop] : loops_) {
+  const auto close = [](Loop& loop) {
     try {
-      if (!loop->is_running()) loop->close();
+      if (!loop.is_running()) loop.close();
     } catch (const LoopError&) {
       // Closing at the end is housekeeping, not part of the behaviour under test.
     }
-  }
+  };
+  for (auto& [name, loop] : loops_) close(*loop);
+  for (auto& loop : unnamed_loops_) close(*loop);
   // Tasks and futures go while their loops still exist (closed: nothing queued keeps them).
   handles_.clear();
+  timeouts_.clear();
+  groups_.clear();
+  scopes_.clear();
   futures_.clear();
   task_names_.clear();
   tasks_.clear();
   loops_.clear();
+  unnamed_loops_.clear();
   for (auto& [name, socket] : sockets_) {
     if (!socket.closed) ::close(socket.fd);
   }

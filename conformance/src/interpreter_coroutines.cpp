@@ -186,14 +186,18 @@ std::string Interpreter::Impl::name_of(const Task* task) const {
   return it == task_names_.end() ? std::string() : it->second;
 }
 
+// loop.create_task(coro), or with `group` TaskGroup.create_task(coro).
 void Interpreter::Impl::op_create_task(const Op& op) {
-  Loop& l = loop(op);
+  if (op.args.contains("group") && op.args.contains("loop")) fail("create_task: 'group' and 'loop' exclude each other");
+  std::shared_ptr<TaskGroup> group;
+  if (op.args.contains("group")) group = lookup(groups_, "task group", op, name(op, "group"));
+  Loop* l = group ? nullptr : &loop(op);
   std::optional<std::string> as;
   if (op.args.contains("as")) {
     as = name(op, "as");
     check_free(futures_, "future", op, *as);
   }
-  auto created = l.create_task(coroutine(block(op, "do")));
+  auto created = group ? group->create_task(coroutine(block(op, "do"))) : l->create_task(coroutine(block(op, "do")));
   tasks_.push_back(created);
   if (as) {
     futures_[*as] = created;
@@ -325,5 +329,247 @@ Body<void> Interpreter::Impl::op_try(const Op& op) {
   if (pending) std::rethrow_exception(pending);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// asyncio.wait
+
+Body<Value> Interpreter::Impl::waiting(const Op& op) {
+  const json& of = op.args.at("of");
+  if (!of.is_array()) fail("wait: of must be a list of future names, not " + repr(of));
+  std::vector<std::string> names;
+  std::vector<std::shared_ptr<Future>> futures;
+  for (const auto& item : of) {
+    if (!item.is_string()) fail("wait: of must be a list of future names, not " + repr(of));
+    const std::string n = item.get<std::string>();
+    if (std::find(names.begin(), names.end(), n) != names.end()) fail("wait: 'of' names '" + n + "' twice");
+    futures.push_back(lookup(futures_, "future", op, n));
+    names.push_back(n);
+  }
+  ReturnWhen return_when = ReturnWhen::all_completed;
+  if (op.args.contains("return_when")) {
+    const json& v = op.args.at("return_when");
+    if (v == "FIRST_COMPLETED") {
+      return_when = ReturnWhen::first_completed;
+    } else if (v == "FIRST_EXCEPTION") {
+      return_when = ReturnWhen::first_exception;
+    } else if (v != "ALL_COMPLETED") {
+      fail("wait: return_when must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, not " + repr(v));
+    }
+  }
+  std::optional<double> timeout;
+  if (op.args.contains("timeout") && !op.args.at("timeout").is_null()) timeout = num(op, "timeout");
+  const Value indices = co_await yield_from(running().wait(std::move(futures), timeout, return_when));
+  // {"done": [i...], "pending": [j...]} into names, in `of` order.
+  Value out = {{"done", json::array()}, {"pending", json::array()}};
+  for (const char* part : {"done", "pending"}) {
+    std::vector<std::size_t> at;
+    for (const auto& i : indices.at(part)) at.push_back(i.get<std::size_t>());
+    std::sort(at.begin(), at.end());
+    for (std::size_t i : at) {
+      if (i >= names.size()) throw Fault{"wait: the loop returned an index out of range"};
+      out[part].push_back(names[i]);
+    }
+  }
+  co_return out;
+}
+
+Body<void> Interpreter::Impl::op_wait(const Op& op) { co_await outcome(event_of(op), waiting(op)); }
+
+// ---------------------------------------------------------------------------------------------
+// Scopes: `async with asyncio.timeout(...)`, `async with asyncio.TaskGroup()`
+//
+// The outcome event covers the whole statement: an exception from entering (the block does not
+// run), from the block, or from the exit. A TaskGroup's exit is a coroutine of the loop's, and
+// it runs with the block's exception as the one being handled, so what it raises is chained to
+// it, as inside Python's `async with` (yield_from's rule); a Timeout's exit does not suspend and
+// hands back its result already chained. `return` runs the exit with no exception; the suite's
+// own stops pass the exit by.
+
+namespace {
+// What left a scope's block: nothing, a loop's exception, or a `return` on its way out.
+struct Leaving {
+  std::optional<LoopError> error;
+  std::exception_ptr returning;
+};
+}  // namespace
+
+Timeout& Interpreter::Impl::timeout(const Op& op) { return *lookup(timeouts_, "timeout", op, name(op, "timeout")); }
+
+Body<void> Interpreter::Impl::timeout_scope(const Op& op, std::optional<double> when) {
+  Chain& chain = *co_await detail::CurrentChain();
+  json event = event_of(op);
+  std::shared_ptr<Timeout> scope;
+  std::optional<LoopError> out;
+  Leaving leaving;
+  try {
+    scope = running().timeout_at(when);
+    scopes_.push_back(scope);
+    scope->enter();
+  } catch (LoopError& e) {
+    detail::chain_to_handled(e, chain);
+    out = e;
+  }
+  if (!out) {
+    if (op.args.contains("as")) {
+      const std::string as = name(op, "as");
+      check_free(timeouts_, "timeout", op, as);
+      timeouts_[as] = scope;
+    }
+    try {
+      co_await run_async_block(block(op, "do"));
+    } catch (const LoopError& e) {
+      leaving.error = e;
+    } catch (const Return&) {
+      leaving.returning = std::current_exception();
+    }
+    // What exit returns comes with its __context__ and __cause__ as __aexit__ left them.
+    try {
+      out = scope->exit(leaving.error);
+    } catch (const LoopError& e) {
+      out = e;
+    }
+  }
+  if (out) {
+    event["raised"] = describe(*out);
+  } else {
+    event["value"] = nullptr;
+  }
+  record(std::move(event));
+  if (out) throw *out;
+  if (leaving.returning) std::rethrow_exception(leaving.returning);
+}
+
+Body<void> Interpreter::Impl::op_timeout(const Op& op) {
+  std::optional<double> when;
+  if (!op.args.at("delay").is_null()) when = running().time() + num(op, "delay");
+  co_await timeout_scope(op, when);
+}
+
+Body<void> Interpreter::Impl::op_timeout_at(const Op& op) {
+  std::optional<double> when;
+  if (!op.args.at("when").is_null()) when = num(op, "when");
+  co_await timeout_scope(op, when);
+}
+
+void Interpreter::Impl::op_reschedule(const Op& op) {
+  std::optional<double> when;
+  if (!op.args.at("when").is_null()) when = num(op, "when");
+  timeout(op).reschedule(when);
+}
+
+void Interpreter::Impl::op_expired(const Op& op) {
+  record({{"ev", "expired"}, {"timeout", name(op, "timeout")}, {"value", timeout(op).expired()}});
+}
+
+void Interpreter::Impl::op_deadline(const Op& op) {
+  const auto when = timeout(op).when();
+  record({{"ev", "deadline"}, {"timeout", name(op, "timeout")}, {"value", when ? json(*when) : json(nullptr)}});
+}
+
+Body<void> Interpreter::Impl::op_task_group(const Op& op) {
+  Chain& chain = *co_await detail::CurrentChain();
+  json event = event_of(op);
+  std::shared_ptr<TaskGroup> group;
+  std::optional<LoopError> out;
+  Leaving leaving;
+  try {
+    group = running().task_group();
+    scopes_.push_back(group);
+    group->enter();
+  } catch (LoopError& e) {
+    detail::chain_to_handled(e, chain);
+    out = e;
+  }
+  if (!out) {
+    if (op.args.contains("as")) {
+      const std::string as = name(op, "as");
+      check_free(groups_, "task group", op, as);
+      groups_[as] = group;
+    }
+    try {
+      co_await run_async_block(block(op, "do"));
+    } catch (const LoopError& e) {
+      leaving.error = e;
+    } catch (const Return&) {
+      leaving.returning = std::current_exception();
+    }
+    // __aexit__ waits for the children: yield_from chains what it raises to the handled one.
+    if (leaving.error) chain.handling.push_back(std::make_shared<const LoopError>(*leaving.error));
+    try {
+      co_await yield_from(group->exit(leaving.error));
+      out = leaving.error;
+    } catch (const LoopError& e) {
+      out = e;
+    }
+    if (leaving.error) chain.handling.pop_back();
+  }
+  if (out) {
+    event["raised"] = describe(*out);
+  } else {
+    event["value"] = nullptr;
+  }
+  record(std::move(event));
+  if (out) throw *out;
+  if (leaving.returning) std::rethrow_exception(leaving.returning);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The task factory and asyncio.run
+
+void Interpreter::Impl::op_set_task_factory(const Op& op) {
+  const json& factory = op.args.at("factory");
+  if (factory == "eager") {
+    loop(op).set_task_factory(TaskFactory::eager);
+  } else if (factory.is_null()) {
+    loop(op).set_task_factory(TaskFactory::none);
+  } else {
+    fail("set_task_factory: factory must be 'eager' or null, not " + repr(factory));
+  }
+}
+
+// asyncio.run on a new loop, made as new_loop makes one and named by `as`.
+Value Interpreter::Impl::run_main(const Op& op) {
+  std::optional<std::string> as;
+  if (op.args.contains("as")) {
+    as = name(op, "as");
+    check_free(loops_, "loop", op, *as);
+  }
+  std::unique_ptr<Loop> made = adapter_.new_loop(time_);
+  Loop& l = *made;
+  if (as) {
+    loops_[*as] = std::move(made);
+    loop_order_.push_back(*as);
+  } else {
+    unnamed_loops_.push_back(std::move(made));
+  }
+  return l.run(coroutine(block(op, "do")));
+}
+
+// Outside a coroutine the outcome is the event; the block goes on.
+void Interpreter::Impl::op_run(const Op& op) {
+  json event = event_of(op);
+  try {
+    event["value"] = run_main(op);
+  } catch (const LoopError& e) {
+    event["raised"] = describe(e);
+  }
+  record(std::move(event));
+}
+
+// Inside one a loop runs, so asyncio.run refuses; the outcome is recorded and the error goes on.
+Body<void> Interpreter::Impl::op_run_async(const Op& op) {
+  Chain& chain = *co_await detail::CurrentChain();
+  json event = event_of(op);
+  std::optional<LoopError> error;
+  try {
+    event["value"] = run_main(op);
+  } catch (LoopError& e) {
+    detail::chain_to_handled(e, chain);
+    error = e;
+  }
+  if (error) event["raised"] = describe(*error);
+  record(std::move(event));
+  if (error) throw *error;
+}
 
 }  // namespace aiospec::conformance

@@ -136,6 +136,11 @@ class Interpreter::Impl {
   Body<Value> gathering(const Op& op);
   Body<Value> shielding(const Op& op);
   Body<Value> waiting_for(const Op& op);
+  Body<Value> waiting(const Op& op);
+  Timeout& timeout(const Op& op);  // the timeout named by `timeout`
+  Body<void> timeout_scope(const Op& op, std::optional<double> when);
+  Body<void> task_group_body(const Op& op, std::shared_ptr<TaskGroup> group);
+  Value run_main(const Op& op);
   // ---- arguments and names ----
   static std::string name(const Op& op, const char* key);
   static double num(const Op& op, const char* key, bool allow_nan = true);
@@ -210,6 +215,16 @@ class Interpreter::Impl {
   Body<void> op_try(const Op& op);
   Body<void> op_reraise(const Op& op);
   Body<void> op_repeat_async(const Op& op);
+  Body<void> op_wait(const Op& op);
+  Body<void> op_timeout(const Op& op);
+  Body<void> op_timeout_at(const Op& op);
+  void op_reschedule(const Op& op);
+  void op_expired(const Op& op);
+  void op_deadline(const Op& op);
+  Body<void> op_task_group(const Op& op);
+  void op_set_task_factory(const Op& op);
+  void op_run(const Op& op);
+  Body<void> op_run_async(const Op& op);
   // ---- I/O on socket pairs ----
   void op_socketpair(const Op& op);
   void op_add_reader(const Op& op);
@@ -237,6 +252,10 @@ class Interpreter::Impl {
   std::map<std::string, std::shared_ptr<Future>> futures_;  // tasks too: a Task is a Future
   std::vector<std::shared_ptr<Task>> tasks_;              // every task made, alive until the end
   std::map<const Task*, std::string> task_names_;          // the latest name a task was given
+  std::map<std::string, std::shared_ptr<Timeout>> timeouts_;
+  std::map<std::string, std::shared_ptr<TaskGroup>> groups_;
+  std::vector<std::shared_ptr<void>> scopes_;              // every timeout and group, alive until the end
+  std::vector<std::unique_ptr<Loop>> unnamed_loops_;       // run's loops made without `as`
   std::map<std::string, Socket> sockets_;
   std::vector<Watch> watches_;  // in registration order
 };

@@ -20,6 +20,8 @@ const std::map<std::string, std::vector<std::string>>& bases() {
       {"CancelledError", {"BaseException"}},
       {"KeyboardInterrupt", {"BaseException"}},
       {"SystemExit", {"BaseException"}},
+      {"BaseExceptionGroup", {"BaseException"}},
+      {"ExceptionGroup", {"BaseExceptionGroup", "Exception"}},
   };
   return table;
 }

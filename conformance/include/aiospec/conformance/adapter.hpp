@@ -165,7 +165,9 @@ class Timeout {
   // __aexit__ with the exception leaving the block (nullopt: it ended normally or by return).
   // Returns what leaves the scope: nullopt for nothing, else the exception given (the same
   // object, possibly with a new __context__: 3.13's TimeoutError splice) or the TimeoutError
-  // raised from it. Only the loop's exceptions reach exit; the suite's own stops pass it by.
+  // raised from it, with __cause__ and __context__ both the given exception, as `raise
+  // TimeoutError from exc_val` inside __aexit__ sets them (the interpreter chains nothing here).
+  // Only the loop's exceptions reach exit; the suite's own stops pass it by.
   virtual std::optional<LoopError> exit(std::optional<LoopError> error) = 0;
   virtual std::optional<double> when() const = 0;              // Timeout.when()
   virtual void reschedule(std::optional<double> when) = 0;      // Timeout.reschedule(when)
