@@ -13,9 +13,14 @@ The programs are meant to be valid and deterministic on CPython:
 * every run ends: a stop is scheduled, or the loop blocks, or the (small) iteration budget stops it;
 * the feature list is exactly what the operations need (from the table), plus ``select-trace`` in
   some programs and ``timer-heap-ties`` when more than one timer is scheduled;
-* tasks are created at top level, on an open loop; a coroutine awaits only futures and tasks of
-  its own loop made before it (never itself: CPython's message for that names the task's repr),
-  and raises only ordinary exceptions.
+* tasks are created at top level, on an open loop, or by a task group inside its own block; a
+  coroutine awaits only futures and tasks of its own loop made before it (never itself:
+  CPython's message for that names the task's repr), and raises only ordinary exceptions;
+* `run` (asyncio.run) happens at top level on a loop of its own; its main coroutine never
+  leaves a second task behind for the teardown (CPython cancels those in set order, which is not
+  deterministic): no gather, shield, wait_for, timeout scope, stop or fatal raise under it;
+* timeout scopes and task groups make the program need CPython 3.11 (`python: {min: "3.11"}`);
+  set_task_factory needs 3.12 and the fuzz oracle is the embedded CPython, so it is not drawn.
 
 ``to_yaml`` writes a canonical scenario as readable block YAML that the loader reads back to the
 same canonical form; ``minimise`` is delta debugging over the operation tree against any
@@ -78,6 +83,8 @@ class _Gen:
         self.uses_specials = self.r.random() < 0.1
         self.uses_tasks = self.r.random() < 0.35
         self.tasks = {}                  # name -> loop, created at top level
+        self.scopes = 0                  # timeout scopes and task groups made so far
+        self.runs = []                   # the loops of `run`s (closed once made)
 
     # -- small pieces ----------------------------------------------------------------------------
 
@@ -136,7 +143,7 @@ class _Gen:
 
     def callback_block(self, ctx, loop, extra=None):
         sub = {"depth": ctx["depth"] + 1, "loop": loop, "top": False, "thread": False,
-               "local": []}
+               "local": [], "in_run": ctx.get("in_run", False)}
         body = self.block(sub, 0 if self.left < 3 else 1, 3)
         if extra:
             body.extend(extra)
@@ -190,7 +197,9 @@ class _Gen:
             return self.coroutine_op(ctx)
         depth = ctx["depth"]
         choices = [("record", 5), ("schedule", 6 if depth < 4 else 1), ("burn", 2),
-                   ("stop", 2), ("is_running", 1), ("time", 1.5)]
+                   ("is_running", 1), ("time", 1.5)]
+        if not ctx.get("in_run"):
+            choices.append(("stop", 2))
         if self.handle_names(ctx):
             choices.append(("cancel", 3))
         if self.handle_names(ctx, True):
@@ -221,6 +230,8 @@ class _Gen:
         if self.uses_tasks and not ctx["thread"]:
             if ctx["top"] and depth == 0 and self.open_loops():
                 choices.append(("create_task", 4))
+            if ctx["top"] and depth == 0:
+                choices.append(("run", 0.6))
             if self.tasks:
                 choices += [("cancel_task", 1.5), ("ask_task", 1.5)]
         if len(self.loops) > 1:
@@ -283,7 +294,8 @@ class _Gen:
 
     def op_raise(self, ctx):
         self.left -= 1
-        kind = self.r.choice(RAISE_RARE) if self.chance(0.08) else self.r.choice(RAISE_COMMON)
+        rare = self.chance(0.08) and not ctx.get("in_run")
+        kind = self.r.choice(RAISE_RARE) if rare else self.r.choice(RAISE_COMMON)
         args = {"type": kind}
         if self.chance(0.6):
             args["message"] = self.r.choice(["boom", "", "bad value", "x" * 3, "ünï"])
@@ -434,7 +446,9 @@ class _Gen:
     def coroutine_block(self, ctx, lo=1, hi=4):
         """A coroutine body on ctx's loop (running whenever the body runs)."""
         sub = {"depth": ctx["depth"] + 1, "loop": ctx["loop"], "top": False, "thread": False,
-               "local": [], "coroutine": True, "handling": ctx.get("handling", False)}
+               "local": [], "coroutine": True, "handling": ctx.get("handling", False),
+               "in_run": ctx.get("in_run", False), "groups": list(ctx.get("groups", [])),
+               "timeouts": list(ctx.get("timeouts", []))}
         return self.block(sub, lo, hi)
 
     def awaitables(self, loop):
@@ -454,8 +468,16 @@ class _Gen:
         choices = [("record", 5), ("sleep", 4), ("burn", 0.5), ("time", 0.5), ("raise", 1),
                    ("current_task", 0.5), ("return", 0.4)]
         if depth < 5:
-            choices += [("await", 2), ("try", 1.5), ("gather", 1), ("shield", 0.5),
-                        ("wait_for", 1), ("schedule", 1.5), ("repeat", 0.5)]
+            choices += [("await", 2), ("try", 1.5), ("schedule", 1.5), ("repeat", 0.5),
+                        ("task_group", 0.6)]
+            if not ctx.get("in_run"):
+                choices += [("gather", 1), ("shield", 0.5), ("wait_for", 1), ("timeout", 0.8)]
+            if self.awaitables(ctx["loop"]):
+                choices.append(("wait", 0.8))
+        if ctx.get("groups"):
+            choices.append(("group_task", 2))
+        if ctx.get("timeouts"):
+            choices.append(("ask_timeout", 1))
         if self.tasks:
             choices += [("cancel_task", 1.5), ("ask_task", 1)]
         if ctx.get("handling"):
@@ -542,6 +564,75 @@ class _Gen:
         if "except" not in args or self.chance(0.4):
             args["finally"] = self.coroutine_block(dict(ctx, handling=False), 1, 2)
         return {"try": args}
+
+    def op_wait(self, ctx):
+        self.left -= 1
+        names = self.awaitables(ctx["loop"])
+        args = {"of": self.r.sample(names, self.r.randint(1, min(3, len(names))))}
+        if self.chance(0.7):
+            args["return_when"] = self.r.choice(["FIRST_COMPLETED", "FIRST_EXCEPTION",
+                                                 "ALL_COMPLETED"])
+        if self.chance(0.5):
+            timeout = self.r.choice(TIMEOUTS)
+            args["timeout"] = None if timeout is None else float(timeout)
+        return {"wait": args}
+
+    def op_timeout(self, ctx):
+        """timeout or timeout_at, named half the time; the name is used inside its block."""
+        self.left -= 1
+        self.scopes += 1
+        name = "o%d" % self.scopes
+        inner = dict(ctx, timeouts=list(ctx.get("timeouts", [])) + [name])
+        if self.chance(0.5):
+            op, args = "timeout", {"delay": self.r.choice(TIMEOUTS)}
+            if args["delay"] is not None:
+                args["delay"] = float(args["delay"])
+        else:
+            op, args = "timeout_at", {"when": float(self.r.choice(WHENS + [None]))
+                                      if self.chance(0.9) else None}
+        args["do"] = self.coroutine_block(inner)
+        args["as"] = name
+        return {op: args}
+
+    def op_ask_timeout(self, ctx):
+        self.left -= 1
+        name = self.r.choice(ctx["timeouts"])
+        roll = self.r.random()
+        if roll < 0.4:
+            when = self.r.choice(WHENS + [None])
+            return {"reschedule": {"timeout": name, "when": None if when is None else float(when)}}
+        return {("expired" if roll < 0.7 else "deadline"): {"timeout": name}}
+
+    def op_task_group(self, ctx):
+        self.left -= 1
+        self.scopes += 1
+        name = "g%d" % self.scopes
+        inner = dict(ctx, groups=list(ctx.get("groups", [])) + [name])
+        body = [self.op_group_task(inner, name)] + self.coroutine_block(inner, 0, 3)
+        return {"task_group": {"do": body, "as": name}}
+
+    def op_group_task(self, ctx, group=None):
+        """A child of a group whose block is running (its name is never used elsewhere)."""
+        self.left -= 1
+        group = group or self.r.choice(ctx["groups"])
+        body = self.coroutine_block(dict(ctx, handling=False), 1, 3)
+        if self.chance(0.3):
+            body.append({"return": {"value": self.r.choice(VALUES)}})
+        return {"create_task": {"do": body, "group": group}}
+
+    def op_run(self, ctx):
+        """asyncio.run at top level, on a loop of its own that is closed afterwards."""
+        self.left -= 1
+        name = "r%d" % (len(self.runs) + 1)
+        self.runs.append(name)
+        self.loops.append(name)
+        inner = {"depth": 0, "loop": name, "top": False, "thread": False, "local": [],
+                 "coroutine": True, "handling": False, "in_run": True}
+        body = self.block(inner, 1, 4)
+        if self.chance(0.3):
+            body.append({"return": {"value": self.r.choice(VALUES)}})
+        self.closed.add(name)
+        return {"run": {"do": body, "as": name}}
 
     # -- the program -----------------------------------------------------------------------------
 
@@ -636,8 +727,7 @@ def features_for(program, select_trace=False, heap_ties=None):
     timers = 0
     for name, args in _walk(program):
         op = ops.OPS[name]
-        if op.feature:
-            needed.add(op.feature)
+        needed.update(ops.features_of(name, args))
         if args.get("loop", "main") != "main":
             needed.add("multiple-loops")
         for arg, kind in op.args.items():
@@ -652,8 +742,15 @@ def features_for(program, select_trace=False, heap_ties=None):
     return sorted(needed)
 
 
+def python_for(program):
+    """The lowest CPython the program's operations exist in: None when every version has them."""
+    since = [ops.since_of(name, args) for name, args in _walk(program)]
+    since = [s for s in since if s]
+    return max(since, key=lambda v: tuple(map(int, v.split(".")))) if since else None
+
+
 def scenario(program, select_trace=False, title="a fuzzed program", iterations=ITERATION_BUDGET):
-    return {
+    out = {
         "id": "ord-9999",
         "title": title,
         "clauses": ["ORD-01"],
@@ -662,6 +759,10 @@ def scenario(program, select_trace=False, title="a fuzzed program", iterations=I
         "budget": {"iterations": iterations},
         "program": program,
     }
+    minimum = python_for(program)
+    if minimum:
+        out["python"] = {"min": minimum}
+    return out
 
 
 def generate(seed, index, max_ops=MAX_OPS_DEFAULT):
