@@ -52,8 +52,27 @@ class Generator(unittest.TestCase):
         for index in range(400):
             seen.update(name for name, _ in _ops(fuzzgen.generate(3, index)["program"]))
         python_only = {"contextvar_set", "contextvar_get", "set_event_loop", "get_event_loop"}
-        missing = set(fuzzgen.ops.OPS) - python_only - seen
+        # CPython 3.12+ only, and the fuzz oracle is the embedded CPython (3.11 on Debian 12).
+        newer_than_the_fuzz_oracle = {"set_task_factory"}
+        missing = set(fuzzgen.ops.OPS) - python_only - newer_than_the_fuzz_oracle - seen
         self.assertEqual(missing, set())
+
+    def test_newer_operations_set_the_python_range(self):
+        for index in range(SAMPLE):
+            canonical = fuzzgen.generate(7, index)
+            since = [fuzzgen.ops.since_of(n, a) for n, a in _ops(canonical["program"])]
+            if any(since):
+                self.assertEqual(canonical["python"], {"min": "3.11"}, index)
+            else:
+                self.assertNotIn("python", canonical, index)
+
+    def test_a_run_leaves_nothing_for_its_teardown_to_cancel_in_set_order(self):
+        spawning = {"gather", "shield", "wait_for", "timeout", "timeout_at", "stop"}
+        for index in range(SAMPLE):
+            for name, args in _ops(fuzzgen.generate(8, index)["program"]):
+                if name == "run":
+                    inside = {n for n, _ in _ops(args["do"])}
+                    self.assertEqual(inside & spawning, set(), index)
 
     def test_io_rules(self):
         """One socketpair; registrations on one end only; that end is never closed."""
