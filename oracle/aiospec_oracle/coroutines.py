@@ -11,7 +11,9 @@ a coroutine body, awaited) and the ``_op_*`` task operations that may run anywhe
 import asyncio
 
 from .exceptions import Abort, Return
-from .values import (EXCEPTION_CLASSES, FUTURE, _fail, _num, _value, describe, trace_value)
+from . import ops
+from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _value, describe,
+                     trace_value)
 
 
 class _Frame:
@@ -87,10 +89,19 @@ class Coroutines:
     """The coroutine operations of ``Interpreter`` (a mixin: see the module docstring)."""
 
     def _future_name(self, future):
-        """The scenario's name for a future or task, "" for one it did not name."""
+        """The scenario's name for a future or task, "" for one it did not name.  A task still
+        being made by a `create_task` with `as` (an eager task's first step runs inside
+        create_task, before it returns) has that name already: it is the task whose coroutine
+        is the one that create_task was given."""
         for name, candidate in self._futures.items():
             if candidate is future:
                 return name
+        get_coro = getattr(future, 'get_coro', None)
+        if get_coro is not None:
+            coro = get_coro()
+            for name, creating in reversed(self._creating):
+                if creating is coro:
+                    return name
         return ''
 
     def _new_coroutine(self, op, block):
@@ -114,11 +125,23 @@ class Coroutines:
         return future
 
     def _op_create_task(self, op, args):
-        loop = self._loop(op, args)
+        group = args.get('group')
+        if group is not None:
+            if 'loop' in args:
+                _fail("create_task: 'group' and 'loop' exclude each other")
+            group = self._lookup(self._groups, GROUP, op, group)
+            create = group.create_task
+        else:
+            create = self._loop(op, args).create_task
         name = args.get('as')
         if name is not None:
             name = self._unbound(self._futures, FUTURE, op, self._name(op, 'as', name))
-        task = self._keep(loop.create_task(self._new_coroutine(op, args['do'])))
+        coro = self._new_coroutine(op, args['do'])
+        self._creating.append((name, coro))
+        try:
+            task = self._keep(create(coro))
+        finally:
+            self._creating.pop()
         if name is not None:
             self._futures[name] = task
 
@@ -134,6 +157,32 @@ class Coroutines:
     def _op_uncancel(self, op, args):
         task = self._lookup(self._futures, FUTURE, op, args['future'])
         self.world.record('uncancel', future=args['future'], value=task.uncancel())
+
+    def _timeout(self, op, args):
+        return self._lookup(self._timeouts, TIMEOUT, op, args['timeout'])
+
+    def _op_reschedule(self, op, args):
+        timeout = self._timeout(op, args)
+        when = args['when']
+        if when is not None:
+            when = self._clock.loop_time(_num(op, 'when', when))
+        timeout.reschedule(when)
+
+    def _op_expired(self, op, args):
+        self.world.record('expired', timeout=args['timeout'],
+                          value=self._timeout(op, args).expired())
+
+    def _op_deadline(self, op, args):
+        when = self._timeout(op, args).when()
+        self.world.record('deadline', timeout=args['timeout'],
+                          value=None if when is None else float(self._clock.scenario_time(when)))
+
+    def _op_set_task_factory(self, op, args):
+        loop = self._loop(op, args)
+        factory = args['factory']
+        if factory not in ops.TASK_FACTORIES:
+            _fail("set_task_factory: factory must be 'eager' or null")
+        loop.set_task_factory(None if factory is None else asyncio.eager_task_factory)
 
     async def _coroutine(self, block):
         """The coroutine of a body: runs it; `return` ends it with a value."""
@@ -253,6 +302,103 @@ class Coroutines:
         async def make():
             return await asyncio.wait_for(inner, timeout)
         await self._outcome(op, {}, make, frame)
+
+    async def _cop_wait(self, op, args, frame):
+        names = args['of']
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            _fail('wait: of must be a list of future names')
+        if len(set(names)) != len(names):
+            _fail('wait: of names a future more than once')
+        futures = [self._lookup(self._futures, FUTURE, op, name) for name in names]
+        timeout = args.get('timeout')
+        if timeout is not None:
+            timeout = self._clock.loop_delay(_num(op, 'timeout', timeout))
+        return_when = args.get('return_when', 'ALL_COMPLETED')
+        if return_when not in ops.RETURN_WHEN_VALUES:
+            _fail('wait: return_when must be one of %s' % ', '.join(ops.RETURN_WHEN_VALUES))
+
+        async def make():
+            done, pending = await asyncio.wait(futures, timeout=timeout,
+                                               return_when=getattr(asyncio, return_when))
+            return {'done': [n for n, f in zip(names, futures) if f in done],
+                    'pending': [n for n, f in zip(names, futures) if f in pending]}
+        await self._outcome(op, {}, make, frame)
+
+    async def _cop_timeout(self, op, args, frame):
+        delay = args['delay']
+        if delay is not None:
+            delay = self._clock.loop_delay(_num(op, 'delay', delay))
+        await self._scope(op, args, lambda: asyncio.timeout(delay), self._timeouts, TIMEOUT,
+                          frame)
+
+    async def _cop_timeout_at(self, op, args, frame):
+        when = args['when']
+        if when is not None:
+            when = self._clock.loop_time(_num(op, 'when', when))
+        await self._scope(op, args, lambda: asyncio.timeout_at(when), self._timeouts, TIMEOUT,
+                          frame)
+
+    async def _cop_task_group(self, op, args, frame):
+        await self._scope(op, args, asyncio.TaskGroup, self._groups, GROUP, frame)
+
+    async def _scope(self, op, args, make, table, kind, frame):
+        """``async with make() [as <as>]: <do>``, the block run inline in this coroutine, and the
+        outcome recorded when the scope's exit is done: ``value`` null when nothing leaves it
+        (or a `return` goes on), else ``raised``, what leaves it.  The exit runs however the
+        block ends (normally, by `return`, by the loop's exception), except for the suite's own
+        stops, which skip it and record nothing."""
+        name = args.get('as')
+        if name is not None:
+            self._unbound(table, kind, op, self._name(op, 'as', name))
+        try:
+            manager = make()
+            entered = await manager.__aenter__()
+        except BaseException as exc:
+            if _foreign(exc):
+                raise
+            self._appeared(exc, frame)
+            self.world.record(op, raised=describe(exc))
+            raise
+        if name is not None:
+            table[name] = entered
+        returning = None
+        try:
+            await self._run_coroutine_block(args['do'], frame)
+        except Return as ret:
+            returning = ret
+        except BaseException as exc:
+            if _foreign(exc):
+                raise
+            _restore(exc)
+            try:
+                suppress = await manager.__aexit__(type(exc), exc, exc.__traceback__)
+            except BaseException as error:
+                if _foreign(error):
+                    raise
+                # What Python's `async with` does: the exit ran while `exc` was being handled.
+                _restore(error)
+                if error is not exc:
+                    chain(error, exc)
+                _settle(error)
+                self.world.record(op, raised=describe(error))
+                raise
+            _settle(exc)        # the exit may have changed its context (3.13's TimeoutError)
+            if suppress:
+                self.world.record(op, value=None)
+                return
+            self.world.record(op, raised=describe(exc))
+            raise
+        try:
+            await manager.__aexit__(None, None, None)
+        except BaseException as error:
+            if _foreign(error):
+                raise
+            self._appeared(error, frame)
+            self.world.record(op, raised=describe(error))
+            raise
+        self.world.record(op, value=None)
+        if returning is not None:
+            raise returning
 
     async def _cop_return(self, op, args, frame):
         raise Return(_value(op, 'value', args['value']))

@@ -33,6 +33,7 @@ import asyncio
 import contextvars
 import copy
 import errno
+import inspect
 import os
 import socket
 import threading
@@ -68,6 +69,26 @@ OPERATIONS = {name: (op.required, op.optional) for name, op in ops.OPS.items()}
 PYTHON_ONLY = {name: op.feature for name, op in ops.OPS.items() if op.python_only}
 
 DEFAULT_RECV_SIZE = 4096
+
+# Operations that may run anywhere and record their own outcome (value or raised) instead of an
+# `error` event.
+_OWN_OUTCOME = frozenset(('run',))
+
+# asyncio.run(main, loop_factory=) exists from 3.12 on; before, asyncio.run makes its loop with
+# the event loop policy's new_event_loop.
+_RUN_HAS_LOOP_FACTORY = 'loop_factory' in inspect.signature(asyncio.run).parameters
+
+
+class _OneLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """The policy `run` installs for the length of asyncio.run before 3.12: its new_event_loop is
+    the run's loop (made by the interpreter like every other)."""
+
+    def __init__(self, loop):
+        super().__init__()
+        self._the_loop = loop
+
+    def new_event_loop(self):
+        return self._the_loop
 
 
 def run_program(scenario, new_loop=None, clock=None):
@@ -167,6 +188,9 @@ class Interpreter(Coroutines):
         self._sockets = {}      # name -> _Socket
         self._all_sockets = []
         self._vars = {}         # name -> ContextVar
+        self._timeouts = {}     # name -> asyncio.Timeout
+        self._groups = {}       # name -> asyncio.TaskGroup
+        self._creating = []     # (name, coroutine) of the create_task calls under way
         self._kept = []         # every task and future the run made: none is collected (and
                                 # reported to an exception handler) before the run ends
         self._coroutines = []   # every scenario coroutine object, closed at the end
@@ -295,7 +319,7 @@ class Interpreter(Coroutines):
                 # Raised here and now: Python chained it natively with the exception the
                 # coroutine handles (the interpreter frame of that `try` is in its except clause).
                 _settle(exc)
-            if not (in_coroutine and name == 'raise'):
+            if not (in_coroutine and name == 'raise') and name not in _OWN_OUTCOME:
                 self.world.record('error', op=name, type=type(exc).__name__,
                                   message=str(exc))
             if in_coroutine:
@@ -399,10 +423,12 @@ class Interpreter(Coroutines):
         return sock
 
     def _new_loop(self, name):
+        """A new loop of the run (``name`` None: one the scenario does not name)."""
         loop = self._make_loop(self.world)
         loop.set_exception_handler(self._exception_handler)
         self._all_loops.append(loop)
-        self._loops[name] = loop
+        if name is not None:
+            self._loops[name] = loop
         return loop
 
     def _exception_handler(self, loop, context):
@@ -538,6 +564,37 @@ class Interpreter(Coroutines):
     def _op_new_loop(self, op, args):
         name = self._name(op, 'name', args['name'])
         self._new_loop(self._unbound(self._loops, LOOP, op, name))
+
+    def _op_run(self, op, args):
+        """asyncio.run(main) on a new loop of the run, made as new_loop makes one (so a host's
+        loop factory makes it too): ``loop_factory`` on 3.12+, a policy whose new_event_loop
+        gives that loop before (restored afterwards).  Records ``run`` with the value or what
+        asyncio.run raised; a refused call closes the coroutine (no "never awaited" warning)."""
+        name = args.get('as')
+        if name is not None:
+            name = self._unbound(self._loops, LOOP, op, self._name(op, 'as', name))
+        main = self._new_coroutine(op, args['do'])
+        loop = self._new_loop(name)
+        try:
+            value = self._run_loop(self._asyncio_run, main, loop)
+        except (Abort, WouldBlockForever):
+            raise
+        except BaseException as exc:
+            main.close()        # refused: never started; otherwise already finished
+            self.world.record('run', raised=describe(exc))
+            raise
+        self.world.record('run', value=trace_value(value))
+
+    @staticmethod
+    def _asyncio_run(main, loop):
+        if _RUN_HAS_LOOP_FACTORY:
+            return asyncio.run(main, loop_factory=lambda: loop)
+        saved = _quiet(asyncio.get_event_loop_policy)
+        _quiet(asyncio.set_event_loop_policy, _OneLoopPolicy(loop))
+        try:
+            return asyncio.run(main)
+        finally:
+            _quiet(asyncio.set_event_loop_policy, saved)
 
     def _op_get_running_loop(self, op, args):
         loop = asyncio.get_running_loop()

@@ -14,14 +14,28 @@ from .exceptions import InvalidScenarioAbort
 # builtins.TimeoutError from 3.11 on).  Read from the asyncio in use, so that the pure-Python
 # asyncio of the loop host (host.py, --pure-python) gives its own classes.
 _ASYNCIO_CLASSES = ('CancelledError', 'InvalidStateError', 'TimeoutError')
-EXCEPTION_CLASSES = {name: getattr(asyncio if name in _ASYNCIO_CLASSES else builtins, name)
+
+
+class _BaseExceptionGroup(BaseException):
+    """BaseExceptionGroup before 3.11: matchable by name, raised by nothing."""
+
+
+class _ExceptionGroup(_BaseExceptionGroup, Exception):
+    """ExceptionGroup before 3.11: matchable by name, raised by nothing."""
+
+
+_BEFORE_311 = {'BaseExceptionGroup': _BaseExceptionGroup, 'ExceptionGroup': _ExceptionGroup}
+EXCEPTION_CLASSES = {name: getattr(asyncio if name in _ASYNCIO_CLASSES else builtins, name,
+                                   None) or _BEFORE_311[name]
                      for name in ops.EXCEPTION_TYPES}
+_GROUP = EXCEPTION_CLASSES['BaseExceptionGroup']
 
 # What `raise` and `set_exception` may throw, by name.
 RAISABLE = {name: EXCEPTION_CLASSES[name] for name in ops.RAISABLE}
 
 # The kind of name each table holds, as messages write it.
 HANDLE, FUTURE, LOOP, SOCKET = 'handle', 'future', 'loop', 'socket'
+TIMEOUT, GROUP = ops.TIMEOUT, ops.GROUP
 
 NUM_STRINGS = {'inf': math.inf, '-inf': -math.inf, 'nan': math.nan}
 
@@ -56,12 +70,21 @@ def _num(op, key, value, allow_nan=True):
     return result
 
 
+def _scalar(value):
+    return value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)
+
+
 def describe(exc):
     """EXC, the trace's description of an exception (spec/TRACE.md, "Exceptions"):
-    ``{"type", "args"}`` plus ``"context"`` / ``"cause"`` (type names, one level) when set."""
-    out = {'type': type(exc).__name__,
-           'args': [a if a is None or isinstance(a, (bool, int, float, str)) else repr(a)
-                    for a in exc.args]}
+    ``{"type", "args"}`` plus ``"context"`` / ``"cause"`` (type names, one level) when set; an
+    exception group's ``args`` hold only its message, and ``exceptions`` its members, each
+    described the same way."""
+    out = {'type': type(exc).__name__}
+    if isinstance(exc, _GROUP):
+        out['args'] = [_scalar(exc.message)]
+        out['exceptions'] = [describe(member) for member in exc.exceptions]
+    else:
+        out['args'] = [_scalar(a) for a in exc.args]
     if exc.__context__ is not None:
         out['context'] = type(exc.__context__).__name__
     if exc.__cause__ is not None:
@@ -71,11 +94,14 @@ def describe(exc):
 
 def trace_value(value):
     """A value as a trace holds it: scalars as they are, lists (a gather's result) item by
-    item, exceptions (gather with return_exceptions) as EXC, anything else as its repr."""
+    item, mappings (wait's {done, pending}) key by key, exceptions (gather with
+    return_exceptions) as EXC, anything else as its repr."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
         return [trace_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: trace_value(v) for k, v in value.items()}
     if isinstance(value, BaseException):
         return describe(value)
     return repr(value)
