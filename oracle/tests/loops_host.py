@@ -50,24 +50,14 @@ PURE_FUTURE_DIFFERENCES = {
                 'the C Future says "Result is not set."',
 }
 
-# CPython 3.11.0-3.11.2 (Debian 12's /usr/bin/python3 is 3.11.2), any loop: an expired timeout
-# scope raises TimeoutError without `from` (timeouts.py gained `from exc_val` in 3.11.3), so the
-# TimeoutError has a context but no cause; the traces are 3.11.7's.
-TIMEOUT_WITHOUT_CAUSE = {
-    sid: 'CPython 3.11.0-3.11.2: an expired timeout raises TimeoutError without a cause'
-    for sid in ('cxl-0033', 'cxl-0035', 'cxl-0036', 'cxl-0038', 'cxl-0039', 'cxl-0040',
-                'cxl-0044', 'cxl-0045')}
-
-
 def patch_differences(interpreter):
-    """The differences an interpreter's patch release adds to its minor version's traces."""
+    """The differences an interpreter's patch release adds to its minor version's traces
+    (aiospec_oracle/patches.py)."""
+    from aiospec_oracle import patches
     out = subprocess.run([interpreter, '-c', 'import sys; print(sys.implementation.name, '
                           '*sys.version_info[:3])'], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout.split()
-    name, version = out[0], tuple(int(p) for p in out[1:])
-    if name == 'cpython' and (3, 11, 0) <= version <= (3, 11, 2):
-        return dict(TIMEOUT_WITHOUT_CAUSE)
-    return {}
+    return patches.differences(tuple(int(p) for p in out[1:]), out[0])
 
 
 def bundle():
