@@ -27,6 +27,11 @@ every recorded event but ``budget_exceeded`` counts against ``events``.
 
 The last two are ``Abort`` exceptions, which pass through asyncio's
 callback machinery (see exceptions.py).
+
+This module is the plain half: blocks, callbacks, names, loops (and `run`, asyncio.run on a new
+one), futures, sockets.  The coroutine half (coroutine bodies, the await family, try, the
+timeout and task-group scopes, the task operations) is coroutines.py, a mixin of Interpreter;
+what both share is values.py.
 """
 
 import asyncio
