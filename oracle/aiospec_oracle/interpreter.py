@@ -27,14 +27,18 @@ every recorded event but ``budget_exceeded`` counts against ``events``.
 
 The last two are ``Abort`` exceptions, which pass through asyncio's
 callback machinery (see exceptions.py).
+
+This module is the plain half: blocks, callbacks, names, loops (and `run`, asyncio.run on a new
+one), futures, sockets.  The coroutine half (coroutine bodies, the await family, try, the
+timeout and task-group scopes, the task operations) is coroutines.py, a mixin of Interpreter;
+what both share is values.py.
 """
 
 import asyncio
-import builtins
 import contextvars
 import copy
 import errno
-import math
+import inspect
 import os
 import socket
 import threading
@@ -42,24 +46,19 @@ import warnings
 
 from . import ops
 from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
-                         LoopBlocked, OracleFailure, OracleFault, Return, ScenarioError,
+                         LoopBlocked, OracleFailure, OracleFault, ScenarioError,
                          WouldBlockForever)
+from .coroutines import Coroutines, _settle
 from .loop import virtual_loop
+from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SOCKET, _fail, _num, _value, describe,
+                     trace_value)
+# Re-exported: tools and tests import these from here.
+from .coroutines import THROW_CHAINS, chain  # noqa: F401
+from .values import EXCEPTION_CLASSES  # noqa: F401
 from .virtual_time import Budget, World
 
 __all__ = ('Interpreter', 'run_program', 'OPERATIONS', 'SCENARIO_KEYS')
 
-
-# The exception classes the scenario language names (ops.EXCEPTION_TYPES): builtins, and
-# asyncio's own for CancelledError, InvalidStateError and TimeoutError (asyncio.TimeoutError is
-# builtins.TimeoutError from 3.11 on).  Read from the asyncio in use, so that the pure-Python
-# asyncio of the loop host (host.py, --pure-python) gives its own classes.
-_ASYNCIO_CLASSES = ('CancelledError', 'InvalidStateError', 'TimeoutError')
-EXCEPTION_CLASSES = {name: getattr(asyncio if name in _ASYNCIO_CLASSES else builtins, name)
-                     for name in ops.EXCEPTION_TYPES}
-
-# What `raise` and `set_exception` may throw, by name.
-RAISABLE = {name: EXCEPTION_CLASSES[name] for name in ops.RAISABLE}
 
 # Top-level keys of a canonical scenario: (required, optional).
 SCENARIO_KEYS = (
@@ -74,142 +73,33 @@ OPERATIONS = {name: (op.required, op.optional) for name, op in ops.OPS.items()}
 # Operations that exist only in scenarios that list their feature.
 PYTHON_ONLY = {name: op.feature for name, op in ops.OPS.items() if op.python_only}
 
-# The kind of name each table holds, as messages write it.
-HANDLE, FUTURE, LOOP, SOCKET = 'handle', 'future', 'loop', 'socket'
-
-NUM_STRINGS = {'inf': math.inf, '-inf': -math.inf, 'nan': math.nan}
-
 DEFAULT_RECV_SIZE = 4096
+
+# Operations that may run anywhere and record their own outcome (value or raised) instead of an
+# `error` event.
+_OWN_OUTCOME = frozenset(('run',))
+
+# asyncio.run(main, loop_factory=) exists from 3.12 on; before, asyncio.run makes its loop with
+# the event loop policy's new_event_loop.
+_RUN_HAS_LOOP_FACTORY = 'loop_factory' in inspect.signature(asyncio.run).parameters
+
+
+class _OneLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """The policy `run` installs for the length of asyncio.run before 3.12: its new_event_loop is
+    the run's loop (made by the interpreter like every other)."""
+
+    def __init__(self, loop):
+        super().__init__()
+        self._the_loop = loop
+
+    def new_event_loop(self):
+        return self._the_loop
 
 
 def run_program(scenario, new_loop=None, clock=None):
     """Run ``scenario`` (canonical dict) and return its list of events
     (``Interpreter`` says what ``new_loop`` and ``clock`` are)."""
     return Interpreter(scenario, new_loop, clock).run()
-
-
-def _fail(message):
-    """Stop the run: the scenario is malformed."""
-    raise InvalidScenarioAbort(message)
-
-
-class _Frame:
-    """What one running coroutine body knows about itself, as Python's frame would: the
-    exceptions its except blocks are handling (``handling``, innermost last: `reraise` raises
-    the last), and every exception it is handling in the sense of implicit chaining
-    (``active``: those, and the exception in flight while a `finally` block runs)."""
-
-    __slots__ = ('handling', 'active')
-
-    def __init__(self):
-        self.handling = []
-        self.active = []
-
-
-def _settle(exc):
-    """Record ``exc``'s context as the scenario's coroutine sees it now (see _appeared)."""
-    exc._aiospec_context = exc.__context__
-
-
-def _restore(exc):
-    """Undo what the interpreter's own frames did to ``exc.__context__`` since it was settled:
-    each interpreter frame that handles an exception re-chains a thrown exception passing
-    through it (3.9+), where Python's one frame per coroutine would not."""
-    if hasattr(exc, '_aiospec_context'):
-        exc.__context__ = exc._aiospec_context
-
-
-def _value(op, key, value):
-    """A VALUE argument: a string, number, boolean or null."""
-    if not (value is None or isinstance(value, (str, int, float, bool))):
-        _fail('%s: %s must be a string, number, boolean or null' % (op, key))
-    return value
-
-
-def _num(op, key, value, allow_nan=True):
-    """A NUM argument as a float: a number or "inf", "-inf", "nan".
-
-    Numbers are converted to float so that an integer in the scenario gives
-    the same ``when``/``time`` values (rendered ``2.0``) as a float would.
-    """
-    if isinstance(value, str) and value in NUM_STRINGS:
-        result = NUM_STRINGS[value]
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = float(value)
-    else:
-        _fail('%s: %s must be a number, "inf", "-inf" or "nan", not %r'
-              % (op, key, value))
-    if not allow_nan and math.isnan(result):
-        _fail('%s: %s must not be NaN' % (op, key))
-    return result
-
-
-def describe(exc):
-    """EXC, the trace's description of an exception (spec/TRACE.md, "Exceptions"):
-    ``{"type", "args"}`` plus ``"context"`` / ``"cause"`` (type names, one level) when set."""
-    out = {'type': type(exc).__name__,
-           'args': [a if a is None or isinstance(a, (bool, int, float, str)) else repr(a)
-                    for a in exc.args]}
-    if exc.__context__ is not None:
-        out['context'] = type(exc.__context__).__name__
-    if exc.__cause__ is not None:
-        out['cause'] = type(exc.__cause__).__name__
-    return out
-
-
-def trace_value(value):
-    """A value as a trace holds it: scalars as they are, lists (a gather's result) item by
-    item, exceptions (gather with return_exceptions) as EXC, anything else as its repr."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [trace_value(v) for v in value]
-    if isinstance(value, BaseException):
-        return describe(value)
-    return repr(value)
-
-
-def _throw_chains():
-    """Does this Python chain an exception thrown into a suspended generator (coroutine) with
-    the exception that generator is handling?  CPython 3.9+ does (gen_send_ex chains with the
-    frame's own handled exception); CPython 3.8 does not (nor does PyPy 3.9 for a plain
-    generator).  Probed, not assumed from the version, since the oracle also runs on PyPy
-    (host.py)."""
-    def gen():
-        try:
-            raise ValueError
-        except ValueError:
-            yield
-    g = gen()
-    next(g)
-    try:
-        g.throw(KeyError())
-    except KeyError as exc:
-        return exc.__context__ is not None
-    return False
-
-
-THROW_CHAINS = _throw_chains()
-
-
-def chain(exc, handled):
-    """Implicit chaining as CPython's _PyErr_SetObject does it: ``exc`` appears while
-    ``handled`` is being handled; a cycle through ``handled``'s context chain is cut."""
-    if handled is None or handled is exc:
-        return
-    link = handled
-    while link.__context__ is not None:
-        if link.__context__ is exc:
-            link.__context__ = None
-            break
-        link = link.__context__
-    exc.__context__ = handled
-
-
-def _foreign(exc):
-    """Exceptions of the interpreter, not of the scenario: never matched by `except`, never
-    recorded as an outcome, and no `finally` block runs for them (the run is ending)."""
-    return isinstance(exc, (Abort, Return, GeneratorExit))
 
 
 def count_operations(block):
@@ -279,7 +169,7 @@ class _Socket:
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
 
 
-class Interpreter:
+class Interpreter(Coroutines):
     """Runs one scenario once.  Use a new instance for every run.
 
     ``new_loop(world)`` makes every loop of the run (default: the oracle's
@@ -303,6 +193,9 @@ class Interpreter:
         self._sockets = {}      # name -> _Socket
         self._all_sockets = []
         self._vars = {}         # name -> ContextVar
+        self._timeouts = {}     # name -> asyncio.Timeout
+        self._groups = {}       # name -> asyncio.TaskGroup
+        self._creating = []     # (name, coroutine) of the create_task calls under way
         self._kept = []         # every task and future the run made: none is collected (and
                                 # reported to an exception handler) before the run ends
         self._coroutines = []   # every scenario coroutine object, closed at the end
@@ -431,7 +324,7 @@ class Interpreter:
                 # Raised here and now: Python chained it natively with the exception the
                 # coroutine handles (the interpreter frame of that `try` is in its except clause).
                 _settle(exc)
-            if not (in_coroutine and name == 'raise'):
+            if not (in_coroutine and name == 'raise') and name not in _OWN_OUTCOME:
                 self.world.record('error', op=name, type=type(exc).__name__,
                                   message=str(exc))
             if in_coroutine:
@@ -535,10 +428,12 @@ class Interpreter:
         return sock
 
     def _new_loop(self, name):
+        """A new loop of the run (``name`` None: one the scenario does not name)."""
         loop = self._make_loop(self.world)
         loop.set_exception_handler(self._exception_handler)
         self._all_loops.append(loop)
-        self._loops[name] = loop
+        if name is not None:
+            self._loops[name] = loop
         return loop
 
     def _exception_handler(self, loop, context):
@@ -576,11 +471,6 @@ class Interpreter:
     def _op_repeat(self, op, args):
         for copy in self._repeat_copies(op, args):
             self._run_block(copy)
-
-    async def _cop_repeat(self, op, args, frame):
-        """`repeat` in a coroutine body: its copies are coroutine code (they may await)."""
-        for copy in self._repeat_copies(op, args):
-            await self._run_coroutine_block(copy, frame)
 
     def _repeat_copies(self, op, args):
         """The copies of a repeat's body, each counted as it is made."""
@@ -680,6 +570,37 @@ class Interpreter:
         name = self._name(op, 'name', args['name'])
         self._new_loop(self._unbound(self._loops, LOOP, op, name))
 
+    def _op_run(self, op, args):
+        """asyncio.run(main) on a new loop of the run, made as new_loop makes one (so a host's
+        loop factory makes it too): ``loop_factory`` on 3.12+, a policy whose new_event_loop
+        gives that loop before (restored afterwards).  Records ``run`` with the value or what
+        asyncio.run raised; a refused call closes the coroutine (no "never awaited" warning)."""
+        name = args.get('as')
+        if name is not None:
+            name = self._unbound(self._loops, LOOP, op, self._name(op, 'as', name))
+        main = self._new_coroutine(op, args['do'])
+        loop = self._new_loop(name)
+        try:
+            value = self._run_loop(self._asyncio_run, main, loop)
+        except (Abort, WouldBlockForever):
+            raise
+        except BaseException as exc:
+            main.close()        # refused: never started; otherwise already finished
+            self.world.record('run', raised=describe(exc))
+            raise
+        self.world.record('run', value=trace_value(value))
+
+    @staticmethod
+    def _asyncio_run(main, loop):
+        if _RUN_HAS_LOOP_FACTORY:
+            return asyncio.run(main, loop_factory=lambda: loop)
+        saved = _quiet(asyncio.get_event_loop_policy)
+        _quiet(asyncio.set_event_loop_policy, _OneLoopPolicy(loop))
+        try:
+            return asyncio.run(main)
+        finally:
+            _quiet(asyncio.set_event_loop_policy, saved)
+
     def _op_get_running_loop(self, op, args):
         loop = asyncio.get_running_loop()
         self.world.record('get_running_loop', value=self._loop_name(loop))
@@ -738,266 +659,6 @@ class Interpreter:
         exc = future.exception()
         self.world.record('exception', future=args['future'],
                           value=None if exc is None else describe(exc))
-
-    # -- coroutines and tasks ------------------------------------------------------
-
-    def _future_name(self, future):
-        """The scenario's name for a future or task, "" for one it did not name."""
-        for name, candidate in self._futures.items():
-            if candidate is future:
-                return name
-        return ''
-
-    def _new_coroutine(self, op, block):
-        """A new coroutine object whose body is ``block`` (not started)."""
-        if not isinstance(block, list):
-            _fail('%s: a coroutine body must be a list of operations, not %r' % (op, block))
-        coro = self._coroutine(block)
-        self._coroutines.append(coro)
-        return coro
-
-    def _awaitable(self, op, key, value):
-        """An AWAITABLE: the future or task named, or a new coroutine object."""
-        if isinstance(value, str):
-            return self._lookup(self._futures, FUTURE, op, value)
-        if isinstance(value, dict) and list(value) == ['coroutine']:
-            return self._new_coroutine(op, value['coroutine'])
-        _fail('%s: %s must be a future name or {coroutine: [...]}, not %r' % (op, key, value))
-
-    def _keep(self, future):
-        self._kept.append(future)
-        return future
-
-    def _op_create_task(self, op, args):
-        loop = self._loop(op, args)
-        name = args.get('as')
-        if name is not None:
-            name = self._unbound(self._futures, FUTURE, op, self._name(op, 'as', name))
-        task = self._keep(loop.create_task(self._new_coroutine(op, args['do'])))
-        if name is not None:
-            self._futures[name] = task
-
-    def _op_current_task(self, op, args):
-        task = asyncio.current_task()
-        self.world.record('current_task',
-                          value=None if task is None else self._future_name(task))
-
-    def _op_cancelling(self, op, args):
-        task = self._lookup(self._futures, FUTURE, op, args['future'])
-        self.world.record('cancelling', future=args['future'], value=task.cancelling())
-
-    def _op_uncancel(self, op, args):
-        task = self._lookup(self._futures, FUTURE, op, args['future'])
-        self.world.record('uncancel', future=args['future'], value=task.uncancel())
-
-    async def _coroutine(self, block):
-        """The coroutine of a body: runs it; `return` ends it with a value."""
-        frame = _Frame()
-        try:
-            await self._run_coroutine_block(block, frame)
-        except Return as ret:
-            return ret.value
-        except BaseException as exc:
-            _restore(exc)
-            raise
-        return None
-
-    async def _run_coroutine_block(self, block, frame):
-        if not isinstance(block, list):
-            _fail('a block must be a list of operations, not %r' % (block,))
-        for op in block:
-            await self._run_coroutine_op(op, frame)
-
-    async def _run_coroutine_op(self, op, frame):
-        """One operation of a coroutine body.  What raises propagates (a `try` may catch it):
-        a plain operation records its `error` event first, the await family its outcome,
-        `raise` nothing."""
-        if self._ended:
-            return
-        self.world.count_operations(1)
-        name, args = self._parse(op)
-        coroutine_op = self._coroutine_ops.get(name)
-        if coroutine_op is not None:
-            await coroutine_op(name, args, frame)
-            return
-        self._invoke(name, args, in_coroutine=True)
-
-    async def _outcome(self, op, fields, make, frame):
-        """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``."""
-        try:
-            value = await make()
-        except BaseException as exc:
-            if _foreign(exc):
-                raise
-            self._appeared(exc, frame)
-            self.world.record(op, raised=describe(exc), **fields)
-            raise
-        self.world.record(op, value=trace_value(value), **fields)
-
-    @staticmethod
-    def _appeared(exc, frame):
-        """``exc`` came out of an await of the coroutine ``frame`` belongs to.  If it was
-        raised inside the awaited object (a done future, an inline coroutine), Python chained
-        it when it was raised; if it was thrown in (anything that arrives after the task
-        suspended), CPython 3.9+ chain it with the coroutine's handled exception on the way
-        into the coroutine's frame, before the await returns: do that here, so that the
-        outcome recorded is what the coroutine sees."""
-        _restore(exc)
-        if THROW_CHAINS and frame.active:
-            chain(exc, frame.active[-1])
-        _settle(exc)
-
-    def _bind_future(self, op, args, future):
-        name = args.get('as')
-        if name is not None:
-            self._futures[name] = future
-        return future
-
-    def _check_unbound_as(self, op, args):
-        name = args.get('as')
-        if name is not None:
-            self._unbound(self._futures, FUTURE, op, self._name(op, 'as', name))
-
-    async def _cop_await(self, op, args, frame):
-        on = args['on']
-        awaitable = self._awaitable(op, 'on', on)
-        fields = {'future': on} if isinstance(on, str) else {}
-
-        async def make():
-            return await awaitable
-        await self._outcome(op, fields, make, frame)
-
-    async def _cop_sleep(self, op, args, frame):
-        delay = self._clock.loop_delay(_num(op, 'delay', args['delay']))
-        result = _value(op, 'result', args.get('result'))
-
-        async def make():
-            return await asyncio.sleep(delay, result)
-        await self._outcome(op, {}, make, frame)
-
-    async def _cop_gather(self, op, args, frame):
-        children = args['of']
-        if not isinstance(children, list):
-            _fail('gather: of must be a list of awaitables')
-        flag = args.get('return_exceptions', False)
-        if not isinstance(flag, bool):
-            _fail('gather: return_exceptions must be true or false')
-        self._check_unbound_as(op, args)
-        awaitables = [self._awaitable(op, 'of', child) for child in children]
-
-        async def make():
-            gathering = self._keep(asyncio.gather(*awaitables, return_exceptions=flag))
-            return await self._bind_future(op, args, gathering)
-        await self._outcome(op, {}, make, frame)
-
-    async def _cop_shield(self, op, args, frame):
-        self._check_unbound_as(op, args)
-        inner = self._awaitable(op, 'on', args['on'])
-
-        async def make():
-            outer = self._keep(asyncio.shield(inner))
-            return await self._bind_future(op, args, outer)
-        await self._outcome(op, {}, make, frame)
-
-    async def _cop_wait_for(self, op, args, frame):
-        timeout = args['timeout']
-        if timeout is not None:
-            timeout = self._clock.loop_delay(_num(op, 'timeout', timeout))
-        inner = self._awaitable(op, 'on', args['on'])
-
-        async def make():
-            return await asyncio.wait_for(inner, timeout)
-        await self._outcome(op, {}, make, frame)
-
-    async def _cop_return(self, op, args, frame):
-        raise Return(_value(op, 'value', args['value']))
-
-    async def _cop_reraise(self, op, args, frame):
-        if not frame.handling:
-            _fail('reraise: only inside an except block')
-        exc = frame.handling[-1]
-        _restore(exc)           # the same object again: Python leaves its context alone
-        raise exc
-
-    def _handlers(self, op, handlers):
-        if not isinstance(handlers, list):
-            _fail('try: except must be a list of {match, do}')
-        out = []
-        for handler in handlers:
-            if (not isinstance(handler, dict) or sorted(handler) != ['do', 'match']
-                    or not isinstance(handler['match'], list)):
-                _fail('try: an except handler must be {match: [TYPE, ...], do: [...]}')
-            classes = []
-            for name in handler['match']:
-                if name not in EXCEPTION_CLASSES:
-                    _fail('try: unknown exception type %r in match' % (name,))
-                classes.append(EXCEPTION_CLASSES[name])
-            out.append((tuple(classes), handler['do']))
-        return out
-
-    async def _run_finally(self, final, frame, in_flight=None):
-        """A `finally` block; ``in_flight`` is the exception leaving the try, handled (for
-        chaining) while the block runs."""
-        if final is None:
-            return
-        if in_flight is None:
-            await self._run_coroutine_block(final, frame)
-            return
-        frame.active.append(in_flight)
-        try:
-            await self._run_coroutine_block(final, frame)
-        finally:
-            frame.active.pop()
-
-    async def _cop_try(self, op, args, frame):
-        """try/except/finally as Python runs it: a handler runs while its exception is being
-        handled (what it raises gets that as __context__, natively), a `finally` block runs
-        while the exception that leaves the try is in flight, or after a normal end or a
-        `return` with nothing in flight.  The interpreter's own exceptions (Return aside) are
-        never matched and run no `finally`."""
-        handlers = self._handlers(op, args.get('except', []))
-        final = args.get('finally')
-        returning = None
-        try:
-            await self._run_coroutine_block(args['do'], frame)
-        except Return as ret:
-            returning = ret
-        except BaseException as exc:
-            if _foreign(exc):
-                raise
-            _restore(exc)
-            body = next((do for classes, do in handlers if isinstance(exc, classes)), None)
-            if body is None:
-                await self._run_finally(final, frame, exc)
-                _restore(exc)
-                raise
-            returning = await self._handle(exc, body, final, frame)
-        await self._run_finally(final, frame)
-        if returning is not None:
-            raise returning
-
-    async def _handle(self, exc, body, final, frame):
-        """Run an except block for ``exc``; a Return it ends with is given back.  If it raises,
-        the `finally` block runs while that exception is in flight."""
-        frame.handling.append(exc)
-        frame.active.append(exc)
-        try:
-            await self._run_coroutine_block(body, frame)
-        except Return as ret:
-            frame.handling.pop()
-            frame.active.pop()
-            return ret
-        except BaseException as error:
-            frame.handling.pop()
-            frame.active.pop()
-            if not _foreign(error):
-                _restore(error)
-                await self._run_finally(final, frame, error)
-                _restore(error)
-            raise
-        frame.handling.pop()
-        frame.active.pop()
-        return None
 
     # -- I/O on socket pairs -----------------------------------------------------
 

@@ -34,6 +34,12 @@ TYPES = "types"          # a non-empty list of EXCEPTION_TYPES names (try.except
 HANDLERS = "handlers"    # try.except: a list of {match: TYPES, do: BLOCK}
 BOOL = "bool"            # true or false
 NUM_OR_NULL = "num_or_null"     # NUM or null (wait_for.timeout: None waits forever)
+FUTURES = "futures"      # a list of distinct NAMEs of futures or tasks, possibly empty (wait.of)
+RETURN_WHEN = "return_when"     # FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED (wait)
+TASK_FACTORY = "task_factory"   # "eager" (asyncio.eager_task_factory) or null (None)
+
+RETURN_WHEN_VALUES = ("FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED")
+TASK_FACTORIES = ("eager", None)
 
 # What `raise` and `set_exception` may throw: ordinary exceptions go to the loop's exception
 # handler and the batch goes on; KeyboardInterrupt and SystemExit escape run_forever (ORD-08).
@@ -46,7 +52,8 @@ RAISABLE = ("Exception", "ValueError", "RuntimeError", "KeyboardInterrupt", "Sys
 # to the real class: CancelledError, InvalidStateError and TimeoutError to asyncio's
 # (asyncio.TimeoutError is an Exception subclass of its own on 3.8-3.10 and builtins.TimeoutError,
 # an OSError, on 3.11+: only the names below are matchable, so Exception is its parent in every
-# version).
+# version).  BaseExceptionGroup and ExceptionGroup (what a TaskGroup raises) are the builtins on
+# 3.11+ and private classes nothing raises before; ExceptionGroup has two parents.
 EXCEPTION_TYPES = {
     "BaseException": (),
     "Exception": ("BaseException",),
@@ -58,11 +65,14 @@ EXCEPTION_TYPES = {
     "CancelledError": ("BaseException",),
     "KeyboardInterrupt": ("BaseException",),
     "SystemExit": ("BaseException",),
+    "BaseExceptionGroup": ("BaseException",),
+    "ExceptionGroup": ("BaseExceptionGroup", "Exception"),
 }
 
 
 def exception_ancestors(name):
-    """``name`` and every class above it in EXCEPTION_TYPES, nearest first."""
+    """``name`` and every class above it in EXCEPTION_TYPES, nearest first (breadth first, each
+    once: ExceptionGroup -> BaseExceptionGroup, Exception, BaseException)."""
     out, pending = [], [name]
     while pending:
         current = pending.pop(0)
@@ -81,6 +91,7 @@ SHORT_VALUE = "value"    # return: 1              -> {value: 1} (any VALUE, null
 
 # Kinds of scenario names, for the "defined somewhere" checks.
 HANDLE, FUTURE, LOOP, FD = "handle", "future", "loop", "fd"
+TIMEOUT, GROUP = "timeout", "task group"      # `as` of timeout / timeout_at, of task_group
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,11 @@ class Op:
     python_only: bool = False             # only CPython runs it (its feature says so)
     coroutine_only: bool = False          # only inside a coroutine body ("C" in spec/README.md)
     coroutine_blocks: Tuple[str, ...] = ()   # BLOCK arguments that are coroutine bodies
+    since: Optional[str] = None           # lowest CPython minor version with the operation
+    arg_features: Dict[str, str] = field(default_factory=dict)   # argument -> feature it needs
+    arg_since: Dict[str, str] = field(default_factory=dict)      # argument -> lowest CPython
+    inline_blocks: Tuple[str, ...] = ()   # coroutine blocks that run inline in the coroutine
+                                          # that runs the operation (try, timeout, task_group)
 
     @property
     def optional(self):
@@ -108,16 +124,19 @@ class Op:
 
 
 def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
-        doc="", python_only=False, coroutine_only=False, coroutine_blocks=()):
+        doc="", python_only=False, coroutine_only=False, coroutine_blocks=(), since=None,
+        arg_features=None, arg_since=None, inline_blocks=()):
     return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
-              dict(uses or {}), doc, python_only, coroutine_only, tuple(coroutine_blocks))
+              dict(uses or {}), doc, python_only, coroutine_only, tuple(coroutine_blocks),
+              since, dict(arg_features or {}), dict(arg_since or {}), tuple(inline_blocks))
 
 
 def _c(args, required=(), short=None, short_key=None, defines=None, uses=None, doc="",
-       coroutine_blocks=()):
-    """An operation of feature `tasks` that exists only inside a coroutine body."""
-    return _op(args, required, short, short_key, "tasks", defines, uses, doc,
-               coroutine_only=True, coroutine_blocks=coroutine_blocks)
+       coroutine_blocks=(), feature="tasks", since=None, inline_blocks=()):
+    """An operation (of feature `tasks` unless said) that exists only inside a coroutine body."""
+    return _op(args, required, short, short_key, feature, defines, uses, doc,
+               coroutine_only=True, coroutine_blocks=coroutine_blocks, since=since,
+               inline_blocks=inline_blocks)
 
 
 _SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
@@ -191,9 +210,12 @@ OPS: Dict[str, Op] = {
                      uses={"future": FUTURE}, doc="Future.exception(), recorded"),
     # Coroutines and tasks.  `create_task.do` and an AWAITABLE's `coroutine` are coroutine
     # bodies, and so are the blocks of a `try` (which is itself only in a coroutine body).
-    "create_task": _op({"do": BLOCK, "as": NAME, "loop": NAME}, ["do"], feature="tasks",
-                       defines={"as": FUTURE}, uses=_LOOP_USE, coroutine_blocks=("do",),
-                       doc="loop.create_task(a coroutine running the block)"),
+    "create_task": _op({"do": BLOCK, "as": NAME, "loop": NAME, "group": NAME}, ["do"],
+                       feature="tasks", defines={"as": FUTURE},
+                       uses={"loop": LOOP, "group": GROUP}, coroutine_blocks=("do",),
+                       arg_features={"group": "task-groups"}, arg_since={"group": "3.11"},
+                       doc="loop.create_task(a coroutine running the block), or "
+                           "TaskGroup.create_task with 'group'"),
     "current_task": _op({}, (), SHORT_NULL, feature="tasks",
                         doc="asyncio.current_task(), recorded as its name"),
     "cancelling": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="tasks",
@@ -215,9 +237,41 @@ OPS: Dict[str, Op] = {
     "return": _c({"value": VALUE}, ["value"], SHORT_VALUE, "value",
                  doc="end the coroutine with this value (finally blocks run)"),
     "try": _c({"do": BLOCK, "except": HANDLERS, "finally": BLOCK}, ["do"],
-              coroutine_blocks=("do", "finally"),
+              coroutine_blocks=("do", "finally"), inline_blocks=("do", "finally"),
               doc="try/except/finally with asyncio's exception classes"),
     "reraise": _c({}, (), SHORT_NULL, doc="raise the exception being handled again"),
+    "wait": _c({"of": FUTURES, "return_when": RETURN_WHEN, "timeout": NUM_OR_NULL}, ["of"],
+               uses={"of": FUTURE},
+               doc="await asyncio.wait(of, timeout=, return_when=); done and pending recorded"),
+    # Timeout scopes (3.11+): `do` runs inline, inside `async with asyncio.timeout(...)`.
+    "timeout": _c({"delay": NUM_OR_NULL, "do": BLOCK, "as": NAME}, ["delay", "do"],
+                  defines={"as": TIMEOUT}, coroutine_blocks=("do",), inline_blocks=("do",),
+                  feature="timeouts", since="3.11",
+                  doc="async with asyncio.timeout(delay) around the block; outcome recorded"),
+    "timeout_at": _c({"when": NUM_OR_NULL, "do": BLOCK, "as": NAME}, ["when", "do"],
+                     defines={"as": TIMEOUT}, coroutine_blocks=("do",), inline_blocks=("do",),
+                     feature="timeouts", since="3.11",
+                     doc="async with asyncio.timeout_at(when) around the block; outcome recorded"),
+    "reschedule": _op({"timeout": NAME, "when": NUM_OR_NULL}, ["timeout", "when"],
+                      feature="timeouts", uses={"timeout": TIMEOUT}, since="3.11",
+                      doc="Timeout.reschedule(when)"),
+    "expired": _op({"timeout": NAME}, ["timeout"], SHORT_STRING, "timeout", feature="timeouts",
+                   uses={"timeout": TIMEOUT}, since="3.11", doc="Timeout.expired(), recorded"),
+    "deadline": _op({"timeout": NAME}, ["timeout"], SHORT_STRING, "timeout", feature="timeouts",
+                    uses={"timeout": TIMEOUT}, since="3.11", doc="Timeout.when(), recorded"),
+    # Task groups (3.11+): `do` runs inline, inside `async with asyncio.TaskGroup()`.
+    "task_group": _c({"do": BLOCK, "as": NAME}, ["do"], defines={"as": GROUP},
+                     coroutine_blocks=("do",), inline_blocks=("do",), feature="task-groups",
+                     since="3.11",
+                     doc="async with asyncio.TaskGroup() around the block; outcome recorded"),
+    # Eager tasks (3.12+) and asyncio.run.
+    "set_task_factory": _op({"factory": TASK_FACTORY, "loop": NAME}, ["factory"], SHORT_STRING,
+                            "factory", feature="eager-tasks", uses=_LOOP_USE, since="3.12",
+                            doc="loop.set_task_factory(asyncio.eager_task_factory or None)"),
+    "run": _op({"do": BLOCK, "as": NAME}, ["do"], feature="runner", defines={"as": LOOP},
+               coroutine_blocks=("do",),
+               doc="asyncio.run(a coroutine running the block) on a new loop; outcome "
+                   "recorded"),
     # I/O on socket pairs
     "socketpair": _op({"names": NAMES2}, ["names"], SHORT_NAMES, "names", feature="fd-io",
                       defines={"names": FD}, doc="two connected non-blocking stream sockets"),

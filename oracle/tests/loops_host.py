@@ -50,6 +50,15 @@ PURE_FUTURE_DIFFERENCES = {
                 'the C Future says "Result is not set."',
 }
 
+def patch_differences(interpreter):
+    """The differences an interpreter's patch release adds to its minor version's traces
+    (aiospec_oracle/patches.py)."""
+    from aiospec_oracle import patches
+    out = subprocess.run([interpreter, '-c', 'import sys; print(sys.implementation.name, '
+                          '*sys.version_info[:3])'], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout.split()
+    return patches.differences(tuple(int(p) for p in out[1:]), out[0])
+
 
 def bundle():
     path = os.environ.get('AIOSPEC_BUNDLE') or os.path.join(ROOT, 'build', 'spec-bundle.json')
@@ -83,6 +92,7 @@ def judge(interpreter, host_args, known, preload=None):
     """Every applicable scenario against the interpreter's version's traces; differences must be
     exactly ``known``."""
     version = version_of(interpreter)
+    known = dict(known, **patch_differences(interpreter))
     expected = os.path.join(ROOT, 'conformance', 'expected', 'cpython-' + version)
     hello, results = host_run.run_all(interpreter, host_args, bundle(), expected, preload,
                                       tuple(int(p) for p in version.split('.')))

@@ -117,7 +117,8 @@ class CoroutineOnly(unittest.TestCase):
 
     def test_every_coroutine_only_op_is_marked(self):
         self.assertEqual(ops.COROUTINE_ONLY, {'await', 'sleep', 'gather', 'shield', 'wait_for',
-                                              'return', 'try', 'reraise'})
+                                              'return', 'try', 'reraise', 'wait', 'timeout',
+                                              'timeout_at', 'task_group'})
 
 
 class Bodies(unittest.TestCase):

@@ -24,9 +24,15 @@ from aiospec_oracle import ops
 from .errors import Diagnostic
 from .validate import suggest
 
-# Operations whose block runs later, as a callback (not repeat and in_thread, which run it now).
+# Operations whose block runs later, as a callback or a task (not repeat, in_thread and run, which
+# run it now, nor the scopes whose block runs inline in the coroutine: try, timeout, task_group).
 DEFERRED = frozenset(name for name, op in ops.OPS.items()
-                     if op.blocks and name not in ("repeat", "in_thread", "try"))
+                     if op.blocks and name not in ("repeat", "in_thread", "run")
+                     and not op.inline_blocks)
+
+
+def _version(text):
+    return tuple(int(x) for x in text.split("."))
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -44,13 +50,15 @@ class Collector:
     """Receives every operation from normalise.normalise (its `visit` hook), in document order."""
 
     def __init__(self):
-        self.defined = {ops.HANDLE: [], ops.FUTURE: [], ops.FD: [], ops.LOOP: ["main"]}
+        self.defined = {ops.HANDLE: [], ops.FUTURE: [], ops.FD: [], ops.LOOP: ["main"],
+                        ops.TIMEOUT: [], ops.GROUP: []}
         self.definitions = []  # (kind, name, order, op, arg path, op path)
         self.used = []         # (kind, name, op, arg path, order)
         self.needs = []        # (feature, op, why, path)
         self.repeats = {}      # op path of a repeat -> its placeholder
         self.deferred = set()  # op paths of operations in DEFERRED
         self.misplaced = []    # (path, message)
+        self.since = []        # (version, what, path): needs CPython version+
         self.order = 0
 
     def __call__(self, name, args, arg_paths, op_path, where=None):
@@ -69,6 +77,16 @@ class Collector:
             self.deferred.add(op_path)
         if op.feature:
             self.needs.append((op.feature, name, "operation '%s'" % name, op_path))
+        if op.since:
+            self.since.append((op.since, "'%s'" % name, op_path))
+        for arg, feature in op.arg_features.items():
+            if arg in args:
+                self.needs.append((feature, name, "'%s.%s'" % (name, arg), arg_paths[arg]))
+        for arg, version in op.arg_since.items():
+            if arg in args:
+                self.since.append((version, "'%s.%s'" % (name, arg), arg_paths[arg]))
+        if name == "create_task" and "group" in args and "loop" in args:
+            self.misplaced.append((op_path, "create_task: 'group' and 'loop' exclude each other"))
         for arg, kind in op.defines.items():
             if arg in args:
                 values = args[arg] if isinstance(args[arg], list) else [args[arg]]
@@ -79,7 +97,7 @@ class Collector:
                                                  op_path))
         for arg, kind in op.uses.items():
             value = args.get(arg)
-            if op.args[arg] == ops.AWAITABLES and isinstance(value, list):
+            if op.args[arg] in (ops.AWAITABLES, ops.FUTURES) and isinstance(value, list):
                 order = 0 if self.in_callback(op_path) else self.order
                 for i, item in enumerate(value):
                     if isinstance(item, str):
@@ -106,7 +124,9 @@ class Collector:
 
 
 _KIND_WORD = {ops.HANDLE: ("handle", "any `as:`"), ops.FUTURE: ("future", "any new_future or create_task, gather, shield `as:`"),
-              ops.FD: ("socket", "any socketpair"), ops.LOOP: ("loop", "any new_loop")}
+              ops.FD: ("socket", "any socketpair"), ops.LOOP: ("loop", "any new_loop or run `as:`"),
+              ops.TIMEOUT: ("timeout", "any timeout or timeout_at `as:`"),
+              ops.GROUP: ("task group", "any task_group `as:`")}
 
 
 def semantic_errors(source, canonical, collector, catalog, file, marks):
@@ -130,6 +150,15 @@ def semantic_errors(source, canonical, collector, catalog, file, marks):
         lo, hi = (tuple(int(x) for x in py[k].split(".")) for k in ("min", "max"))
         if lo > hi:
             add(("python",), "min %s is after max %s" % (py["min"], py["max"]))
+    # Operations (and arguments) that exist only from some CPython on: the scenario's range must
+    # start there, so that no oracle runs it where it does not exist.  One line per version.
+    lowest = _version(py.get("min", "3.8"))
+    told = set()
+    for version, what, path in sorted(collector.since, key=lambda n: marks.at(n[2])):
+        if _version(version) > lowest and version not in told:
+            told.add(version)
+            add(path, "%s needs CPython %s+; set python: {min: \"%s\"}" % (what, version,
+                                                                            version))
 
     first = {}
     for kind, name, order, op, path, op_path in collector.definitions:
@@ -140,7 +169,7 @@ def semantic_errors(source, canonical, collector, catalog, file, marks):
             add(path, "loop 'main' cannot be defined: it is the loop every scenario starts with")
             continue
         if (kind, name) in first:
-            add(path, "%s '%s' is already defined (line %d): loop, future and socket names are "
+            add(path, "%s '%s' is already defined (line %d): names other than handles are "
                       "defined once" % (word, name, marks.at(first[kind, name])[0]))
             continue
         first[kind, name] = path

@@ -155,7 +155,7 @@ def _load_source(source, shown, catalog, path):
 
 # Arguments whose list value holds no operations directly (see _walk).
 _NOT_BLOCKS = frozenset(arg for op in ops.OPS.values() for arg, kind in op.args.items()
-                        if kind in (ops.AWAITABLES, ops.HANDLERS)) | {"match"}
+                        if kind in (ops.AWAITABLES, ops.HANDLERS, ops.FUTURES)) | {"match"}
 
 
 def _walk(data, marks, shown):

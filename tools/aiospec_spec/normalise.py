@@ -103,9 +103,10 @@ def normalise_block(block, path, visit=None, where=TOP):
             kind = op.args[arg]
             if kind == ops.BLOCK:
                 if arg in op.coroutine_blocks:
-                    # try.do / try.finally keep the except-block state of the try; a task's
-                    # body starts a new coroutine.
-                    inner = Where(True, where.handling if name == "try" else False)
+                    # An inline block (try.do / try.finally, a timeout's or a task group's do)
+                    # keeps the except-block state where it is; a task's body (create_task, run)
+                    # starts a new coroutine.
+                    inner = Where(True, where.handling if arg in op.inline_blocks else False)
                 elif name == "repeat":
                     inner = where      # the copies run here and now: coroutine code in a coroutine
                 else:

@@ -55,6 +55,15 @@ ARG_SCHEMAS = {
     ops.NUM_OR_NULL: {"description": _NUM_DESC + ", or null",
                       "anyOf": [{"type": "number"}, {"enum": list(ops.SPECIAL_NUMS)},
                                 {"type": "null"}]},
+    ops.FUTURES: {"type": "array", "uniqueItems": True,
+                  "items": {"type": "string", "pattern": ops.NAME_PATTERN,
+                            "maxLength": ops.MAX_NAME,
+                            "description": "a future or task name"},
+                  "description": "a list of distinct future or task names (possibly empty)"},
+    ops.RETURN_WHEN: {"enum": list(ops.RETURN_WHEN_VALUES),
+                      "description": "one of " + ", ".join(ops.RETURN_WHEN_VALUES)},
+    ops.TASK_FACTORY: {"enum": list(ops.TASK_FACTORIES),
+                       "description": "'eager' or null"},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
                 "maxLength": ops.MAX_SEND_DATA,
                 "description": "ASCII text"},
@@ -226,8 +235,8 @@ TRACE_EVENTS = {
               "type": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*" + ops.END,
                        "description": "a Python exception class name"},
               "message": _STR},
-    "blocked": {"op": {"enum": ["run_forever", "run_until_complete"],
-                       "description": "'run_forever' or 'run_until_complete'"}},
+    "blocked": {"op": {"enum": ["run_forever", "run_until_complete", "run"],
+                       "description": "'run_forever', 'run_until_complete' or 'run'"}},
     "budget_exceeded": {"limit": {"enum": list(ops.BUDGETS),
                                   "description": "one of " + ", ".join(
                                       "'%s'" % k for k in ops.BUDGETS)}},
@@ -260,6 +269,9 @@ TRACE_EVENTS = {
                                              "description": "an integer (>= 0)"}},
     "current_task": {"value": {"type": ["string", "null"],
                                "description": "a task name, \"\" or null"}},
+    "expired": {"timeout": _TNAME, "value": _BOOL},
+    "deadline": {"timeout": _TNAME, "value": {"description": "a number or null",
+                                              "anyOf": [{"type": "null"}, _TRACE_NUM]}},
 }
 
 # Results that may be any value a future can hold: a gather's list, exception descriptions.
@@ -269,13 +281,23 @@ TRACE_EVENTS["run_until_complete"]["value"] = _ANY
 
 # The await family: `value` or `raised`, exactly one; `await` names the future it awaited when
 # it was given a name (TRACE.md).
-OUTCOME_EVENTS = ("await", "sleep", "gather", "shield", "wait_for")
+OUTCOME_EVENTS = ("await", "sleep", "gather", "shield", "wait_for", "wait", "timeout",
+                  "timeout_at", "task_group", "run")
 OPTIONAL_FIELDS = {"await": ("future",)}
 for _ev in OUTCOME_EVENTS:
     TRACE_EVENTS[_ev] = dict({"future": _TNAME} if _ev in OPTIONAL_FIELDS else {},
                              value=_ANY, raised={"$ref": "#/$defs/exc"})
+# wait's value: the names of `of` in its order, split in two.
+_NAME_LIST = {"type": "array", "items": _TNAME, "description": "a list of future names"}
+TRACE_EVENTS["wait"]["value"] = {"type": "object", "description": "a mapping {done, pending}",
+                                 "required": ["done", "pending"], "additionalProperties": False,
+                                 "properties": {"done": _NAME_LIST, "pending": _NAME_LIST}}
+# The scopes' outcome: null when nothing leaves them.
+for _ev in ("timeout", "timeout_at", "task_group"):
+    TRACE_EVENTS[_ev]["value"] = {"type": "null", "description": "null"}
 
-_EXC = {"type": "object", "description": "an exception description {type, args, context?, cause?}",
+_EXC = {"type": "object",
+        "description": "an exception description {type, args, context?, cause?, exceptions?}",
         "required": ["type", "args"], "additionalProperties": False,
         "properties": {
             "type": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*" + ops.END,
@@ -283,7 +305,9 @@ _EXC = {"type": "object", "description": "an exception description {type, args, 
             "args": {"type": "array", "items": {"$ref": "#/$defs/scalar"},
                      "description": "the exception's args (scalars; anything else as repr)"},
             "context": {"type": "string", "description": "the class name of __context__"},
-            "cause": {"type": "string", "description": "the class name of __cause__"}}}
+            "cause": {"type": "string", "description": "the class name of __cause__"},
+            "exceptions": {"type": "array", "items": {"$ref": "#/$defs/exc"},
+                           "description": "an exception group's members, described"}}}
 _VALUE = {"description": "a value: a scalar, a list of values or an exception description",
           "anyOf": [{"$ref": "#/$defs/scalar"},
                     {"type": "array", "items": {"$ref": "#/$defs/value"}},

@@ -116,7 +116,7 @@ class Messages(unittest.TestCase):
         ("- call_soon: [{record: [x]}]", "program[0].call_soon[0].record: expected a label "
                                          "string, or a mapping {label}, got a list"),
         ("- call_soon: {do: [], loop: nope}", "program[0].call_soon.loop: loop 'nope' is not "
-                                              "defined by any new_loop in this scenario"),
+                                              "defined by any new_loop or run `as:` in this scenario"),
         ("- new_future: f\n- set_result: {future: f, value: [1]}",
          "program[1].set_result.value: expected a string, number, boolean or null, got a list"),
         ("- call_soon: [{cancel: 't{i}'}]\n- repeat: {times: 2, do: [{call_later: "
@@ -142,6 +142,58 @@ class Messages(unittest.TestCase):
                         continue
                     self.assertEqual(len(lines), 1, lines)
                     self.assertRegex(lines[0], r"^\S+:\d+:\d+: ")
+                    self.assertIn(expected, lines[0])
+
+
+class Since(unittest.TestCase):
+    """Operations that exist from a CPython version on (ops.Op.since, arg_since), create_task's
+    group and loop, wait.of: one line each."""
+
+    HEAD = ("id: cxl-0001\ntitle: t\nclauses: [CXL-09]\nlevel: cpython\n"
+            "features: [futures, tasks, timeouts, task-groups, eager-tasks, runner]\n")
+    CASES = [
+        ("", "- create_task: {do: [{timeout: {delay: 1, do: []}}]}",
+         """program[0].create_task.do[0].timeout: 'timeout' needs CPython 3.11+; set python: """
+         """{min: "3.11"}"""),
+        ('python: {min: "3.11"}\n', "- create_task: {do: [{timeout: {delay: 1, do: []}}]}",
+         None),
+        ('python: {min: "3.11"}\n', "- set_task_factory: eager",
+         """program[0].set_task_factory: 'set_task_factory' needs CPython 3.12+; set python: """
+         """{min: "3.12"}"""),
+        ('python: {min: "3.12"}\n', "- set_task_factory: eager\n- set_task_factory: {factory: null}",
+         None),
+        ("", "- create_task: {do: [{task_group: {as: g, do: [{create_task: {group: g, do: []}}]}}]}",
+         "'task_group' needs CPython 3.11+"),
+        ('python: {min: "3.11"}\n',
+         "- create_task: {do: [{task_group: {as: g, do: [{create_task: {group: g, loop: main, do: []}}]}}]}",
+         "create_task: 'group' and 'loop' exclude each other"),
+        ("", "- new_future: f\n- create_task: {do: [{wait: {of: [f, f]}}]}",
+         "program[1].create_task.do[0].wait.of: duplicate entries: 'f'"),
+        ("", "- new_future: f\n- create_task: {do: [{wait: {of: [f], return_when: FIRST}}]}",
+         "expected one of FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED"),
+        ("", "- run: {do: [{wait: {of: []}}], as: r}", None),
+        ("", "- run: {do: [], as: r}\n- is_closed: {loop: r}",
+         "loop 'r' needs feature 'multiple-loops'"),
+        ('python: {min: "3.11"}\n', "- expired: t", "timeout 't' is not defined"),
+    ]
+
+    def test_messages(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, (python, ops_text, expected) in enumerate(self.CASES):
+                with self.subTest(case=ops_text, python=python):
+                    f = Path(tmp) / ("s%d.yaml" % i)
+                    body = "\n".join("  " + line for line in ops_text.split("\n"))
+                    f.write_text(self.HEAD + python + "program:\n" + body + "\n",
+                                 encoding="utf-8")
+                    try:
+                        load(f)
+                        lines = []
+                    except LoadError as exc:
+                        lines = [str(d) for d in exc.diagnostics]
+                    if expected is None:
+                        self.assertEqual(lines, [])
+                        continue
+                    self.assertEqual(len(lines), 1, lines)
                     self.assertIn(expected, lines[0])
 
 

@@ -1,6 +1,7 @@
 #include "aiospec/oracle/cpython.hpp"
 
 #include <pybind11/embed.h>
+#include <pybind11/stl.h>
 
 #include <csignal>
 
@@ -51,6 +52,13 @@ std::string CPython::version() const {
 std::string CPython::prefix() const { return py::module_::import("sys").attr("prefix").cast<std::string>(); }
 
 std::string CPython::minor_version() const { return version().substr(0, version().rfind('.')); }
+
+std::map<std::string, std::string> CPython::patch_differences() const {
+  auto sys = py::module_::import("sys");
+  py::object found = py::module_::import("aiospec_oracle.patches")
+                         .attr("differences")(sys.attr("version_info"), sys.attr("implementation").attr("name"));
+  return found.cast<std::map<std::string, std::string>>();
+}
 
 LoadedScenario CPython::load_scenario(const std::string& path) {
   try {

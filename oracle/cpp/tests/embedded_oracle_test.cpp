@@ -20,6 +20,9 @@ TEST(EmbeddedOracle, MatchesTheCommittedTracesOfItsVersion) {
   std::string version = py.minor_version();
   std::string dir = std::string(AIOSPEC_DEFAULT_EXPECTED) + "/cpython-" + version;
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no committed traces for CPython " << version;
+  // An older patch release than the one that blessed the traces differs where its asyncio changed
+  // later (aiospec_oracle/patches.py): those are checked for determinism only.
+  const auto patch_differences = py.patch_differences();
   int compared = 0;
   for (const auto& s : conformance::read_bundle(AIOSPEC_DEFAULT_BUNDLE)) {
     if (!s.applies_to(version)) continue;
@@ -29,7 +32,13 @@ TEST(EmbeddedOracle, MatchesTheCommittedTracesOfItsVersion) {
     Trace second = as_trace(py.run(canonical));
     Trace committed = conformance::read_trace_file(conformance::expected_trace_path(AIOSPEC_DEFAULT_EXPECTED, version, s.id));
     auto same = conformance::compare(committed, first, {"committed", "live"}, false);
-    EXPECT_EQ(same.status, conformance::Status::pass) << same.reason << "\n" << same.diff;
+    auto known = patch_differences.find(s.id);
+    if (known == patch_differences.end()) {
+      EXPECT_EQ(same.status, conformance::Status::pass) << same.reason << "\n" << same.diff;
+    } else {
+      EXPECT_NE(same.status, conformance::Status::pass) << s.id << " no longer differs on CPython " << py.version()
+                                                        << " (" << known->second << "): update aiospec_oracle/patches.py";
+    }
     auto twice = conformance::compare(first, second, {"first run", "second run"}, false);
     EXPECT_EQ(twice.status, conformance::Status::pass) << "not deterministic: " << twice.reason << "\n" << twice.diff;
     ++compared;

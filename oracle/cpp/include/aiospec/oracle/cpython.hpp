@@ -3,6 +3,7 @@
 // real asyncio loop), so a live trace and a committed one can only differ if CPython does.
 #pragma once
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +42,9 @@ class CPython {
   std::string version() const;        // "3.11.2"
   std::string prefix() const;         // sys.prefix: where its standard library came from
   std::string minor_version() const;  // "3.11"
+  // Scenario id -> why this patch release differs from its minor version's committed traces
+  // (blessed with a newer patch release): aiospec_oracle/patches.py.
+  std::map<std::string, std::string> patch_differences() const;
 
   // Loads and validates one scenario file through tools/aiospec_spec; throws LoadError.
   LoadedScenario load_scenario(const std::string& path);
