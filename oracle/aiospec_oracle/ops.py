@@ -349,6 +349,26 @@ MAX_SEND_DATA = 4096
 MAX_RECV_SIZE = 65536
 
 
+def _version_key(version):
+    return tuple(int(part) for part in version.split("."))
+
+
+def features_of(name, args):
+    """The features one operation needs: its own, and those of the arguments it was given."""
+    op = OPS[name]
+    needed = {op.feature} if op.feature else set()
+    needed.update(f for arg, f in op.arg_features.items() if arg in args)
+    return needed
+
+
+def since_of(name, args):
+    """The lowest CPython that has the operation with the arguments it was given (None: all)."""
+    op = OPS[name]
+    versions = [op.since] if op.since else []
+    versions += [v for arg, v in op.arg_since.items() if arg in args]
+    return max(versions, key=_version_key) if versions else None
+
+
 def sub_blocks(name, args):
     """Every block an operation's (canonical) arguments hold, nested ones included:
     ``(path, block, coroutine)`` with ``path`` the keys and indices from the arguments to the

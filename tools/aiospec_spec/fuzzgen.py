@@ -448,7 +448,7 @@ class _Gen:
         sub = {"depth": ctx["depth"] + 1, "loop": ctx["loop"], "top": False, "thread": False,
                "local": [], "coroutine": True, "handling": ctx.get("handling", False),
                "in_run": ctx.get("in_run", False), "groups": list(ctx.get("groups", [])),
-               "timeouts": list(ctx.get("timeouts", []))}
+               "timeouts": list(ctx.get("timeouts", [])), "template": ctx.get("template")}
         return self.block(sub, lo, hi)
 
     def awaitables(self, loop):
@@ -477,7 +477,7 @@ class _Gen:
         if ctx.get("groups"):
             choices.append(("group_task", 2))
         if ctx.get("timeouts"):
-            choices.append(("ask_timeout", 1))
+            choices.append(("ask_timeout", 2))
         if self.tasks:
             choices += [("cancel_task", 1.5), ("ask_task", 1)]
         if ctx.get("handling"):
@@ -581,18 +581,23 @@ class _Gen:
         """timeout or timeout_at, named half the time; the name is used inside its block."""
         self.left -= 1
         self.scopes += 1
-        name = "o%d" % self.scopes
+        name = self.scope_name("o", ctx)
         inner = dict(ctx, timeouts=list(ctx.get("timeouts", [])) + [name])
         if self.chance(0.5):
             op, args = "timeout", {"delay": self.r.choice(TIMEOUTS)}
             if args["delay"] is not None:
                 args["delay"] = float(args["delay"])
         else:
-            op, args = "timeout_at", {"when": float(self.r.choice(WHENS + [None]))
+            op, args = "timeout_at", {"when": float(self.r.choice(WHENS))
                                       if self.chance(0.9) else None}
         args["do"] = self.coroutine_block(inner)
         args["as"] = name
         return {op: args}
+
+    def scope_name(self, prefix, ctx):
+        """A timeout's or group's name; inside a repeat every copy gets its own."""
+        name = "%s%d" % (prefix, self.scopes)
+        return name + "-{%s}" % ctx["template"] if ctx.get("template") else name
 
     def op_ask_timeout(self, ctx):
         self.left -= 1
@@ -606,7 +611,7 @@ class _Gen:
     def op_task_group(self, ctx):
         self.left -= 1
         self.scopes += 1
-        name = "g%d" % self.scopes
+        name = self.scope_name("g", ctx)
         inner = dict(ctx, groups=list(ctx.get("groups", [])) + [name])
         body = [self.op_group_task(inner, name)] + self.coroutine_block(inner, 0, 3)
         return {"task_group": {"do": body, "as": name}}
