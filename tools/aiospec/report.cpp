@@ -12,6 +12,7 @@
 
 #include "aiospec/conformance/freshness.hpp"
 #include "aiospec/conformance/runner.hpp"
+#include "aiospec/oracle/cpython.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "expectations.hpp"
 #include "loops.hpp"
@@ -35,13 +36,22 @@ std::string own_python(const protocol::Implementation& impl) {
 // Future, gather, wait_for, ...) is that version's. Where CPython `version` and the host's own
 // version disagree on a scenario's trace, the other version's trace describes another asyncio,
 // not this loop: the result is SKIP, with that reason; so is a scenario outside the host's own
-// version's python range. nullopt when the two agree (or either has no trace), and the loop is
-// judged against `version` as against its own.
+// version's python range, and one where the host's patch release of its minor version is known
+// to differ from the traces (blessed with a later patch release: aiospec_oracle/patches.py).
+// nullopt when the two agree (or either has no trace), and the loop is judged against `version`
+// as against its own.
 class OtherAsyncio {
  public:
-  OtherAsyncio(std::string root, std::string own) : root_(std::move(root)), own_(std::move(own)) {}
+  OtherAsyncio(std::string root, std::string own, std::map<std::string, std::string> patch_differences)
+      : root_(std::move(root)), own_(std::move(own)), patch_differences_(std::move(patch_differences)) {}
 
   std::optional<Outcome> verdict(const Scenario& s, const std::string& version) {
+    if (const auto known = patch_differences_.find(s.id); known != patch_differences_.end()) {
+      Outcome o;
+      o.status = Status::skip;
+      o.reason = "this host's asyncio is " + known->second;
+      return o;
+    }
     if (own_.empty() || version == own_) return std::nullopt;
     if (!s.applies_to(own_)) {
       // An API or behaviour of other versions (cancelling() is 3.11+): this asyncio has not got it.
@@ -76,6 +86,7 @@ class OtherAsyncio {
   }
 
   std::string root_, own_;
+  std::map<std::string, std::string> patch_differences_;
   std::map<std::pair<std::string, std::string>, std::optional<std::vector<Event>>> cache_;
 };
 
@@ -260,7 +271,10 @@ int report(const ReportOptions& options) {
   for (std::size_t li = 0; li < loops.size(); ++li) {
     LoopUnderTest& loop = *loops[li];
     const auto& impl = loop.implementation();
-    OtherAsyncio other_asyncio(options.expected_root, impl.versioned ? "" : own_python(impl));
+    const bool one_asyncio = !impl.versioned && !own_python(impl).empty();
+    OtherAsyncio other_asyncio(options.expected_root, one_asyncio ? own_python(impl) : "",
+                               one_asyncio ? oracle::CPython::instance().patch_differences(impl.language_version, impl.runtime)
+                                           : std::map<std::string, std::string>{});
     for (const Scenario& s : scenarios) {
       // A host that does not imitate versions runs each scenario `runs` times in all, and each run
       // is judged against every version: the runs are kept across versions.

@@ -3,6 +3,7 @@
 #include <pybind11/embed.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <csignal>
 
 namespace py = pybind11;
@@ -57,6 +58,21 @@ std::map<std::string, std::string> CPython::patch_differences() const {
   auto sys = py::module_::import("sys");
   py::object found = py::module_::import("aiospec_oracle.patches")
                          .attr("differences")(sys.attr("version_info"), sys.attr("implementation").attr("name"));
+  return found.cast<std::map<std::string, std::string>>();
+}
+
+std::map<std::string, std::string> CPython::patch_differences(const std::string& version,
+                                                              const std::string& implementation) const {
+  py::list parts;
+  std::size_t at = 0;
+  while (at <= version.size()) {
+    const std::size_t dot = std::min(version.find('.', at), version.size());
+    const std::string part = version.substr(at, dot - at);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) return {};  // "3.13.0rc1": none known
+    parts.append(std::stoi(part));
+    at = dot + 1;
+  }
+  py::object found = py::module_::import("aiospec_oracle.patches").attr("differences")(py::tuple(parts), implementation);
   return found.cast<std::map<std::string, std::string>>();
 }
 

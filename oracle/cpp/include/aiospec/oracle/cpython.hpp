@@ -45,6 +45,10 @@ class CPython {
   // Scenario id -> why this patch release differs from its minor version's committed traces
   // (blessed with a newer patch release): aiospec_oracle/patches.py.
   std::map<std::string, std::string> patch_differences() const;
+  // The same for another Python: `version` "3.11.2", `implementation` "cpython" or "pypy" (a
+  // Python loop host's language_version and runtime).
+  std::map<std::string, std::string> patch_differences(const std::string& version,
+                                                       const std::string& implementation) const;
 
   // Loads and validates one scenario file through tools/aiospec_spec; throws LoadError.
   LoadedScenario load_scenario(const std::string& path);
