@@ -1,5 +1,6 @@
 #include "aiospec/conformance/reference_adapter.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -10,8 +11,11 @@
 #include "aiospec/ref/events.hpp"
 #include "aiospec/ref/exceptions.hpp"
 #include "aiospec/ref/futures.hpp"
+#include "aiospec/ref/runners.hpp"
 #include "aiospec/ref/selectors.hpp"
+#include "aiospec/ref/taskgroups.hpp"
 #include "aiospec/ref/tasks.hpp"
+#include "aiospec/ref/timeouts.hpp"
 #include "aiospec/ref/virtual_time.hpp"
 
 namespace aiospec::conformance {
@@ -59,6 +63,14 @@ LoopError to_loop_error(const std::exception_ptr& native, int depth = 0) {
     if (ref::as_base_exception(e.cause())) {
       out.set_cause(std::make_shared<LoopError>(to_loop_error(e.cause(), depth + 1)));
     }
+    if (const auto* group = dynamic_cast<const ref::BaseExceptionGroup*>(&e)) {
+      std::vector<std::shared_ptr<const LoopError>> members;
+      for (const auto& member : group->exceptions()) {
+        if (!ref::as_base_exception(member)) std::rethrow_exception(member);  // a harness exception: not the loop's
+        members.push_back(std::make_shared<LoopError>(to_loop_error(member, depth + 1)));
+      }
+      out.set_exceptions(std::move(members));
+    }
   }
   return out;
 }
@@ -67,6 +79,15 @@ LoopError to_loop_error(const std::exception_ptr& native, int depth = 0) {
 // the context and cause the interpreter may have given it since), else a new one.
 std::exception_ptr to_ref(const LoopError& e, int depth = 0) {
   std::exception_ptr out = e.native();
+  if (!ref::as_base_exception(out) && e.is_group()) {
+    // A group the interpreter made: its members translated, the class by name.
+    std::vector<std::exception_ptr> members;
+    for (const auto& member : e.exceptions()) members.push_back(to_ref(*member, depth + 1));
+    std::string message = !e.args().empty() && e.args()[0].is_string() ? e.args()[0].get<std::string>() : "";
+    out = e.type() == "ExceptionGroup"
+              ? std::make_exception_ptr(ref::ExceptionGroup(std::move(message), std::move(members)))
+              : std::make_exception_ptr(ref::BaseExceptionGroup(std::move(message), std::move(members)));
+  }
   if (!ref::as_base_exception(out)) {
     ref::Args args;
     for (const auto& a : e.args()) args.push_back(to_arg(a));
@@ -333,6 +354,13 @@ class RefCoroutine final : public Coroutine {
   conformance::Step send() override { return step(coro_->send()); }
   conformance::Step throw_in(const LoopError& error) override { return step(coro_->throw_(to_ref(error))); }
 
+  // `given` went in as the loop's exception `native` (TaskGroup.__aexit__'s argument): raised
+  // again, it comes out as the interpreter's own object, which may have had no native one.
+  void pass_through(std::exception_ptr native, LoopError given) {
+    given_native_ = std::move(native);
+    given_.emplace(std::move(given));
+  }
+
  private:
   conformance::Step step(ref::Step s) {
     conformance::Step out;
@@ -349,13 +377,69 @@ class RefCoroutine final : public Coroutine {
         break;
     }
     out.kind = conformance::Step::Kind::raised;
-    out.exception = ref::as_base_exception(s.exception) ? std::make_exception_ptr(to_loop_error(s.exception))
-                                                        : s.exception;
+    if (given_ && s.exception == given_native_) {
+      out.exception = std::make_exception_ptr(*given_);
+    } else {
+      out.exception = ref::as_base_exception(s.exception) ? std::make_exception_ptr(to_loop_error(s.exception))
+                                                          : s.exception;
+    }
     return out;
   }
 
+  std::exception_ptr given_native_;
+  std::optional<LoopError> given_;
   std::unique_ptr<ref::AnyCoroutine<Value>> coro_;
   std::function<std::shared_ptr<Future>(std::shared_ptr<ref::FutureBase>)> wrap_;
+};
+
+// ---- Timeout scopes (feature "timeouts") --------------------------------------------------------
+
+class RefTimeout final : public Timeout {
+ public:
+  explicit RefTimeout(std::optional<double> when) : timeout_(std::make_unique<ref::Timeout>(when)) {}
+
+  void enter() override { translated([&] { timeout_->enter(); }); }
+  std::optional<LoopError> exit(std::optional<LoopError> error) override {
+    const std::exception_ptr raised = error ? to_ref(*error) : nullptr;
+    const ref::BaseException* base = ref::as_base_exception(raised);
+    const std::exception_ptr context_before = base ? base->context() : nullptr;
+    try {
+      timeout_->exit(raised);
+    } catch (const ref::BaseException&) {
+      return to_loop_error(std::current_exception());  // TimeoutError from `raised`
+    }
+    if (!error) return std::nullopt;
+    // The same exception goes on, with 3.13's TimeoutError spliced into its __context__ chain
+    // (and into its members' chains, for a group).
+    if (error->native()) return to_loop_error(raised);
+    LoopError out = *error;
+    if (base != nullptr && base->context() != context_before) {
+      out.set_context(std::make_shared<LoopError>(to_loop_error(base->context())));
+    }
+    return out;
+  }
+  std::optional<double> when() const override { return translated([&] { return timeout_->when(); }); }
+  void reschedule(std::optional<double> when) override { translated([&] { timeout_->reschedule(when); }); }
+  bool expired() const override { return translated([&] { return timeout_->expired(); }); }
+
+ private:
+  std::unique_ptr<ref::Timeout> timeout_;
+};
+
+class RefLoop;
+
+// ---- Task groups (feature "task-groups"): the class needs RefLoop's wrappers, below it. ---------
+
+class RefTaskGroup final : public TaskGroup {
+ public:
+  explicit RefTaskGroup(RefLoop& loop) : loop_(loop), group_(std::make_shared<ref::TaskGroup>()) {}
+  void enter() override { translated([&] { group_->enter(); }); }
+  std::shared_ptr<Task> create_task(CoroutinePtr coroutine) override;
+  CoroutinePtr exit(std::optional<LoopError> error) override;
+
+ private:
+  RefLoop& loop_;
+  std::shared_ptr<ref::TaskGroup> group_;  // shared: its children's callbacks keep it alive
 };
 
 class RefLoop final : public Loop {
@@ -437,8 +521,62 @@ class RefLoop final : public Loop {
   CoroutinePtr wait_for(Awaitable inner, std::optional<double> timeout) override {
     return coroutine(std::make_unique<ref::Coroutine<Value>>(ref::wait_for<Value>(native_awaitable(std::move(inner)), timeout)));
   }
+  CoroutinePtr wait(std::vector<std::shared_ptr<Future>> futures, std::optional<double> timeout,
+                    ReturnWhen return_when) override {
+    std::vector<std::shared_ptr<ref::FutureBase>> natives;
+    for (const auto& f : futures) natives.push_back(native_of(f));
+    const auto when = return_when == ReturnWhen::first_completed   ? ref::ReturnWhen::first_completed
+                      : return_when == ReturnWhen::first_exception ? ref::ReturnWhen::first_exception
+                                                                   : ref::ReturnWhen::all_completed;
+    return coroutine(std::make_unique<ref::Coroutine<Value>>(wait_indices(std::move(natives), timeout, when)));
+  }
+
+  // ---- features "timeouts", "task-groups", "eager-tasks", "runner" ----
+  std::shared_ptr<Timeout> timeout_at(std::optional<double> when) override {
+    return std::make_shared<RefTimeout>(when);
+  }
+  std::shared_ptr<TaskGroup> task_group() override { return std::make_shared<RefTaskGroup>(*this); }
+  void set_task_factory(TaskFactory factory) override {
+    translated([&] {
+      loop_->set_task_factory<Value>(factory == TaskFactory::eager ? ref::eager_task_factory<Value>()
+                                                                   : ref::TaskFactory<Value>());
+    });
+  }
+  Value run(CoroutinePtr main) override {
+    std::unique_ptr<ref::AnyCoroutine<Value>> native = std::make_unique<SuiteCoroutine>(std::move(main));
+    return translated([&] { return ref::run<Value>(std::move(native), *loop_); });
+  }
+
+  // For RefTaskGroup: the wrappers the interpreter sees.
+  std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
+    return wrapper_of<RefTask>(native);
+  }
+  CoroutinePtr coroutine(std::unique_ptr<ref::AnyCoroutine<Value>> native) {
+    return std::make_unique<RefCoroutine>(std::move(native), [this](std::shared_ptr<ref::FutureBase> f) {
+      return wrap_any_future(std::move(f));
+    });
+  }
 
  private:
+  // asyncio.wait's (done, pending) as indices into `natives`, ascending.
+  static ref::Coroutine<Value> wait_indices(std::vector<std::shared_ptr<ref::FutureBase>> natives,
+                                            std::optional<double> timeout, ref::ReturnWhen return_when) {
+    const ref::WaitResult result = co_await ref::wait(natives, timeout, return_when);
+    Value done = Value::array(), pending = Value::array();
+    for (std::size_t i = 0; i < natives.size(); ++i) {
+      const auto in = [&](const auto& some) { return std::find(some.begin(), some.end(), natives[i]) != some.end(); };
+      if (in(result.done)) {
+        done.push_back(i);
+      } else if (in(result.pending)) {
+        pending.push_back(i);
+      }
+    }
+    Value out = Value::object();
+    out["done"] = std::move(done);
+    out["pending"] = std::move(pending);
+    co_return out;
+  }
+
   // One wrapper per native future: current_task() returns what create_task returned, shield()
   // of a done future returns that future.
   template <class Wrapper, class Native>
@@ -452,9 +590,6 @@ class RefLoop final : public Loop {
     wrappers_[key] = wrapper;
     return wrapper;
   }
-  std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
-    return wrapper_of<RefTask>(native);
-  }
   // A native Future<Value> as the interpreter sees it: its task wrapper if it is a task.
   std::shared_ptr<Future> wrap_value_future(std::shared_ptr<ref::Future<Value>> native) {
     if (auto task = std::dynamic_pointer_cast<ref::Task<Value>>(native)) return task_wrapper(task);
@@ -463,11 +598,6 @@ class RefLoop final : public Loop {
   std::shared_ptr<Future> wrap_any_future(std::shared_ptr<ref::FutureBase> native) {
     if (auto value = std::dynamic_pointer_cast<ref::Future<Value>>(native)) return wrap_value_future(std::move(value));
     return std::make_shared<PassedFuture>(std::move(native));
-  }
-  CoroutinePtr coroutine(std::unique_ptr<ref::AnyCoroutine<Value>> native) {
-    return std::make_unique<RefCoroutine>(std::move(native), [this](std::shared_ptr<ref::FutureBase> f) {
-      return wrap_any_future(std::move(f));
-    });
   }
   static ref::Awaitable<Value> native_awaitable(Awaitable awaitable) {
     if (awaitable.future) return ref::Awaitable<Value>(native_value_future(awaitable.future));
@@ -484,6 +614,30 @@ class RefLoop final : public Loop {
   std::map<const ref::FutureBase*, std::weak_ptr<Future>> wrappers_;
   std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
 };
+
+std::shared_ptr<Task> RefTaskGroup::create_task(CoroutinePtr coroutine) {
+  auto native = translated([&] {
+    return group_->create_task<Value>(
+        std::unique_ptr<ref::AnyCoroutine<Value>>(std::make_unique<SuiteCoroutine>(std::move(coroutine))));
+  });
+  return loop_.task_wrapper(native);
+}
+
+namespace {
+// `await tg.__aexit__(...)`: null when __aexit__ returned, else what it raised.
+ref::Coroutine<Value> group_exit(std::shared_ptr<ref::TaskGroup> group, std::exception_ptr exc) {
+  co_await group->exit(std::move(exc));
+  co_return Value(nullptr);
+}
+}  // namespace
+
+CoroutinePtr RefTaskGroup::exit(std::optional<LoopError> error) {
+  const std::exception_ptr exc = error ? to_ref(*error) : nullptr;
+  auto coro = loop_.coroutine(std::make_unique<ref::Coroutine<Value>>(group_exit(group_, exc)));
+  // Raised again (a SystemExit of the body, the body's CancelledError), it is the interpreter's.
+  if (error) static_cast<RefCoroutine&>(*coro).pass_through(exc, *error);
+  return coro;
+}
 
 }  // namespace
 
@@ -502,7 +656,8 @@ ReferenceAdapter::ReferenceAdapter(std::string backend)
 
 std::set<std::string> ReferenceAdapter::features() const {
   return {"threads", "fd-io",        "select-trace",   "timer-heap-ties", "multiple-loops",
-          "futures", "running-loop", "float-specials", "exact-clock",     "tasks"};
+          "futures", "running-loop", "float-specials", "exact-clock",     "tasks",
+          "timeouts", "task-groups", "eager-tasks", "runner"};
 }
 
 std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {

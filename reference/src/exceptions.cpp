@@ -1,6 +1,7 @@
 // asyncio/exceptions.py: str() of args, construction by name, and implicit chaining.
 #include "aiospec/ref/exceptions.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -41,6 +42,43 @@ std::string str_of_args(const Args& args) {
 
 BaseException::BaseException(std::string python_type, Args args)
     : python_type_(std::move(python_type)), args_(std::move(args)), str_(str_of_args(args_)) {}
+
+void BaseException::assign(std::string python_type, Args args, std::optional<std::string> str) {
+  python_type_ = std::move(python_type);
+  args_ = std::move(args);
+  str_ = str ? std::move(*str) : str_of_args(args_);
+}
+
+BaseExceptionGroup::BaseExceptionGroup(std::string python_type, std::string message,
+                                       std::vector<std::exception_ptr> exceptions)
+    : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+  if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
+  assign(std::move(python_type), Args{message_}, group_str());
+}
+
+std::string BaseExceptionGroup::group_str() const {
+  const std::size_t n = exceptions_.size();
+  return message_ + " (" + std::to_string(n) + (n == 1 ? " sub-exception)" : " sub-exceptions)");
+}
+
+ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+    : BaseExceptionGroup("ExceptionGroup", std::move(message), std::move(exceptions)),
+      Exception("ExceptionGroup", Args{}) {
+  for (const auto& e : this->exceptions()) {
+    if (!holds<Exception>(e)) throw TypeError("Cannot nest BaseExceptions in an ExceptionGroup");
+  }
+  // Exception's body ran last and assigned plain args: the group's own str() again.
+  assign("ExceptionGroup", Args{this->message()}, group_str());
+}
+
+std::exception_ptr make_exception_group(std::string message, std::vector<std::exception_ptr> exceptions) {
+  const bool all_exceptions =
+      std::all_of(exceptions.begin(), exceptions.end(), [](const auto& e) { return holds<Exception>(e); });
+  if (all_exceptions && !exceptions.empty()) {
+    return std::make_exception_ptr(ExceptionGroup(std::move(message), std::move(exceptions)));
+  }
+  return std::make_exception_ptr(BaseExceptionGroup(std::move(message), std::move(exceptions)));
+}
 
 std::exception_ptr make_exception(const std::string& python_type, Args args) {
   const auto make = [&]<class E>() { return std::make_exception_ptr(E(std::move(args))); };

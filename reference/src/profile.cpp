@@ -37,6 +37,13 @@ Profile Profile::for_version(std::string_view version) {
   p.eager_tasks = at_least("3.12");
   p.sleep_rejects_nan = at_least("3.13");
   p.timeout_exit_handles_every_exception = at_least("3.13");
+  p.wait_takes_only_futures = at_least("3.11");
+  p.task_group_handles_done_task_at_once = at_least("3.12");
+  p.task_group_names_task_at_creation = at_least("3.13");
+  p.task_group_exit_matches_cancelled_subclasses = at_least("3.13");
+  p.task_group_uncancels_after_wait = at_least("3.13");
+  p.task_group_redelivers_external_cancel = at_least("3.13");
+  p.run_shuts_down_default_executor = at_least("3.9");
   return p;
 }
 

@@ -2,7 +2,9 @@
 // _cancel_and_wait; asyncio/timeouts.py.
 #include "aiospec/ref/tasks.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <typeinfo>
 
@@ -227,6 +229,79 @@ Coroutine<void> cancel_and_wait(EventLoop& loop, std::shared_ptr<FutureBase> fut
 
 }  // namespace detail
 
+// ---- wait -------------------------------------------------------------------------------------
+
+namespace {
+// _wait's closure: the waiter, the timer and the nonlocal counter of _on_completion.
+struct WaitState {
+  std::shared_ptr<Future<void>> waiter;
+  TimerHandlePtr timeout_handle;  // null without a timeout
+  std::ptrdiff_t counter = 0;
+  ReturnWhen return_when = ReturnWhen::all_completed;
+
+  void on_completion(FutureBase& f) {
+    --counter;
+    if (counter <= 0 || return_when == ReturnWhen::first_completed ||
+        (return_when == ReturnWhen::first_exception && !f.cancelled() && f.exception() != nullptr)) {
+      if (timeout_handle) timeout_handle->cancel();
+      if (!waiter->done()) waiter->set_result();
+    }
+  }
+};
+}  // namespace
+
+Coroutine<WaitResult> wait(std::vector<std::shared_ptr<FutureBase>> fs, std::optional<double> timeout,
+                           ReturnWhen return_when) {
+  // Python checks the empty set before it asks for the running loop; the message depends on the
+  // profile, which is the loop's, so here the loop comes first (inside a task there always is one).
+  EventLoop& loop = *get_running_loop();
+  const bool only_futures = loop.profile().wait_takes_only_futures;
+  if (fs.empty()) {
+    throw ValueError(only_futures ? "Set of Tasks/Futures is empty." : "Set of coroutines/Futures is empty.");
+  }
+  std::vector<std::shared_ptr<FutureBase>> unique;  // set(fs), in the order given
+  for (auto& f : fs) {
+    if (std::find(unique.begin(), unique.end(), f) == unique.end()) unique.push_back(std::move(f));
+  }
+  if (!only_futures) {  // {ensure_future(f, loop=loop) for f in set(fs)}
+    for (const auto& f : unique) {
+      if (&f->get_loop() != &loop) {
+        throw ValueError("The future belongs to a different loop than the one specified as the loop argument");
+      }
+    }
+  }
+
+  // _wait(fs, timeout, return_when, loop)
+  auto state = std::make_shared<WaitState>();
+  state->waiter = loop.create_future<void>();
+  state->return_when = return_when;
+  if (timeout) {
+    state->timeout_handle = loop.call_later(*timeout, [waiter = state->waiter] { detail::release_waiter(*waiter); });
+  }
+  state->counter = static_cast<std::ptrdiff_t>(unique.size());
+  std::vector<DoneCallbackId> ids;
+  for (const auto& f : unique) {
+    ids.push_back(f->add_done_callback([state](FutureBase& done) { state->on_completion(done); }));
+  }
+  struct Finally {  // finally: timeout_handle.cancel(); f.remove_done_callback(_on_completion)
+    WaitState& state;
+    const std::vector<std::shared_ptr<FutureBase>>& fs;
+    const std::vector<DoneCallbackId>& ids;
+    ~Finally() {
+      if (state.timeout_handle) state.timeout_handle->cancel();
+      for (std::size_t i = 0; i < fs.size(); ++i) fs[i]->remove_done_callback(ids[i]);
+    }
+  };
+  {
+    Finally finally{*state, unique, ids};
+    co_await state->waiter;
+  }
+
+  WaitResult result;
+  for (auto& f : unique) (f->done() ? result.done : result.pending).push_back(f);
+  co_return result;
+}
+
 // ---- timeouts.py ------------------------------------------------------------------------------
 
 Timeout::~Timeout() {
@@ -294,7 +369,13 @@ void Timeout::exit(const std::exception_ptr& raised) {
                                  : base != nullptr && typeid(*base) == typeid(CancelledError);
     if (task_->uncancel() <= cancelling_ && raised) {
       if (cancelled) raise_from(TimeoutError(), raised);  // since there are no new cancel requests
-      if (every) insert_timeout_error(base);
+      if (every) {
+        insert_timeout_error(base);
+        // isinstance(exc_val, ExceptionGroup): a BaseExceptionGroup's members are left alone.
+        if (const auto* group = dynamic_cast<const ExceptionGroup*>(base)) {
+          for (const auto& member : group->exceptions()) insert_timeout_error(as_base_exception(member));
+        }
+      }
     }
   } else if (state_ == State::entered) {
     state_ = State::exited;

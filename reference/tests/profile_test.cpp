@@ -88,3 +88,34 @@ TEST(Profile, FuturesAndTasksMembersPerVersion) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// wait, TaskGroup and asyncio.run: the members this session added, against the sources.
+TEST(Profile, WaitTaskGroupAndRunMembersPerVersion) {
+  struct Row {
+    const char* version;
+    bool only_futures, done_at_once, name_at_creation, subclasses, uncancel_after, redeliver, executor;
+  };
+  for (const Row& r : std::vector<Row>{
+           {"3.8", false, false, false, false, false, false, false},
+           {"3.9", false, false, false, false, false, false, true},
+           {"3.10", false, false, false, false, false, false, true},
+           {"3.11", true, false, false, false, false, false, true},
+           {"3.12", true, true, false, false, false, false, true},
+           {"3.13", true, true, true, true, true, true, true},
+       }) {
+    const Profile p = Profile::for_version(r.version);
+    EXPECT_EQ(p.wait_takes_only_futures, r.only_futures) << r.version;
+    EXPECT_EQ(p.task_group_handles_done_task_at_once, r.done_at_once) << r.version;
+    EXPECT_EQ(p.task_group_names_task_at_creation, r.name_at_creation) << r.version;
+    EXPECT_EQ(p.task_group_exit_matches_cancelled_subclasses, r.subclasses) << r.version;
+    EXPECT_EQ(p.task_group_uncancels_after_wait, r.uncancel_after) << r.version;
+    EXPECT_EQ(p.task_group_redelivers_external_cancel, r.redeliver) << r.version;
+    EXPECT_EQ(p.run_shuts_down_default_executor, r.executor) << r.version;
+  }
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

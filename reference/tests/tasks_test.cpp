@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -241,6 +244,133 @@ Coroutine<int> sum_of_tasks(EventLoop& loop) {
 TEST(Tasks, GatherOfTasksAndIntegralSleep) {
   VirtualWorld w;
   EXPECT_EQ(w.loop->run_until_complete(sum_of_tasks(*w.loop)), 3);
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// asyncio.wait: the same program printed these on CPython 3.8.18 ... 3.13.0 (wait.py in the
+// session notes): indices of done and pending, and the time.
+using WaitOrder = std::vector<std::string>;
+
+std::string indices(const std::vector<std::shared_ptr<FutureBase>>& some,
+                    const std::vector<std::shared_ptr<FutureBase>>& all) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (std::find(some.begin(), some.end(), all[i]) != some.end()) out += (out.size() > 1 ? ", " : "") + std::to_string(i);
+  }
+  return out + "]";
+}
+
+std::string one_decimal(double x) {
+  char t[32];
+  std::snprintf(t, sizeof t, "%.1f", x);
+  return t;
+}
+
+Coroutine<void> wait_program(WaitOrder& log) {
+  EventLoop& loop = *get_running_loop();
+  try {
+    co_await wait(std::vector<std::shared_ptr<FutureBase>>());
+  } catch (const ValueError& e) {
+    log.push_back(std::string("empty: ") + e.what());
+  }
+  auto f1 = loop.create_future<int>(), f2 = loop.create_future<int>(), f3 = loop.create_future<int>();
+  loop.call_later(1, [f1] { f1->set_result(1); });
+  loop.call_later(2, [f2] { f2->set_exception(std::make_exception_ptr(ValueError("x"))); });
+  loop.call_later(3, [f3] { f3->set_result(3); });
+  const std::vector<std::shared_ptr<FutureBase>> fs = {f1, f2, f3};
+  const auto line = [&](const char* what, const WaitResult& r) {
+    log.push_back(std::string(what) + " t=" + one_decimal(loop.time()) + " " + indices(r.done, fs) + " " +
+                  indices(r.pending, fs));
+  };
+  // No braced lists in a co_await's full-expression: g++ 12 cannot keep an initializer_list's
+  // array across the suspension ("array used as initializer").
+  auto fc = co_await wait(fs, std::nullopt, ReturnWhen::first_completed);
+  line("FC", fc);
+  auto fe = co_await wait(fs, std::nullopt, ReturnWhen::first_exception);
+  line("FE", fe);
+  auto to = co_await wait(fs, 0.5);
+  line("TO", to);
+  auto ac = co_await wait(fs);
+  line("AC", ac);
+  auto t0 = co_await wait(fs, 0.0);
+  line("T0", t0);
+  auto g = loop.create_future<int>();
+  g->cancel();
+  auto never = loop.create_future<int>();
+  std::vector<std::shared_ptr<FutureBase>> two = {g, never};
+  auto r = co_await wait(two, 1.0, ReturnWhen::first_exception);
+  log.push_back("FE-cancelled " + std::to_string(r.done.size()) + " " + std::to_string(r.pending.size()));
+}
+
+TEST(Wait, AsCPythonPrintsIt) {
+  for (const std::string version : {"3.8", "3.10", "3.11", "3.13"}) {
+    VirtualWorld w("poll", Profile::for_version(version));
+    WaitOrder log;
+    w.loop->run_until_complete(wait_program(log));
+    const bool new_text = version == "3.11" || version == "3.13";
+    EXPECT_EQ(log, (WaitOrder{std::string("empty: Set of ") + (new_text ? "Tasks" : "coroutines") + "/Futures is empty.",
+                              "FC t=1.0 [0] [1, 2]", "FE t=2.0 [0, 1] [2]", "TO t=2.5 [0, 1] [2]",
+                              "AC t=3.0 [0, 1, 2] []", "T0 t=3.0 [0, 1, 2] []", "FE-cancelled 1 1"}))
+        << version;
+    EXPECT_EQ(w.clock.time(), 4.0);
+    EXPECT_EQ(w.loop->scheduled_count(), 0u);  // every timeout timer cancelled (and dropped)
+  }
+}
+
+Coroutine<void> wait_on(WaitOrder& log, std::shared_ptr<Future<int>> h) {
+  std::vector<std::shared_ptr<FutureBase>> one = {h};
+  co_await wait(one);
+  log.push_back("waited");
+}
+
+TEST(Wait, ADoneFutureStillCostsTwoIterations) {
+  // The done callback is scheduled (call_soon), it sets the waiter, whose callback wakes the task.
+  VirtualWorld w;
+  auto h = w.loop->create_future<int>();
+  h->set_result(1);
+  w.loop->call_soon(w.record("cb1"));
+  auto t = w.loop->create_task(wait_on(w.log, h));
+  w.loop->call_soon(w.record("cb2"));
+  w.loop->call_soon([&] { w.loop->call_soon(w.record("cb3")); });
+  w.loop->call_soon([&] { w.loop->call_soon([&] { w.loop->call_soon(w.record("cb4")); }); });
+  w.loop->run_until_complete(t);
+  w.loop->run_until_complete(sleep(0));
+  EXPECT_EQ(w.log, (Order{"cb1", "cb2", "cb3", "waited", "cb4"}));
+}
+
+TEST(Wait, AFutureOfAnotherLoopIsRefusedBefore311) {
+  for (const std::string version : {"3.10", "3.11"}) {
+    VirtualWorld w("poll", Profile::for_version(version)), other;
+    auto foreign = other.loop->create_future<int>();
+    foreign->set_result(1);
+    struct Body {
+      static Coroutine<std::string> run(std::shared_ptr<FutureBase> f) {
+        try {
+          std::vector<std::shared_ptr<FutureBase>> fs = {f};
+          auto r = co_await wait(fs);
+          co_return "done " + std::to_string(r.done.size());
+        } catch (const ValueError& e) {
+          co_return e.what();
+        }
+      }
+    };
+    auto t = w.loop->create_task(Body::run(foreign));
+    if (version == "3.10") {
+      EXPECT_EQ(w.loop->run_until_complete(t), "The future belongs to a different loop than the one specified as the loop argument");
+    } else {
+      // Taken as it is: its done callback is queued on its own loop, which does not run here.
+      w.loop->run_until_complete(sleep(0));
+      w.loop->run_until_complete(sleep(0));
+      EXPECT_FALSE(t->done());
+      t->cancel();
+      EXPECT_THROW(w.loop->run_until_complete(t), CancelledError);
+    }
+  }
 }
 
 }  // namespace

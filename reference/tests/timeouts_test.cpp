@@ -114,3 +114,72 @@ TEST(Timeouts, RescheduleAndStates) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+// The __context__ chain as type names: "ValueError>TimeoutError>CancelledError".
+std::string chain_of(std::exception_ptr e) {
+  std::string out;
+  for (const BaseException* b = as_base_exception(e); b != nullptr; b = as_base_exception(b->context())) {
+    out += (out.empty() ? "" : ">") + b->python_type();
+  }
+  return out;
+}
+
+// After expiry the body raises a group of [ValueError, TypeError or KeyboardInterrupt], each
+// member and the group chained to the CancelledError; what the chains are after the scope.
+Coroutine<std::string> group_after_expiry(bool base_group) {
+  EventLoop& loop = *get_running_loop();
+  Timeout scope(loop.time() + 0.01);
+  scope.enter();
+  std::exception_ptr raised;
+  try {
+    co_await sleep(1);
+  } catch (const CancelledError&) {
+    const auto c = std::current_exception();
+    auto m = chain_context(std::make_exception_ptr(ValueError("m")), c);
+    auto k = chain_context(base_group ? std::make_exception_ptr(KeyboardInterrupt()) : std::make_exception_ptr(TypeError()), c);
+    raised = chain_context(make_exception_group("g", {m, k}), c);
+  }
+  scope.exit(raised);
+  const auto* group = dynamic_cast<const BaseExceptionGroup*>(as_base_exception(raised));
+  co_return chain_of(raised) + " [" + chain_of(group->exceptions()[0]) + ", " + chain_of(group->exceptions()[1]) + "]";
+}
+
+TEST(Timeouts, ThirteenSplicesIntoEachMemberOfAnExceptionGroupOnly) {
+  // CPython 3.13.0 and 3.12.1 printed these for the same program (tsplice.py in the session).
+  VirtualWorld w13("poll", Profile::for_version("3.13"));
+  EXPECT_EQ(w13.loop->run_until_complete(group_after_expiry(false)),
+            "ExceptionGroup>TimeoutError>CancelledError [ValueError>TimeoutError>CancelledError, "
+            "TypeError>TimeoutError>CancelledError]");
+  EXPECT_EQ(w13.loop->run_until_complete(group_after_expiry(true)),
+            "BaseExceptionGroup>TimeoutError>CancelledError [ValueError>CancelledError, KeyboardInterrupt>CancelledError]");
+  VirtualWorld w12("poll", Profile::for_version("3.12"));
+  EXPECT_EQ(w12.loop->run_until_complete(group_after_expiry(false)),
+            "ExceptionGroup>CancelledError [ValueError>CancelledError, TypeError>CancelledError]");
+}
+
+TEST(ExceptionGroups, TheClassIsChosenAsBaseExceptionGroupNewDoes) {
+  auto eg = make_exception_group("m", {std::make_exception_ptr(ValueError("x"))});
+  EXPECT_TRUE(holds<ExceptionGroup>(eg));
+  EXPECT_TRUE(holds<Exception>(eg));  // an Exception and a BaseExceptionGroup, as in Python
+  EXPECT_TRUE(holds<BaseExceptionGroup>(eg));
+  EXPECT_EQ(as_base_exception(eg)->python_type(), "ExceptionGroup");
+  EXPECT_STREQ(as_base_exception(eg)->what(), "m (1 sub-exception)");
+  EXPECT_EQ(as_base_exception(eg)->args().size(), 1u);
+
+  auto beg = make_exception_group("m", {std::make_exception_ptr(ValueError("x")), std::make_exception_ptr(CancelledError())});
+  EXPECT_FALSE(holds<Exception>(beg));
+  EXPECT_EQ(as_base_exception(beg)->python_type(), "BaseExceptionGroup");
+  EXPECT_STREQ(as_base_exception(beg)->what(), "m (2 sub-exceptions)");
+
+  EXPECT_THROW(make_exception_group("m", {}), ValueError);
+  EXPECT_THROW(ExceptionGroup("m", {std::make_exception_ptr(SystemExit())}), TypeError);
+  // The virtual base keeps every other class's name and args.
+  EXPECT_EQ(RuntimeError("r").python_type(), "RuntimeError");
+  EXPECT_STREQ(Error("AttributeError", "a").what(), "a");
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

@@ -10,6 +10,7 @@ namespace aiospec::ref {
 
 class EventLoop;
 class Handle;
+class TaskBase;
 
 using Callback = std::function<void()>;
 
@@ -18,6 +19,7 @@ struct ExceptionContext {
   std::string message;
   std::exception_ptr exception;    // may be null
   const Handle* handle = nullptr;  // the handle whose callback raised, valid during the call
+  const TaskBase* task = nullptr;  // 'task': asyncio.run's teardown, TaskGroup (valid during the call)
 };
 
 // events.Handle: a callback queued in the loop's ready queue.

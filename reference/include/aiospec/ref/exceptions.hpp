@@ -6,6 +6,11 @@
 // asyncio: CancelledError and SystemExit/KeyboardInterrupt are BaseExceptions, not Exceptions.
 // An exception is held as a std::exception_ptr, which refers to the thrown object itself (no
 // copy on rethrow with GCC and Clang), so "the same exception object" keeps its Python meaning.
+//
+// ExceptionGroup is both a BaseExceptionGroup and an Exception, as in Python, so Exception and
+// BaseExceptionGroup inherit BaseException virtually. A virtual base is constructed by the most
+// derived class, which here never names it: BaseException is default-constructed and every
+// class sets type and args in its constructor's body (assign), the most derived one last.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +30,9 @@ using Args = std::vector<Arg>;
 // BaseException: args, str(), __context__ and __cause__. what() is str(exc).
 class BaseException : public std::exception {
  public:
-  explicit BaseException(Args args = {}) : BaseException("BaseException", std::move(args)) {}
+  // BaseException(): also what the classes that inherit it virtually start from (see the top).
+  BaseException() : BaseException("BaseException", Args{}) {}
+  explicit BaseException(Args args) : BaseException("BaseException", std::move(args)) {}
   explicit BaseException(std::string message) : BaseException(Args{std::move(message)}) {}
 
   const char* what() const noexcept override { return str_.c_str(); }
@@ -42,6 +49,9 @@ class BaseException : public std::exception {
 
  protected:
   BaseException(std::string python_type, Args args);
+  // For the classes that inherit BaseException virtually: the most derived class default-
+  // constructs it, and each constructor body assigns the name and args (`str` overrides str()).
+  void assign(std::string python_type, Args args, std::optional<std::string> str = std::nullopt);
 
  private:
   std::string python_type_;
@@ -62,7 +72,16 @@ class BaseException : public std::exception {
     Name(std::string python_type, Args args) : Parent(std::move(python_type), std::move(args)) {} \
   }
 
-AIOSPEC_REF_EXCEPTION(Exception, BaseException);
+// Exception: a virtual BaseException (see the top of the file).
+class Exception : public virtual BaseException {
+ public:
+  explicit Exception(Args args = {}) : Exception("Exception", std::move(args)) {}
+  explicit Exception(std::string message) : Exception("Exception", Args{std::move(message)}) {}
+
+ protected:
+  Exception(std::string python_type, Args args) { assign(std::move(python_type), std::move(args)); }
+};
+
 AIOSPEC_REF_EXCEPTION(RuntimeError, Exception);
 AIOSPEC_REF_EXCEPTION(ValueError, Exception);
 AIOSPEC_REF_EXCEPTION(TypeError, Exception);
@@ -88,6 +107,41 @@ class CancelledError : public BaseException {
       : BaseException("CancelledError", message ? Args{std::move(*message)} : Args{}) {}
   explicit CancelledError(Args args) : BaseException("CancelledError", std::move(args)) {}
 };
+
+// BaseExceptionGroup(message, exceptions) (3.11+, PEP 654): a message and the member exceptions,
+// in order. args() holds only the message (Python's args[1] is the list of members, which Args
+// cannot hold; exceptions() has them); str() is "message (2 sub-exceptions)". The class is the one
+// constructed: make_exception_group does what calling BaseExceptionGroup does in Python, choosing
+// ExceptionGroup when every member is an Exception.
+class BaseExceptionGroup : public virtual BaseException {
+ public:
+  BaseExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+      : BaseExceptionGroup("BaseExceptionGroup", std::move(message), std::move(exceptions)) {}
+
+  const std::string& message() const noexcept { return message_; }
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ protected:
+  BaseExceptionGroup(std::string python_type, std::string message, std::vector<std::exception_ptr> exceptions);
+  // BaseExceptionGroup.__str__.
+  std::string group_str() const;
+
+ private:
+  std::string message_;
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+// ExceptionGroup(message, exceptions): a BaseExceptionGroup of Exceptions, itself an Exception.
+// A member that is not an Exception: TypeError("Cannot nest BaseExceptions in an ExceptionGroup").
+class ExceptionGroup : public BaseExceptionGroup, public Exception {
+ public:
+  ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+};
+
+// BaseExceptionGroup(message, exceptions) as Python's __new__ decides: an ExceptionGroup when
+// every member is an Exception, else a BaseExceptionGroup. An empty list is
+// ValueError("second argument (exceptions) must be a non-empty sequence").
+std::exception_ptr make_exception_group(std::string message, std::vector<std::exception_ptr> exceptions);
 
 // An Exception whose Python class has no C++ class here ("AttributeError", "OverflowError"):
 // caught as Exception, named as Python names it.

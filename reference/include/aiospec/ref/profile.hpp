@@ -94,8 +94,65 @@ struct Profile {
   // timeouts.Timeout.__aexit__ after the timeout expired (3.11+; wait_for uses it from 3.12):
   //   3.11-3.12: only an exception of exactly CancelledError becomes TimeoutError.
   //   3.13:      any CancelledError subclass too; any other exception gets a TimeoutError spliced
-  //              into its __context__ chain in front of the first CancelledError there.
+  //              into its __context__ chain in front of the first CancelledError there, and so
+  //              does each member of an ExceptionGroup (not of a BaseExceptionGroup).
   bool timeout_exit_handles_every_exception = false;
+
+  // asyncio.wait(fs) (tasks.py wait/_wait):
+  //   3.8-3.10: coroutines are wrapped in tasks, every future goes through
+  //             ensure_future(f, loop=loop) (ValueError for a future of another loop), and an
+  //             empty fs is ValueError('Set of coroutines/Futures is empty.').
+  //   3.11+:    coroutines are a TypeError, futures are taken as they are (no loop check), and
+  //             an empty fs is ValueError('Set of Tasks/Futures is empty.').
+  bool wait_takes_only_futures = true;
+
+  // ---- TaskGroup (taskgroups.py, 3.11+) ----
+
+  // TaskGroup.create_task for a task that is already done when create_task returns (an eager
+  // task that finished without suspending):
+  //   3.11:  (no eager tasks) every task gets _on_task_done as a done callback (call_soon).
+  //   3.12+: _on_task_done runs at once and the task never joins the group's set.
+  bool task_group_handles_done_task_at_once = true;
+
+  // TaskGroup.create_task(coro, name=name):
+  //   3.11-3.12: loop.create_task(coro), then tasks._set_task_name(task, name): the task gets a
+  //              Task-N name first (the counter advances) and an eager first step sees it.
+  //   3.13:      loop.create_task(coro, name=name).
+  bool task_group_names_task_at_creation = false;
+
+  // TaskGroup.__aexit__, which CancelledError counts as "the body was cancelled":
+  //   3.11-3.12: `et is CancelledError`, that exact class.
+  //   3.13:      issubclass(et, CancelledError).
+  bool task_group_exit_matches_cancelled_subclasses = false;
+
+  // TaskGroup.__aexit__ and the parent's uncancel() when the group cancelled the parent
+  // (_parent_cancel_requested):
+  //   3.11-3.12: at the start of __aexit__, before waiting for the children; if the count
+  //              reaches 0 the body's CancelledError is not propagated.
+  //   3.13:      after the children are done (and after a SystemExit/KeyboardInterrupt is
+  //              re-raised, which then skips it).
+  bool task_group_uncancels_after_wait = false;
+
+  // TaskGroup.__aexit__ raising the ExceptionGroup while the parent task has cancel requests of
+  // its own (an external cancel that coincided with the errors):
+  //   3.11-3.12: nothing: the external cancel is absorbed ("survived external cancel").
+  //   3.13:      parent.uncancel(); parent.cancel(): the count stays, and the cancel is
+  //              delivered again at the parent's next await.
+  bool task_group_redelivers_external_cancel = false;
+
+  // Not modelled: 3.13's TaskGroup.create_task closing a coroutine it refuses (coro.close());
+  // 3.11-3.12 leave it to the garbage collector, which only prints a "never awaited" warning.
+  // A C++ coroutine handed over is destroyed either way, and a refused one has never run.
+
+  // ---- asyncio.run (runners.py) ----
+
+  // The teardown of asyncio.run / Runner.close after _cancel_all_tasks:
+  //   3.8:  loop.run_until_complete(loop.shutdown_asyncgens()), then close.
+  //   3.9+: also loop.run_until_complete(loop.shutdown_default_executor()): one more trivial
+  //         coroutine run to completion (two loop iterations) before close.
+  bool run_shuts_down_default_executor = true;
+
+  // Not modelled: Runner's SIGINT handler (no signals here), contextvars, debug mode.
 
   // Not modelled: the 3.13.0-3.13.2 run_forever clean-up that also runs when the "already
   // running" checks fail (gh-130145, fixed in 3.13.3). Scenarios that would see it (lif-0028)

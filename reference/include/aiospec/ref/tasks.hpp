@@ -1,5 +1,5 @@
 // asyncio/tasks.py: Task, create_task, current_task / all_tasks, ensure_future, sleep, gather,
-// shield, wait_for.
+// shield, wait_for, wait.
 //
 // A Task is a Future that drives a coroutine with Task.__step and Task.__wakeup exactly as
 // tasks.py does: the first step is scheduled with call_soon; a step that yields a pending future
@@ -57,6 +57,9 @@ class TaskBase {
   // The coroutine's lifetime ends with the task's.
   virtual AnyCoroutineBase& get_coro() = 0;
 
+  // repr(task) as error messages show it: <Task pending name='Task-1'>.
+  std::string repr() const;
+
   // tasks.current_task(loop) and tasks.all_tasks(loop) (the free functions below).
   static std::shared_ptr<TaskBase> current(EventLoop& loop);
   static std::vector<std::shared_ptr<TaskBase>> all(EventLoop& loop);
@@ -78,8 +81,6 @@ class TaskBase {
   virtual void set_result_from_coroutine() = 0;
   // ~EventLoop's cycle breaking (FutureBase::release_references).
   void release_task_references() { fut_waiter_.reset(); }
-
-  std::string repr() const;
 
  private:
   template <class TaskType, class... Args>
@@ -590,5 +591,27 @@ Coroutine<T> wait_for(Awaitable<T> aw, std::optional<double> timeout) {
     co_return co_await std::move(body);
   }
 }
+
+// ---- wait -----------------------------------------------------------------------------------
+
+// asyncio.wait's return_when: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED.
+enum class ReturnWhen { first_completed, first_exception, all_completed };
+
+// What `done, pending = await asyncio.wait(fs)` gets: Python's two sets, here in the order of fs.
+struct WaitResult {
+  std::vector<std::shared_ptr<FutureBase>> done;
+  std::vector<std::shared_ptr<FutureBase>> pending;
+};
+
+// asyncio.wait(fs, timeout=timeout, return_when=return_when) and tasks._wait: a waiter future
+// set by one done callback per future (FIRST_COMPLETED: the first to finish; FIRST_EXCEPTION: the
+// first to finish with an exception, or all; ALL_COMPLETED: all) or by a call_later timer after
+// `timeout` seconds; the callbacks and the timer are removed however the wait ends. It never
+// raises TimeoutError: what is not done then is pending. A future listed twice counts once (fs
+// is a set in Python). Coroutines are not accepted (3.11+ refuses them too; 3.8-3.10 would wrap
+// them in tasks). An empty fs is ValueError, worded per Profile::wait_takes_only_futures, as is
+// the loop check of 3.8-3.10.
+Coroutine<WaitResult> wait(std::vector<std::shared_ptr<FutureBase>> fs, std::optional<double> timeout = std::nullopt,
+                           ReturnWhen return_when = ReturnWhen::all_completed);
 
 }  // namespace aiospec::ref
