@@ -47,6 +47,15 @@ LoopError LoopError::with_args(std::string python_type, json args) {
   return LoopError(std::move(python_type), std::move(args), text);
 }
 
+void LoopError::set_exceptions(std::vector<std::shared_ptr<const LoopError>> members) {
+  group_ = true;
+  exceptions_ = std::move(members);
+  const std::string message = args_.empty() ? "" : python_str(args_[0]);
+  const std::size_t n = exceptions_.size();
+  static_cast<std::runtime_error&>(*this) =
+      std::runtime_error(message + " (" + std::to_string(n) + " sub-exception" + (n == 1 ? "" : "s") + ")");
+}
+
 json describe(const LoopError& error) {
   json out = {{"type", error.type()}, {"args", error.args()}};
   if (error.context()) out["context"] = error.context()->type();

@@ -197,7 +197,17 @@ void Interpreter::Impl::op_create_task(const Op& op) {
     as = name(op, "as");
     check_free(futures_, "future", op, *as);
   }
-  auto created = group ? group->create_task(coroutine(block(op, "do"))) : l->create_task(coroutine(block(op, "do")));
+  // An eager task runs its first step inside create_task, before the call returns it: the name
+  // it is being created under is what current_task records there.
+  creating_.push_back(as.value_or(""));
+  std::shared_ptr<Task> created;
+  try {
+    created = group ? group->create_task(coroutine(block(op, "do"))) : l->create_task(coroutine(block(op, "do")));
+  } catch (...) {
+    creating_.pop_back();
+    throw;
+  }
+  creating_.pop_back();
   tasks_.push_back(created);
   if (as) {
     futures_[*as] = created;
@@ -207,7 +217,11 @@ void Interpreter::Impl::op_create_task(const Op& op) {
 
 void Interpreter::Impl::op_current_task(const Op& op) {
   const auto current = running().current_task();
-  record_value(op, current ? json(name_of(current.get())) : json(nullptr));
+  if (!current) return record_value(op, nullptr);
+  const bool known = task_names_.count(current.get()) ||
+                     std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& t) { return t == current; });
+  // Unknown and a create_task under way: the eager task being created (the innermost one).
+  record_value(op, !known && !creating_.empty() ? creating_.back() : name_of(current.get()));
 }
 
 void Interpreter::Impl::op_cancelling(const Op& op) { record_answer(op, task(op)->cancelling()); }

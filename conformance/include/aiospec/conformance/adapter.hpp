@@ -47,10 +47,9 @@ class LoopError : public std::runtime_error {
   // group, args() holds only the message (Python's args[0]); describe() lists the members.
   bool is_group() const noexcept { return group_; }
   const std::vector<std::shared_ptr<const LoopError>>& exceptions() const noexcept { return exceptions_; }
-  void set_exceptions(std::vector<std::shared_ptr<const LoopError>> members) {
-    group_ = true;
-    exceptions_ = std::move(members);
-  }
+  // Makes this a group of `members`; what() becomes BaseExceptionGroup.__str__ of it:
+  // "message (2 sub-exceptions)".
+  void set_exceptions(std::vector<std::shared_ptr<const LoopError>> members);
 
   // The loop's own exception object this one stands for, when the adapter translated it (null:
   // an exception of the interpreter's). Two LoopErrors for one object are the same Python
