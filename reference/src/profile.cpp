@@ -1,7 +1,10 @@
 #include "aiospec/ref/profile.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <string>
+#include <system_error>
 
 #include "aiospec/ref/exceptions.hpp"
 
@@ -13,13 +16,33 @@ const std::vector<std::string>& Profile::versions() {
 }
 
 Profile Profile::for_version(std::string_view version) {
-  const auto& all = versions();
-  const auto it = std::find(all.begin(), all.end(), version);
-  if (it == all.end()) {
+  const auto refuse = [&]() -> Profile {
     throw ValueError("no reference-loop profile for CPython '" + std::string(version) + "' (3.8-3.13)");
+  };
+  // "3.11.2": the minor, then the patch number.
+  std::string_view minor = version;
+  std::optional<int> patch;
+  if (const auto first = version.find('.'); first != std::string_view::npos) {
+    if (const auto second = version.find('.', first + 1); second != std::string_view::npos) {
+      minor = version.substr(0, second);
+      const std::string_view digits = version.substr(second + 1);
+      int n = 0;
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+      if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) return refuse();
+      patch = n;
+    }
   }
+  const auto& all = versions();
+  const auto it = std::find(all.begin(), all.end(), minor);
+  if (it == all.end()) return refuse();
   Profile p;
   p.version = *it;
+  for (const auto& blessed : kBlessedPatches) {
+    if (blessed.minor == p.version) p.patch = patch.value_or(blessed.patch);
+  }
+  const auto at_least_patch = [&](std::string_view v, int n) {
+    return p.version != v ? std::find(all.begin(), all.end(), v) < it : p.patch >= n;
+  };
   const auto at_least = [&](std::string_view v) {
     return it >= std::find(all.begin(), all.end(), v);
   };
@@ -44,6 +67,8 @@ Profile Profile::for_version(std::string_view version) {
   p.task_group_uncancels_after_wait = at_least("3.13");
   p.task_group_redelivers_external_cancel = at_least("3.13");
   p.run_shuts_down_default_executor = at_least("3.9");
+  p.timeout_error_raised_from_cancel = at_least_patch("3.11", 3);
+  p.timeout_counts_cancels_from_entry = at_least_patch("3.11", 3);
   return p;
 }
 

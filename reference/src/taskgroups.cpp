@@ -75,6 +75,7 @@ void TaskGroup::on_task_done(TaskBase& task) {
 
   if (parent_task_->done()) {
     // Not sure if this case is possible, but we want to handle it anyways. (taskgroups.py)
+    // The reprs are shorter than Python's (no coro=, exception=): reports are issue 8's.
     ExceptionContext context;
     context.message = "Task " + task.repr() + " has errored out but its parent task " + parent_task_->repr() +
                       " is already completed";
@@ -100,6 +101,8 @@ bool TaskGroup::is_cancelled_error(const std::exception_ptr& exc) const {
 }
 
 Coroutine<void> TaskGroup::exit(std::exception_ptr exc) {
+  // `async with` never calls __aexit__ without a successful __aenter__; here it would find no loop.
+  if (!entered_) throw RuntimeError("TaskGroup " + repr() + " has not been entered");
   const Profile& profile = loop_->profile();
   exiting_ = true;
 

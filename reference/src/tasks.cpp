@@ -362,13 +362,23 @@ void Timeout::exit(const std::exception_ptr& raised) {
   }
   if (state_ == State::expiring) {
     state_ = State::expired;
-    const bool every = task_->get_loop().profile().timeout_exit_handles_every_exception;
+    const Profile& profile = task_->get_loop().profile();
+    const bool every = profile.timeout_exit_handles_every_exception;
     // 3.11-3.12 ask `exc_type is CancelledError`: that exact class.
     BaseException* base = as_base_exception(raised);
     const bool cancelled = every ? holds<CancelledError>(raised)
                                  : base != nullptr && typeid(*base) == typeid(CancelledError);
-    if (task_->uncancel() <= cancelling_ && raised) {
-      if (cancelled) raise_from(TimeoutError(), raised);  // since there are no new cancel requests
+    const int left = task_->uncancel();
+    const bool ours = profile.timeout_counts_cancels_from_entry ? left <= cancelling_ : left == 0;
+    if (ours && raised) {
+      // Since there are no new cancel requests, we're handling this.
+      if (cancelled && !profile.timeout_error_raised_from_cancel) {
+        // 3.11.0-3.11.2: a bare `raise TimeoutError` inside __aexit__: only the implicit context.
+        TimeoutError error;
+        error.set_context(raised);
+        throw error;
+      }
+      if (cancelled) raise_from(TimeoutError(), raised);
       if (every) {
         insert_timeout_error(base);
         // isinstance(exc_val, ExceptionGroup): a BaseExceptionGroup's members are left alone.

@@ -119,3 +119,32 @@ TEST(Profile, WaitTaskGroupAndRunMembersPerVersion) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+TEST(Profile, APatchReleaseIsItsMinorsProfileWithThePatchLevelMembers) {
+  const Profile blessed = Profile::for_version("3.11");
+  EXPECT_EQ(blessed.version, "3.11");
+  EXPECT_EQ(blessed.patch, 7);  // the traces' 3.11.7
+  EXPECT_TRUE(blessed.timeout_error_raised_from_cancel);
+  EXPECT_TRUE(blessed.timeout_counts_cancels_from_entry);
+
+  const Profile debian = Profile::for_version("3.11.2");
+  EXPECT_EQ(debian.version, "3.11");
+  EXPECT_EQ(debian.patch, 2);
+  EXPECT_FALSE(debian.timeout_error_raised_from_cancel);
+  EXPECT_FALSE(debian.timeout_counts_cancels_from_entry);
+  EXPECT_TRUE(debian.task_has_cancelling);  // the rest is 3.11's
+
+  EXPECT_TRUE(Profile::for_version("3.11.3").timeout_error_raised_from_cancel);
+  EXPECT_TRUE(Profile::for_version("3.12.0").timeout_error_raised_from_cancel);
+  EXPECT_EQ(Profile::for_version("3.13").patch, 0);
+  EXPECT_EQ(Profile::for_version("3.8.10").version, "3.8");
+  for (const char* bad : {"3.11.", "3.11.x", "3.11.2.1", "3.7.1", "3", ""}) {
+    EXPECT_THROW(Profile::for_version(bad), ValueError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

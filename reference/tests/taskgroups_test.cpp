@@ -304,6 +304,34 @@ TEST(TaskGroups, OutsideATaskCannotDetermineTheParent) {
   EXPECT_EQ(w.log, (Order{"TaskGroup <TaskGroup> cannot determine the parent task"}));
 }
 
+// A subclass of CancelledError raised by the body (not a cancellation).
+struct MyCancelled : CancelledError {};
+
+Coroutine<std::string> body_raises_a_cancelled_subclass() {
+  auto tg = std::make_shared<TaskGroup>();
+  tg->enter();
+  std::exception_ptr raised;
+  try {
+    tg->create_task(sleep(0.1));
+    throw MyCancelled();
+  } catch (...) {
+    raised = std::current_exception();
+  }
+  auto left = co_await leave(tg, raised);
+  const bool same = left == raised;
+  co_return describe(left) + (same ? " (the body's)" : "");
+}
+
+TEST(TaskGroups, ACancelledErrorSubclassIsAnErrorBefore313) {
+  // CPython 3.11.7 / 3.12.1: BaseExceptionGroup ['MyCancelled']; 3.13.0: MyCancelled itself.
+  for (const std::string version : {"3.11", "3.12", "3.13"}) {
+    VirtualWorld w("poll", Profile::for_version(version));
+    EXPECT_EQ(w.loop->run_until_complete(body_raises_a_cancelled_subclass()),
+              version == "3.13" ? "CancelledError (the body's)" : "BaseExceptionGroup[CancelledError] ctx=CancelledError")
+        << version;
+  }
+}
+
 Coroutine<int> numbers_spent_by_a_named_child() {
   EventLoop& loop = *get_running_loop();
   const auto number = [](const TaskBase& t) { return std::stoi(t.get_name().substr(5)); };

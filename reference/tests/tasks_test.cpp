@@ -211,6 +211,32 @@ TEST(Tasks, EagerTasksFrom312) {
   EXPECT_THROW(old.loop->create_task(constant(1)), TypeError);
 }
 
+Coroutine<int> logged_quick(Order& log) {
+  log.push_back("quick");
+  co_return 1;
+}
+
+Coroutine<int> gather_eager_coroutines(Order& log) {
+  std::vector<Awaitable<int>> children;
+  children.emplace_back(logged_quick(log));
+  children.emplace_back(logged_quick(log));
+  auto g = gather(std::move(children));
+  log.push_back(std::string("gather done=") + (g->done() ? "True" : "False"));
+  const auto results = co_await g;
+  co_return std::get<0>(results[0]) + std::get<0>(results[1]);
+}
+
+TEST(Tasks, GatherOfEagerCoroutinesIsDoneAtOnce) {
+  // CPython 3.12.1 and 3.13.0: ['quick', 'quick', 'gather done=True', '[1, 1]'].
+  for (const char* version : {"3.12", "3.13"}) {
+    VirtualWorld w("poll", Profile::for_version(version));
+    w.loop->set_task_factory<int>(eager_task_factory<int>());
+    Order log;
+    EXPECT_EQ(w.loop->run_until_complete(gather_eager_coroutines(log)), 2) << version;
+    EXPECT_EQ(log, (Order{"quick", "quick", "gather done=True"})) << version;
+  }
+}
+
 TEST(Tasks, LoopDestructionFreesPendingTasks) {
   // A task waiting forever on a future forms a cycle (task -> future -> wake-up -> task); the
   // loop's destruction breaks it (LeakSanitizer would see it otherwise).

@@ -183,3 +183,37 @@ TEST(ExceptionGroups, TheClassIsChosenAsBaseExceptionGroupNewDoes) {
 
 }  // namespace
 }  // namespace aiospec::ref::testing
+
+namespace aiospec::ref::testing {
+namespace {
+
+TEST(Timeouts, Before3113TheTimeoutErrorHasNoCause) {
+  // CPython 3.11.2 (Debian's): `raise TimeoutError` inside __aexit__, context only.
+  VirtualWorld w("poll", Profile::for_version("3.11.2"));
+  EXPECT_EQ(w.loop->run_until_complete(scoped(1, 10)),
+            "raised TimeoutError cause=none context=CancelledError cancelling=0");
+}
+
+// An outer cancel already requested when the scope is entered (cancelling() == 1 at entry).
+Coroutine<std::string> scope_in_a_cancelled_task() {
+  current_task()->cancel();
+  try {
+    co_await sleep(0);
+  } catch (const CancelledError&) {
+  }
+  // cancelling() is still 1: the request was not uncancelled.
+  co_return co_await scoped(1, 10);
+}
+
+TEST(Timeouts, Before3113ACancelCountedBeforeEntryKeepsTheCancellation) {
+  // 3.11.3+: uncancel() <= cancelling at entry (1): TimeoutError. 3.11.0-3.11.2: uncancel() == 0
+  // fails (it is 1), so the CancelledError propagates.
+  VirtualWorld now("poll", Profile::for_version("3.11"));
+  EXPECT_EQ(now.loop->run_until_complete(scope_in_a_cancelled_task()),
+            "raised TimeoutError cause=CancelledError context=CancelledError cancelling=1");
+  VirtualWorld old("poll", Profile::for_version("3.11.2"));
+  EXPECT_EQ(old.loop->run_until_complete(scope_in_a_cancelled_task()), "propagates CancelledError context=none");
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing

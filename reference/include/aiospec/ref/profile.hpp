@@ -13,8 +13,17 @@ namespace aiospec::ref {
 // areas does not depend on its patch release (3.13.0-3.13.2 still have gh-130145).
 inline constexpr std::string_view kDefaultVersion = "3.12";
 
+// The patch release of each minor the committed traces were blessed with (what "3.11" means).
+inline constexpr struct {
+  std::string_view minor;
+  int patch;
+} kBlessedPatches[] = {{"3.8", 18}, {"3.9", 18}, {"3.10", 13}, {"3.11", 7}, {"3.12", 1}, {"3.13", 0}};
+
 struct Profile {
-  std::string version;  // "3.8" .. "3.13"
+  std::string version;  // the minor release: "3.8" .. "3.13"
+  // The patch release imitated: what for_version was given ("3.11.2" -> 2), else the one the
+  // traces were blessed with (kBlessedPatches). Only the patch-level members below depend on it.
+  int patch = 0;
 
   // ---- The differences, one per member, each with the versions and the behaviour. ----
 
@@ -154,11 +163,25 @@ struct Profile {
 
   // Not modelled: Runner's SIGINT handler (no signals here), contextvars, debug mode.
 
+  // ---- Patch-level differences (a minor's profile for another patch release) ----
+
+  // Timeout.__aexit__ after expiry (3.11.0-3.11.2 vs 3.11.3+, gh-102780 and its follow-up):
+  //   3.11.0-3.11.2: `raise TimeoutError`: __context__ the CancelledError, no __cause__.
+  //   3.11.3+:       `raise TimeoutError from exc_val`: both.
+  bool timeout_error_raised_from_cancel = true;
+  //   3.11.0-3.11.2: the CancelledError becomes TimeoutError when `task.uncancel() == 0`.
+  //   3.11.3+:       when uncancel() <= the task's cancelling() at __aenter__ (nested scopes and
+  //                  a task already being cancelled at entry work).
+  bool timeout_counts_cancels_from_entry = true;
+  // Not modelled (no scenario can reach them): 3.11.0-3.11.2's Timeout.__aenter__ has no "has
+  // already been entered" check, and reschedule() before entering is an AssertionError there.
+
   // Not modelled: the 3.13.0-3.13.2 run_forever clean-up that also runs when the "already
   // running" checks fail (gh-130145, fixed in 3.13.3). Scenarios that would see it (lif-0028)
   // stop at python max 3.12.
 
-  // The profile of CPython `version` ("3.12"); ValueError for a version outside 3.8-3.13.
+  // The profile of CPython `version`: a minor ("3.12", meaning its blessed patch release) or a
+  // patch release ("3.11.2"); ValueError for a version outside 3.8-3.13 or a malformed one.
   static Profile for_version(std::string_view version);
   // Every version for_version accepts, oldest first.
   static const std::vector<std::string>& versions();

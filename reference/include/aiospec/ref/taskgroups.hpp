@@ -63,6 +63,7 @@ class TaskGroup : public std::enable_shared_from_this<TaskGroup> {
   // __aexit__ with what the body raised (nullptr: nothing, or a return). Returns when that (or
   // nothing) leaves the group as it is; raises what leaves instead. What it raises has
   // __context__ = `exc` (Python raises it inside __aexit__, where `exc` is being handled).
+  // RuntimeError before enter() (a C++ guard: `async with` cannot get there).
   Coroutine<void> exit(std::exception_ptr exc);
 
   // repr(tg): <TaskGroup tasks=1 errors=1 entered>, as the refusals' messages show it.
