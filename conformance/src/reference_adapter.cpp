@@ -69,10 +69,7 @@ LoopError to_loop_error(const std::exception_ptr& native, int depth = 0) {
         if (!ref::as_base_exception(member)) std::rethrow_exception(member);  // a harness exception: not the loop's
         members.push_back(std::make_shared<LoopError>(to_loop_error(member, depth + 1)));
       }
-      out.set_exceptions(std::move(members));
-      // what() is str(exc), for a group BaseExceptionGroup.__str__ ("msg (2 sub-exceptions)"),
-      // which with_args cannot know from args = [msg]: the runtime_error part takes the loop's.
-      static_cast<std::runtime_error&>(out) = std::runtime_error(e.what());
+      out.set_exceptions(std::move(members));  // what() becomes "msg (2 sub-exceptions)"
     }
   }
   return out;
