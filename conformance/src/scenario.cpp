@@ -48,8 +48,11 @@ int compare_versions(const std::string& a, const std::string& b) {
 }
 
 bool Scenario::applies_to(const std::string& version) const {
-  if (python_min && compare_versions(version, *python_min) < 0) return false;
-  if (python_max && compare_versions(version, *python_max) > 0) return false;
+  // Ranges name minor versions: a patch release ("3.11.2") is in them as its minor is.
+  const auto second_dot = version.find('.', version.find('.') + 1);
+  const std::string minor = version.substr(0, second_dot);
+  if (python_min && compare_versions(minor, *python_min) < 0) return false;
+  if (python_max && compare_versions(minor, *python_max) > 0) return false;
   return true;
 }
 

@@ -16,6 +16,27 @@ from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _va
                      trace_value)
 
 
+# Every exception some scenario coroutine's frame is handling now (``_Frame.active`` of all of
+# them): what the interpreter's own frames may chain a passing exception to (see _restore).
+_HANDLED_BY_A_FRAME = []
+
+
+class _Active(list):
+    """A frame's ``active`` list, mirrored into _HANDLED_BY_A_FRAME."""
+
+    def append(self, exc):
+        super().append(exc)
+        _HANDLED_BY_A_FRAME.append(exc)
+
+    def pop(self):
+        exc = super().pop()
+        for i in range(len(_HANDLED_BY_A_FRAME) - 1, -1, -1):
+            if _HANDLED_BY_A_FRAME[i] is exc:
+                del _HANDLED_BY_A_FRAME[i]
+                break
+        return exc
+
+
 class _Frame:
     """What one running coroutine body knows about itself, as Python's frame would: the
     exceptions its except blocks are handling (``handling``, innermost last: `reraise` raises
@@ -26,7 +47,7 @@ class _Frame:
 
     def __init__(self):
         self.handling = []
-        self.active = []
+        self.active = _Active()
 
 
 def _settle(exc):
@@ -37,9 +58,19 @@ def _settle(exc):
 def _restore(exc):
     """Undo what the interpreter's own frames did to ``exc.__context__`` since it was settled:
     each interpreter frame that handles an exception re-chains a thrown exception passing
-    through it (3.9+), where Python's one frame per coroutine would not."""
-    if hasattr(exc, '_aiospec_context'):
+    through it (3.9+), where Python's one frame per coroutine would not.  Those frames handle
+    only exceptions a scenario frame is handling; a context that is none of them was given by
+    asyncio's own code (wait_for raising a child's exception while it handles the cancel that
+    woke it, found by the fuzzer): Python's, kept, and settled."""
+    if not hasattr(exc, '_aiospec_context'):
+        return
+    now = exc.__context__
+    if now is exc._aiospec_context:
+        return
+    if now is None or any(now is handled for handled in _HANDLED_BY_A_FRAME):
         exc.__context__ = exc._aiospec_context
+    else:
+        exc._aiospec_context = now
 
 
 def _throw_chains():
@@ -216,28 +247,34 @@ class Coroutines:
             return
         self._invoke(name, args, in_coroutine=True)
 
-    async def _outcome(self, op, fields, make, frame):
-        """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``."""
+    async def _outcome(self, op, fields, make, frame, helper=False):
+        """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``.
+        ``helper``: what is awaited is a coroutine of asyncio's (sleep, wait_for, wait)."""
         try:
             value = await make()
         except BaseException as exc:
             if _foreign(exc):
                 raise
-            self._appeared(exc, frame)
+            self._appeared(exc, frame, helper)
             self.world.record(op, raised=describe(exc), **fields)
             raise
         self.world.record(op, value=trace_value(value), **fields)
 
     @staticmethod
-    def _appeared(exc, frame):
+    def _appeared(exc, frame, helper=False):
         """``exc`` came out of an await of the coroutine ``frame`` belongs to.  If it was
         raised inside the awaited object (a done future, an inline coroutine), Python chained
         it when it was raised; if it was thrown in (anything that arrives after the task
         suspended), CPython 3.9+ chain it with the coroutine's handled exception on the way
         into the coroutine's frame, before the await returns: do that here, so that the
-        outcome recorded is what the coroutine sees."""
+        outcome recorded is what the coroutine sees.
+
+        Out of one of asyncio's coroutines (``helper``) an exception that already has a
+        context was raised by that coroutine while it handled one of its own (wait_for's
+        TimeoutError from the CancelledError of its inner, found by the fuzzer): Python gave
+        it that context there, and it stays.  (The C++ interpreter's yield_from rule.)"""
         _restore(exc)
-        if THROW_CHAINS and frame.active:
+        if THROW_CHAINS and frame.active and not (helper and exc.__context__ is not None):
             chain(exc, frame.active[-1])
         _settle(exc)
 
@@ -267,7 +304,7 @@ class Coroutines:
 
         async def make():
             return await asyncio.sleep(delay, result)
-        await self._outcome(op, {}, make, frame)
+        await self._outcome(op, {}, make, frame, helper=True)
 
     async def _cop_gather(self, op, args, frame):
         children = args['of']
@@ -301,7 +338,7 @@ class Coroutines:
 
         async def make():
             return await asyncio.wait_for(inner, timeout)
-        await self._outcome(op, {}, make, frame)
+        await self._outcome(op, {}, make, frame, helper=True)
 
     async def _cop_wait(self, op, args, frame):
         names = args['of']
@@ -322,7 +359,7 @@ class Coroutines:
                                                return_when=getattr(asyncio, return_when))
             return {'done': [n for n, f in zip(names, futures) if f in done],
                     'pending': [n for n, f in zip(names, futures) if f in pending]}
-        await self._outcome(op, {}, make, frame)
+        await self._outcome(op, {}, make, frame, helper=True)
 
     async def _cop_timeout(self, op, args, frame):
         delay = args['delay']

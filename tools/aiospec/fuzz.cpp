@@ -132,7 +132,7 @@ Options parse_options(int argc, char** argv) {
 
 ReferenceAdapter make_adapter(const std::string& backend, const std::string& mutant) {
   // The reference imitates the CPython it is compared with: the embedded one.
-  const ref::Profile profile = ref::Profile::for_version(oracle::CPython::instance().minor_version());
+  const ref::Profile profile = ref::Profile::for_version(oracle::CPython::instance().version());
   if (const auto* m = mutants::find(mutant)) return mutants::adapter(*m, backend, profile);
   return ReferenceAdapter(backend, profile);
 }
@@ -272,7 +272,7 @@ Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& b
   Trace actual;
   std::optional<std::string> fault;
   try {
-    actual = Interpreter(adapter, scenario, Language::of(oracle::CPython::instance().minor_version())).run();
+    actual = Interpreter(adapter, scenario, Language::of(oracle::CPython::instance().version())).run();
   } catch (const std::exception& e) {
     fault = e.what();
   }
