@@ -739,9 +739,18 @@ void Interpreter::Impl::op_close_fd(const Op& op) {
 // Futures: the rest of asyncio.Future
 
 namespace interpreter_detail {
+namespace {
+// What makes an exception the interpreter raised one Python object, whatever copies of it cross
+// the seam: a loop that hands it back (a TaskGroup re-raising the body's SystemExit) hands back
+// the same object, and nothing is chained to itself (LoopError::same_object).
+struct ScenarioException {};
+}  // namespace
+
 LoopError scenario_exception(const std::string& type, const json& args) {
-  if (!args.contains("message")) return LoopError::with_args(type, json::array());
-  return LoopError(type, args.at("message").get<std::string>());
+  LoopError error = args.contains("message") ? LoopError(type, args.at("message").get<std::string>())
+                                             : LoopError::with_args(type, json::array());
+  error.set_native(std::make_exception_ptr(ScenarioException{}));
+  return error;
 }
 }  // namespace interpreter_detail
 

@@ -105,7 +105,14 @@ Body<Value> Interpreter::Impl::yield_from(CoroutinePtr coroutine) {
       try {
         std::rethrow_exception(step.exception);
       } catch (LoopError& e) {
-        if (!e.context() && !(thrown && e.same_object(*thrown))) detail::chain_to_handled(e, chain);
+        if (thrown) {
+          // Handed on by gen_throw: chained to this level's own handled exception (the one
+          // thrown in was, at the Yield).
+          if (!e.same_object(*thrown)) detail::chain_to_own_handled(e, chain);
+        } else if (!e.context()) {
+          // Raised by the loop's coroutine where it handled nothing: the thread's handled one.
+          detail::chain_to_handled(e, chain);
+        }
         throw;
       }
     }
@@ -156,7 +163,34 @@ Awaitable Interpreter::Impl::awaitable(const Op& op, const json& spec) {
 Body<Value> Interpreter::Impl::awaiting(const Op& op, const json& spec) {
   Awaitable a = awaitable(op, spec);
   if (a.future) return await_future(std::move(a.future));
-  return run_coroutine(Block(op.owner, &spec.at("coroutine")));
+  return inline_coroutine(Block(op.owner, &spec.at("coroutine")));
+}
+
+// A coroutine awaited inline is a level of its own (detail::Chain::levels). An exception it ends
+// with on the path of a throw reaches the awaiting level as Python's gen_throw hands it on:
+// chained to that level's own handled exception (3.9+), whatever its context was.
+Body<Value> Interpreter::Impl::inline_coroutine(Block body) {
+  Chain& chain = *co_await detail::CurrentChain();
+  const std::size_t level = chain.levels.size();
+  chain.levels.push_back(chain.handling.size());
+  const auto leave = [&chain, level] {
+    chain.levels.pop_back();
+    chain.thrown_through = std::min(chain.thrown_through, level);
+  };
+  Value value;
+  try {
+    value = co_await run_coroutine(std::move(body));
+  } catch (LoopError& e) {
+    const bool thrown_through = level < chain.thrown_through;
+    leave();
+    if (thrown_through) detail::chain_to_own_handled(e, chain);
+    throw;
+  } catch (...) {
+    leave();
+    throw;
+  }
+  leave();
+  co_return value;
 }
 
 // asyncio's helpers find their loop as asyncio.get_running_loop() does.

@@ -32,12 +32,29 @@ struct Chain {
   std::vector<std::shared_ptr<const LoopError>> handling;
   // Whether an exception thrown in gets the handled one as __context__ (Language::throw_chains).
   bool throw_chains = true;
+  // Where each coroutine level's own entries of `handling` start. Level 0 is the coroutine the
+  // task drives; a coroutine it awaits inline adds a level (in Python a generator frame of its
+  // own, with its own exception state). A raise sees every level's handled exception (the
+  // thread's exception stack); a throw sees only the level it passes through.
+  std::vector<std::size_t> levels{0};
+  // The levels [0, thrown_through) were suspended when the current resumption began with a
+  // throw and have neither finished nor suspended since: an exception one of them ends with
+  // reaches the level below as gen_throw hands it on (3.9+: chained to that level's own
+  // handled exception).
+  std::size_t thrown_through = 0;
 };
 
 // Python's implicit chaining (_PyErr_SetObject): an exception that appears while `chain`'s
 // coroutine handles another gets that one as __context__, unless it is that very object.
 inline void chain_to_handled(LoopError& error, const Chain& chain) {
   if (chain.handling.empty() || error.same_object(*chain.handling.back())) return;
+  error.set_context(chain.handling.back());
+}
+
+// The chaining of a throw (gen_throw, 3.9+): only the innermost level's own handled exception.
+inline void chain_to_own_handled(LoopError& error, const Chain& chain) {
+  if (!chain.throw_chains || chain.handling.size() <= chain.levels.back()) return;
+  if (error.same_object(*chain.handling.back())) return;
   error.set_context(chain.handling.back());
 }
 
@@ -145,8 +162,8 @@ class Yield {
     if (chain_->throw_in) {
       LoopError error = std::move(*chain_->throw_in);
       chain_->throw_in.reset();
-      // Thrown in while a handler runs: Python 3.9+ chains it to the exception being handled.
-      if (chain_->throw_chains) chain_to_handled(error, *chain_);
+      // Thrown in while this level's handler runs: Python 3.9+ chains it to that exception.
+      chain_to_own_handled(error, *chain_);
       throw error;
     }
   }
@@ -180,7 +197,10 @@ class RootFrame {
     chain_.throw_chains = throw_chains;
   }
 
-  Step send() { return resume(); }
+  Step send() {
+    chain_.thrown_through = 0;
+    return resume();
+  }
   Step throw_in(const LoopError& error) {
     if (!chain_.leaf && !finished()) {
       // coro.throw() before the first step: the body never runs, the exception comes straight
@@ -192,6 +212,7 @@ class RootFrame {
       return step;
     }
     chain_.throw_in = error;
+    chain_.thrown_through = chain_.levels.size();
     return resume();
   }
   bool finished() const { return closed_ || body_.handle().done(); }
@@ -207,6 +228,7 @@ class RootFrame {
     const std::coroutine_handle<> next = chain_.leaf ? chain_.leaf : std::coroutine_handle<>(body_.handle());
     chain_.yielded = false;
     next.resume();
+    chain_.thrown_through = 0;  // suspended or finished: the throw's path ends here
     if (chain_.yielded) {
       step.kind = Step::Kind::yielded;
       step.future = std::move(chain_.future);

@@ -123,6 +123,7 @@ class Interpreter::Impl {
   Body<void> run_async_block(Block block);
   Body<Value> await_future(std::shared_ptr<Future> future);
   Body<Value> yield_from(CoroutinePtr coroutine);
+  Body<Value> inline_coroutine(Block body);
   Body<void> outcome(json event, Body<Value> awaited);
   static json event_of(const Op& op);
   Awaitable awaitable(const Op& op, const json& spec);
