@@ -9,6 +9,7 @@ a coroutine body, awaited) and the ``_op_*`` task operations that may run anywhe
 """
 
 import asyncio
+import collections.abc
 
 from .exceptions import Abort, Return
 from . import ops
@@ -48,6 +49,48 @@ class _Frame:
     def __init__(self):
         self.handling = []
         self.active = _Active()
+
+
+class _Resumable(collections.abc.Coroutine):
+    """A scenario coroutine as asyncio drives it: the coroutine object of ``_coroutine``, and how
+    its task last resumed it.  Python chains an exception that reaches the coroutine's frame on
+    the path of a throw (gen_throw hands it on, 3.9+) but not one raised on the path of a send,
+    whose context was set where it was raised; _outcome asks which path it was."""
+
+    __slots__ = ('coro', 'resumptions', 'thrown')
+
+    def __init__(self, coro):
+        self.coro = coro
+        self.resumptions = 0      # sends and throws so far
+        self.thrown = False       # the latest one was a throw
+
+    def send(self, value):
+        self.resumptions += 1
+        self.thrown = False
+        return self.coro.send(value)
+
+    def throw(self, *args):
+        self.resumptions += 1
+        self.thrown = True
+        return self.coro.throw(*args)
+
+    def close(self):
+        return self.coro.close()
+
+    def __await__(self):
+        return (yield from self.coro.__await__())
+
+
+def _resumptions():
+    """The current task's scenario coroutine and its resumptions so far (None outside one)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None, 0
+    root = task.get_coro() if task is not None else None
+    if isinstance(root, _Resumable):
+        return root, root.resumptions
+    return None, 0
 
 
 def _settle(exc):
@@ -139,7 +182,7 @@ class Coroutines:
         """A new coroutine object whose body is ``block`` (not started)."""
         if not isinstance(block, list):
             _fail('%s: a coroutine body must be a list of operations, not %r' % (op, block))
-        coro = self._coroutine(block)
+        coro = _Resumable(self._coroutine(block))
         self._coroutines.append(coro)
         return coro
 
@@ -250,12 +293,14 @@ class Coroutines:
     async def _outcome(self, op, fields, make, frame, helper=False):
         """Await what ``make()`` gives; record ``{"ev": op, **fields, "value"|"raised"}``.
         ``helper``: what is awaited is a coroutine of asyncio's (sleep, wait_for, wait)."""
+        root, before = _resumptions()
         try:
             value = await make()
         except BaseException as exc:
             if _foreign(exc):
                 raise
-            self._appeared(exc, frame, helper)
+            thrown = root is not None and root.resumptions != before and root.thrown
+            self._appeared(exc, frame, helper and not thrown)
             self.world.record(op, raised=describe(exc), **fields)
             raise
         self.world.record(op, value=trace_value(value), **fields)
@@ -269,10 +314,13 @@ class Coroutines:
         into the coroutine's frame, before the await returns: do that here, so that the
         outcome recorded is what the coroutine sees.
 
-        Out of one of asyncio's coroutines (``helper``) an exception that already has a
-        context was raised by that coroutine while it handled one of its own (wait_for's
-        TimeoutError from the CancelledError of its inner, found by the fuzzer): Python gave
-        it that context there, and it stays.  (The C++ interpreter's yield_from rule.)"""
+        ``helper``: the exception came out of one of asyncio's coroutines (sleep, wait_for,
+        wait) on the path of a send.  Then one that already has a context was raised by that
+        coroutine while it handled one of its own (wait_for's TimeoutError from the
+        CancelledError of its inner): Python gave it that context there, and it stays.  On the
+        path of a throw it is chained like a thrown one (wait_for re-raising its child's
+        exception while it handles the cancel thrown in).  Both found by the fuzzer; the C++
+        interpreter's yield_from rule."""
         _restore(exc)
         if THROW_CHAINS and frame.active and not (helper and exc.__context__ is not None):
             chain(exc, frame.active[-1])
