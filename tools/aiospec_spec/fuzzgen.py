@@ -16,6 +16,7 @@ The programs are meant to be valid and deterministic on CPython:
 * tasks are created at top level, on an open loop, or by a task group inside its own block; a
   coroutine awaits only futures and tasks of its own loop made before it (never itself:
   CPython's message for that names the task's repr), and raises only ordinary exceptions;
+* a task group has one child (it cancels its children in set order, not deterministic for two);
 * `run` (asyncio.run) happens at top level on a loop of its own; its main coroutine never
   leaves a second task behind for the teardown (CPython cancels those in set order, which is not
   deterministic): no gather, shield, wait_for, timeout scope, stop or fatal raise under it;
@@ -447,8 +448,8 @@ class _Gen:
         """A coroutine body on ctx's loop (running whenever the body runs)."""
         sub = {"depth": ctx["depth"] + 1, "loop": ctx["loop"], "top": False, "thread": False,
                "local": [], "coroutine": True, "handling": ctx.get("handling", False),
-               "in_run": ctx.get("in_run", False), "groups": list(ctx.get("groups", [])),
-               "timeouts": list(ctx.get("timeouts", [])), "template": ctx.get("template")}
+               "in_run": ctx.get("in_run", False), "timeouts": list(ctx.get("timeouts", [])),
+               "template": ctx.get("template")}
         return self.block(sub, lo, hi)
 
     def awaitables(self, loop):
@@ -474,8 +475,6 @@ class _Gen:
                 choices += [("gather", 1), ("shield", 0.5), ("wait_for", 1), ("timeout", 0.8)]
             if self.awaitables(ctx["loop"]):
                 choices.append(("wait", 0.8))
-        if ctx.get("groups"):
-            choices.append(("group_task", 2))
         if ctx.get("timeouts"):
             choices.append(("ask_timeout", 2))
         if self.tasks:
@@ -609,17 +608,17 @@ class _Gen:
         return {("expired" if roll < 0.7 else "deadline"): {"timeout": name}}
 
     def op_task_group(self, ctx):
+        """A task group with one child: TaskGroup._abort cancels the children in set order,
+        which is not deterministic once two of them are pending."""
         self.left -= 1
         self.scopes += 1
         name = self.scope_name("g", ctx)
-        inner = dict(ctx, groups=list(ctx.get("groups", [])) + [name])
-        body = [self.op_group_task(inner, name)] + self.coroutine_block(inner, 0, 3)
+        body = [self.op_group_task(ctx, name)] + self.coroutine_block(ctx, 0, 3)
         return {"task_group": {"do": body, "as": name}}
 
-    def op_group_task(self, ctx, group=None):
-        """A child of a group whose block is running (its name is never used elsewhere)."""
+    def op_group_task(self, ctx, group):
+        """The child of a group whose block is running (its name is never used elsewhere)."""
         self.left -= 1
-        group = group or self.r.choice(ctx["groups"])
         body = self.coroutine_block(dict(ctx, handling=False), 1, 3)
         if self.chance(0.3):
             body.append({"return": {"value": self.r.choice(VALUES)}})

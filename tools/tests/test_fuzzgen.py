@@ -66,6 +66,14 @@ class Generator(unittest.TestCase):
             else:
                 self.assertNotIn("python", canonical, index)
 
+    def test_a_task_group_has_one_child_to_cancel(self):
+        for index in range(SAMPLE):
+            children = {}
+            for name, args in _ops(fuzzgen.generate(9, index)["program"]):
+                if name == "create_task" and "group" in args:
+                    children[args["group"]] = children.get(args["group"], 0) + 1
+            self.assertTrue(all(n == 1 for n in children.values()), (index, children))
+
     def test_a_run_leaves_nothing_for_its_teardown_to_cancel_in_set_order(self):
         spawning = {"gather", "shield", "wait_for", "timeout", "timeout_at", "stop"}
         for index in range(SAMPLE):
