@@ -389,7 +389,7 @@ Body<Value> Interpreter::Impl::waiting(const Op& op) {
   for (const auto& item : of) {
     if (!item.is_string()) fail("wait: of must be a list of future names, not " + repr(of));
     const std::string n = item.get<std::string>();
-    if (std::find(names.begin(), names.end(), n) != names.end()) fail("wait: 'of' names '" + n + "' twice");
+    if (std::find(names.begin(), names.end(), n) != names.end()) fail("wait: of names a future more than once");
     futures.push_back(lookup(futures_, "future", op, n));
     names.push_back(n);
   }
@@ -401,7 +401,7 @@ Body<Value> Interpreter::Impl::waiting(const Op& op) {
     } else if (v == "FIRST_EXCEPTION") {
       return_when = ReturnWhen::first_exception;
     } else if (v != "ALL_COMPLETED") {
-      fail("wait: return_when must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, not " + repr(v));
+      fail("wait: return_when must be one of FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED");
     }
   }
   std::optional<double> timeout;
@@ -571,7 +571,7 @@ void Interpreter::Impl::op_set_task_factory(const Op& op) {
   } else if (factory.is_null()) {
     loop(op).set_task_factory(TaskFactory::none);
   } else {
-    fail("set_task_factory: factory must be 'eager' or null, not " + repr(factory));
+    fail("set_task_factory: factory must be 'eager' or null");
   }
 }
 
