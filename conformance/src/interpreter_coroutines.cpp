@@ -5,6 +5,7 @@
 // interpreter.cpp.
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -443,26 +444,21 @@ struct Leaving {
 
 Timeout& Interpreter::Impl::timeout(const Op& op) { return *lookup(timeouts_, "timeout", op, name(op, "timeout")); }
 
-Body<void> Interpreter::Impl::timeout_scope(const Op& op, std::optional<double> when) {
+// `async with` of one scope: entering (if it raises, that is the outcome and the block does not
+// run), binding `as`, the block, then the exit given what left the block; the outcome recorded.
+Body<void> Interpreter::Impl::scope_statement(const Op& op, std::function<void()> enter,
+                                              std::function<Body<std::optional<LoopError>>(std::optional<LoopError>)> exit) {
   Chain& chain = *co_await detail::CurrentChain();
   json event = event_of(op);
-  std::shared_ptr<Timeout> scope;
   std::optional<LoopError> out;
   Leaving leaving;
   try {
-    scope = running().timeout_at(when);
-    scopes_.push_back(scope);
-    scope->enter();
+    enter();
   } catch (LoopError& e) {
     detail::chain_to_handled(e, chain);
     out = e;
   }
   if (!out) {
-    if (op.args.contains("as")) {
-      const std::string as = name(op, "as");
-      check_free(timeouts_, "timeout", op, as);
-      timeouts_[as] = scope;
-    }
     try {
       co_await run_async_block(block(op, "do"));
     } catch (const LoopError& e) {
@@ -470,12 +466,14 @@ Body<void> Interpreter::Impl::timeout_scope(const Op& op, std::optional<double> 
     } catch (const Return&) {
       leaving.returning = std::current_exception();
     }
-    // What exit returns comes with its __context__ and __cause__ as __aexit__ left them.
+    // The exit runs while the block's exception is the one being handled.
+    if (leaving.error) chain.handling.push_back(std::make_shared<const LoopError>(*leaving.error));
     try {
-      out = scope->exit(leaving.error);
+      out = co_await exit(leaving.error);
     } catch (const LoopError& e) {
       out = e;
     }
+    if (leaving.error) chain.handling.pop_back();
   }
   if (out) {
     event["raised"] = describe(*out);
@@ -485,6 +483,34 @@ Body<void> Interpreter::Impl::timeout_scope(const Op& op, std::optional<double> 
   record(std::move(event));
   if (out) throw *out;
   if (leaving.returning) std::rethrow_exception(leaving.returning);
+}
+
+// `as:` of a scope, bound once entering succeeded.
+template <class Table>
+void Interpreter::Impl::bind_scope(const Op& op, Table& table, const char* kind, typename Table::mapped_type scope) {
+  if (!op.args.contains("as")) return;
+  const std::string as = name(op, "as");
+  check_free(table, kind, op, as);
+  table[as] = std::move(scope);
+}
+
+// What Timeout.__aexit__ hands back comes chained as __aexit__ leaves it: nothing to add.
+Body<std::optional<LoopError>> Interpreter::Impl::timeout_exit(std::shared_ptr<Timeout> scope,
+                                                               std::optional<LoopError> leaving) {
+  co_return scope->exit(std::move(leaving));
+}
+
+Body<void> Interpreter::Impl::timeout_scope(const Op& op, std::optional<double> when) {
+  std::shared_ptr<Timeout> scope;
+  co_await scope_statement(
+      op,
+      [&] {
+        scope = running().timeout_at(when);
+        scopes_.push_back(scope);
+        scope->enter();
+        bind_scope(op, timeouts_, "timeout", scope);
+      },
+      [&](std::optional<LoopError> leaving) { return timeout_exit(scope, std::move(leaving)); });
 }
 
 Body<void> Interpreter::Impl::op_timeout(const Op& op) {
@@ -514,51 +540,25 @@ void Interpreter::Impl::op_deadline(const Op& op) {
   record({{"ev", "deadline"}, {"timeout", name(op, "timeout")}, {"value", when ? json(*when) : json(nullptr)}});
 }
 
+// TaskGroup.__aexit__ waits for the children: a coroutine of the loop's, so yield_from chains what
+// it raises to the block's exception. When it returns, what left the block goes on.
+Body<std::optional<LoopError>> Interpreter::Impl::task_group_exit(std::shared_ptr<TaskGroup> group,
+                                                                  std::optional<LoopError> leaving) {
+  co_await yield_from(group->exit(leaving));
+  co_return leaving;
+}
+
 Body<void> Interpreter::Impl::op_task_group(const Op& op) {
-  Chain& chain = *co_await detail::CurrentChain();
-  json event = event_of(op);
   std::shared_ptr<TaskGroup> group;
-  std::optional<LoopError> out;
-  Leaving leaving;
-  try {
-    group = running().task_group();
-    scopes_.push_back(group);
-    group->enter();
-  } catch (LoopError& e) {
-    detail::chain_to_handled(e, chain);
-    out = e;
-  }
-  if (!out) {
-    if (op.args.contains("as")) {
-      const std::string as = name(op, "as");
-      check_free(groups_, "task group", op, as);
-      groups_[as] = group;
-    }
-    try {
-      co_await run_async_block(block(op, "do"));
-    } catch (const LoopError& e) {
-      leaving.error = e;
-    } catch (const Return&) {
-      leaving.returning = std::current_exception();
-    }
-    // __aexit__ waits for the children: yield_from chains what it raises to the handled one.
-    if (leaving.error) chain.handling.push_back(std::make_shared<const LoopError>(*leaving.error));
-    try {
-      co_await yield_from(group->exit(leaving.error));
-      out = leaving.error;
-    } catch (const LoopError& e) {
-      out = e;
-    }
-    if (leaving.error) chain.handling.pop_back();
-  }
-  if (out) {
-    event["raised"] = describe(*out);
-  } else {
-    event["value"] = nullptr;
-  }
-  record(std::move(event));
-  if (out) throw *out;
-  if (leaving.returning) std::rethrow_exception(leaving.returning);
+  co_await scope_statement(
+      op,
+      [&] {
+        group = running().task_group();
+        scopes_.push_back(group);
+        group->enter();
+        bind_scope(op, groups_, "task group", group);
+      },
+      [&](std::optional<LoopError> leaving) { return task_group_exit(group, std::move(leaving)); });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,25 +17,18 @@ from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _va
                      trace_value)
 
 
-# Every exception some scenario coroutine's frame is handling now (``_Frame.active`` of all of
-# them): what the interpreter's own frames may chain a passing exception to (see _restore).
-_HANDLED_BY_A_FRAME = []
+# Every exception a scenario coroutine's frame has handled in this run (``_Frame.active`` of all
+# of them, kept): what the interpreter's own frames may have chained a passing exception to (see
+# _restore). Emptied when a run starts.
+_HANDLED_IN_THIS_RUN = []
 
 
 class _Active(list):
-    """A frame's ``active`` list, mirrored into _HANDLED_BY_A_FRAME."""
+    """A frame's ``active`` list; what enters it is remembered in _HANDLED_IN_THIS_RUN."""
 
     def append(self, exc):
         super().append(exc)
-        _HANDLED_BY_A_FRAME.append(exc)
-
-    def pop(self):
-        exc = super().pop()
-        for i in range(len(_HANDLED_BY_A_FRAME) - 1, -1, -1):
-            if _HANDLED_BY_A_FRAME[i] is exc:
-                del _HANDLED_BY_A_FRAME[i]
-                break
-        return exc
+        _HANDLED_IN_THIS_RUN.append(exc)
 
 
 class _Frame:
@@ -102,15 +95,16 @@ def _restore(exc):
     """Undo what the interpreter's own frames did to ``exc.__context__`` since it was settled:
     each interpreter frame that handles an exception re-chains a thrown exception passing
     through it (3.9+), where Python's one frame per coroutine would not.  Those frames handle
-    only exceptions a scenario frame is handling; a context that is none of them was given by
-    asyncio's own code (wait_for raising a child's exception while it handles the cancel that
-    woke it, found by the fuzzer): Python's, kept, and settled."""
+    only exceptions a scenario frame handles or handled (a `finally` block's exception in
+    flight stays handled by the interpreter's frame after the block ends); a context that is
+    none of them was given by asyncio's own code (wait_for raising a child's exception while it
+    handles the cancel that woke it, found by the fuzzer): Python's, kept, and settled."""
     if not hasattr(exc, '_aiospec_context'):
         return
     now = exc.__context__
     if now is exc._aiospec_context:
         return
-    if now is None or any(now is handled for handled in _HANDLED_BY_A_FRAME):
+    if now is None or any(now is handled for handled in _HANDLED_IN_THIS_RUN):
         exc.__context__ = exc._aiospec_context
     else:
         exc._aiospec_context = now

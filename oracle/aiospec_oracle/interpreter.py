@@ -48,7 +48,7 @@ from . import ops
 from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
                          LoopBlocked, OracleFailure, OracleFault, ScenarioError,
                          WouldBlockForever)
-from .coroutines import _HANDLED_BY_A_FRAME, Coroutines, _settle
+from .coroutines import _HANDLED_IN_THIS_RUN, Coroutines, _settle
 from .loop import virtual_loop
 from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SOCKET, _fail, _num, _value, describe,
                      trace_value)
@@ -251,7 +251,7 @@ class Interpreter(Coroutines):
         """
         saved_policy = _quiet(asyncio.get_event_loop_policy)
         _quiet(asyncio.set_event_loop_policy, None)
-        del _HANDLED_BY_A_FRAME[:]     # nothing an earlier run left behind (a run that stopped)
+        del _HANDLED_IN_THIS_RUN[:]     # nothing an earlier run left behind (a run that stopped)
         try:
             main = self._new_loop('main')
             _quiet(asyncio.set_event_loop, main)

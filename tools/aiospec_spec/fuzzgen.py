@@ -312,6 +312,7 @@ class _Gen:
         if var or self.chance(0.2):
             args["var"] = var or "n"
         sub = dict(ctx, depth=ctx["depth"] + 1, template=args.get("var", "i"),
+                   templates=list(ctx.get("templates", [])) + [args.get("var", "i")],
                    top=ctx["top"] and False, local=list(ctx.get("local", [])))
         # A handle bound in the body is usable only later in the same copy of the body.
         sub["top"] = False if not ctx["top"] else True
@@ -449,7 +450,7 @@ class _Gen:
         sub = {"depth": ctx["depth"] + 1, "loop": ctx["loop"], "top": False, "thread": False,
                "local": [], "coroutine": True, "handling": ctx.get("handling", False),
                "in_run": ctx.get("in_run", False), "timeouts": list(ctx.get("timeouts", [])),
-               "template": ctx.get("template")}
+               "template": ctx.get("template"), "templates": list(ctx.get("templates", []))}
         return self.block(sub, lo, hi)
 
     def awaitables(self, loop):
@@ -594,9 +595,9 @@ class _Gen:
         return {op: args}
 
     def scope_name(self, prefix, ctx):
-        """A timeout's or group's name; inside a repeat every copy gets its own."""
+        """A timeout's or group's name; inside repeats every copy of every one gets its own."""
         name = "%s%d" % (prefix, self.scopes)
-        return name + "-{%s}" % ctx["template"] if ctx.get("template") else name
+        return name + "".join("-{%s}" % t for t in ctx.get("templates", []))
 
     def op_ask_timeout(self, ctx):
         self.left -= 1

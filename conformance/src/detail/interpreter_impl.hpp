@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -139,8 +140,13 @@ class Interpreter::Impl {
   Body<Value> waiting_for(const Op& op);
   Body<Value> waiting(const Op& op);
   Timeout& timeout(const Op& op);  // the timeout named by `timeout`
+  Body<void> scope_statement(const Op& op, std::function<void()> enter,
+                             std::function<Body<std::optional<LoopError>>(std::optional<LoopError>)> exit);
+  template <class Table>
+  void bind_scope(const Op& op, Table& table, const char* kind, typename Table::mapped_type scope);
+  Body<std::optional<LoopError>> timeout_exit(std::shared_ptr<Timeout> scope, std::optional<LoopError> leaving);
+  Body<std::optional<LoopError>> task_group_exit(std::shared_ptr<TaskGroup> group, std::optional<LoopError> leaving);
   Body<void> timeout_scope(const Op& op, std::optional<double> when);
-  Body<void> task_group_body(const Op& op, std::shared_ptr<TaskGroup> group);
   Value run_main(const Op& op);
   // ---- arguments and names ----
   static std::string name(const Op& op, const char* key);
