@@ -50,8 +50,8 @@ from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
                          WouldBlockForever)
 from .coroutines import _HANDLED_IN_THIS_RUN, Coroutines, _settle
 from .loop import virtual_loop
-from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SOCKET, _fail, _num, _value, describe,
-                     trace_value)
+from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SETTABLE, SOCKET, _fail, _num, _value,
+                     describe, trace_value)
 # Re-exported: tools and tests import these from here.
 from .coroutines import THROW_CHAINS, chain  # noqa: F401
 from .values import EXCEPTION_CLASSES  # noqa: F401
@@ -628,9 +628,9 @@ class Interpreter(Coroutines):
         future = self._lookup(self._futures, FUTURE, op, args['future'])
         self.world.record('result', future=args['future'], value=trace_value(future.result()))
 
-    def _exception_arg(self, op, args):
+    def _exception_arg(self, op, args, classes=RAISABLE):
         """A new exception of the class ``type`` names, with ``message`` as its one argument."""
-        exc_type = RAISABLE.get(args['type'])
+        exc_type = classes.get(args['type'])
         if exc_type is None:
             _fail('%s: unknown exception type %r' % (op, args['type']))
         message = args.get('message')
@@ -640,7 +640,7 @@ class Interpreter(Coroutines):
 
     def _op_set_exception(self, op, args):
         future = self._lookup(self._futures, FUTURE, op, args['future'])
-        future.set_exception(self._exception_arg(op, args))
+        future.set_exception(self._exception_arg(op, args, SETTABLE))
 
     def _op_cancel_future(self, op, args):
         future = self._lookup(self._futures, FUTURE, op, args['future'])

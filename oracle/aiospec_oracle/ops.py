@@ -28,6 +28,7 @@ NAMES2 = "names2"        # [a, b], two distinct NAMEs
 LOOP_OR_NULL = "loop_or_null"   # NAME or null (set_event_loop)
 ASCII = "ascii"          # ASCII text
 EXCEPTION = "exception"  # one of RAISABLE
+SETTABLE_EXCEPTION = "settable"   # one of SETTABLE (set_exception.type)
 AWAITABLE = "awaitable"  # a NAME (future or task of the scenario) or {coroutine: BLOCK}
 AWAITABLES = "awaitables"   # a list of AWAITABLE
 TYPES = "types"          # a non-empty list of EXCEPTION_TYPES names (try.except[].match)
@@ -46,6 +47,9 @@ TASK_FACTORIES = ("eager", None)
 # In a coroutine body `raise` propagates, and `try` may catch it.
 RAISABLE = ("Exception", "ValueError", "RuntimeError", "KeyboardInterrupt", "SystemExit",
             "CancelledError", "TimeoutError", "TypeError")
+# What `set_exception` may set: RAISABLE, and StopIteration, which a Future refuses (FUT-05).
+# Never raised: in a coroutine Python would turn it into RuntimeError (PEP 479).
+SETTABLE = RAISABLE + ("StopIteration",)
 
 # The `match` vocabulary of try.except, name -> direct parents (spec/README.md, "Coroutines").
 # Mirrored by the C++ interpreter's table (a test compares the two).  The oracle maps each name
@@ -198,7 +202,7 @@ OPS: Dict[str, Op] = {
                 uses={"future": FUTURE}, doc="Future.done(), recorded"),
     "result": _op({"future": NAME}, ["future"], SHORT_STRING, "future", feature="futures",
                   uses={"future": FUTURE}, doc="Future.result(), recorded"),
-    "set_exception": _op({"future": NAME, "type": EXCEPTION, "message": LABEL},
+    "set_exception": _op({"future": NAME, "type": SETTABLE_EXCEPTION, "message": LABEL},
                          ["future", "type"], feature="futures", uses={"future": FUTURE},
                          doc="Future.set_exception(type(message))"),
     "cancel_future": _op({"future": NAME, "message": LABEL}, ["future"], SHORT_STRING, "future",

@@ -30,8 +30,9 @@ EXCEPTION_CLASSES = {name: getattr(asyncio if name in _ASYNCIO_CLASSES else buil
                      for name in ops.EXCEPTION_TYPES}
 _GROUP = EXCEPTION_CLASSES['BaseExceptionGroup']
 
-# What `raise` and `set_exception` may throw, by name.
+# What `raise` may throw and `set_exception` may set, by name.
 RAISABLE = {name: EXCEPTION_CLASSES[name] for name in ops.RAISABLE}
+SETTABLE = dict(RAISABLE, StopIteration=StopIteration)
 
 # The kind of name each table holds, as messages write it.
 HANDLE, FUTURE, LOOP, SOCKET = 'handle', 'future', 'loop', 'socket'

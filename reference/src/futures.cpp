@@ -59,8 +59,15 @@ std::exception_ptr FutureBase::exception() const {
 
 void FutureBase::set_exception(std::exception_ptr exception) {
   if (state_ != State::pending) throw InvalidStateError("invalid state");
-  // Not modelled: StopIteration (TypeError before 3.13, a RuntimeError wrapper in 3.13); C++
-  // code has no StopIteration.
+  const BaseException* base = as_base_exception(exception);
+  if (base != nullptr && base->python_type() == "StopIteration") {  // Profile::future_wraps_stop_iteration
+    const char* text = "StopIteration interacts badly with generators and cannot be raised into a Future";
+    if (!loop_->profile().future_wraps_stop_iteration) throw TypeError(text);
+    RuntimeError wrapper(text);
+    wrapper.set_cause(exception);
+    wrapper.set_context(exception);
+    exception = std::make_exception_ptr(std::move(wrapper));
+  }
   exception_ = std::move(exception);
   state_ = State::finished;
   schedule_callbacks();

@@ -47,6 +47,7 @@ Profile Profile::for_version(std::string_view version) {
     return it >= std::find(all.begin(), all.end(), v);
   };
   p.nan_timeout_reaches_selector = at_least("3.13");
+  p.future_wraps_stop_iteration = at_least("3.13");
   p.cancel_takes_message = at_least("3.9");
   p.cancelled_error_chains_saved = at_least("3.9") && !at_least("3.11");
   p.cancelled_error_is_saved = at_least("3.11");

@@ -64,6 +64,31 @@ TEST(Futures, StatesAndErrors) {
   EXPECT_THROW((void)e->result(), ValueError);
 }
 
+// FUT-05, as CPython 3.12.1 and 3.13.0 print it: refused before 3.13, wrapped from 3.13.
+TEST(Futures, AStopIterationIsRefusedOrWrapped) {
+  const std::string text = "StopIteration interacts badly with generators and cannot be raised into a Future";
+  VirtualWorld old("poll", Profile::for_version("3.12"));
+  auto refused = old.loop->create_future<int>();
+  try {
+    refused->set_exception(make_exception("StopIteration", {std::string("stop")}));
+    FAIL();
+  } catch (const TypeError& e) {
+    EXPECT_EQ(e.what(), text);
+  }
+  EXPECT_FALSE(refused->done());
+
+  VirtualWorld now("poll", Profile::for_version("3.13"));
+  auto wrapped = now.loop->create_future<int>();
+  wrapped->set_exception(make_exception("StopIteration", {std::string("stop")}));
+  ASSERT_TRUE(wrapped->done());
+  const BaseException* e = as_base_exception(wrapped->exception());
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->python_type(), "RuntimeError");
+  EXPECT_EQ(std::string(e->what()), text);
+  EXPECT_EQ(as_base_exception(e->cause())->python_type(), "StopIteration");
+  EXPECT_EQ(e->context(), e->cause());
+}
+
 TEST(Futures, RemoveDoneCallback) {
   VirtualWorld w;
   auto f = w.loop->create_future<int>();

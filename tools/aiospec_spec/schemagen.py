@@ -46,6 +46,8 @@ ARG_SCHEMAS = {
                        "maxLength": ops.MAX_NAME,
                        "description": "a loop name or null"},
     ops.EXCEPTION: {"enum": list(ops.RAISABLE), "description": "an exception class name"},
+    ops.SETTABLE_EXCEPTION: {"enum": list(ops.SETTABLE),
+                   "description": "an exception class name (StopIteration too: a Future refuses it)"},
     ops.AWAITABLE: {"$ref": "#/$defs/awaitable"},
     ops.AWAITABLES: {"type": "array", "items": {"$ref": "#/$defs/awaitable"},
                      "description": "a list of awaitables (names or {coroutine: [...]})"},

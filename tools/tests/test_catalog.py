@@ -112,6 +112,13 @@ class CppTwins(unittest.TestCase):
         self.assertEqual(set(re.findall(r'"(\w+)"', block)), set(ops.RAISABLE))
 
 
+    def test_settable(self):
+        """set_exception takes RAISABLE and StopIteration; the C++ interpreter says so once."""
+        self.assertEqual(set(ops.SETTABLE) - set(ops.RAISABLE), {"StopIteration"})
+        text = self.source("conformance/src/interpreter.cpp")
+        self.assertIn('!raisable(type) && type != "StopIteration"', text)
+
+
 class Hashing(unittest.TestCase):
 
     def test_formula(self):

@@ -37,6 +37,14 @@ struct Profile {
 
   // ---- Futures and cancellation (futures.py, tasks.py) ----
 
+  // Future.set_exception(StopIteration(...)) (FUT-05; the class itself, as only names cross the
+  // adapter seam), which would end a coroutine awaiting the future as if it returned:
+  //   3.8-3.12: TypeError("StopIteration interacts badly with generators and cannot be raised
+  //             into a Future"); the future stays pending.
+  //   3.13:     the future finishes with RuntimeError(that text) raised from the StopIteration
+  //             (__cause__ and __context__ both it).
+  bool future_wraps_stop_iteration = false;
+
   // Future.cancel(msg) and Task.cancel(msg), _GatheringFuture.cancel(msg).
   //   3.8:  no message parameter: a message is TypeError("cancel() takes no arguments (1 given)")
   //         (the C Future and Task; the pure-Python _GatheringFuture words it its own way).
