@@ -234,28 +234,23 @@ void Interpreter::Impl::op_create_task(const Op& op) {
   }
   // An eager task runs its first step inside create_task, before the call returns it: the name
   // it is being created under is what current_task records there.
+  CoroutinePtr body = coroutine(block(op, "do"));
   creating_.push_back(as.value_or(""));
-  std::shared_ptr<Task> created;
-  try {
-    created = group ? group->create_task(coroutine(block(op, "do"))) : l->create_task(coroutine(block(op, "do")));
-  } catch (...) {
-    creating_.pop_back();
-    throw;
-  }
-  creating_.pop_back();
+  struct Created {
+    std::vector<std::string>& creating;
+    ~Created() { creating.pop_back(); }
+  } under_way{creating_};
+  auto created = group ? group->create_task(std::move(body)) : l->create_task(std::move(body));
   tasks_.push_back(created);
-  if (as) {
-    futures_[*as] = created;
-    task_names_[created.get()] = *as;
-  }
+  task_names_[created.get()] = as.value_or("");  // every task the scenario made: "" when unnamed
+  if (as) futures_[*as] = created;
 }
 
 void Interpreter::Impl::op_current_task(const Op& op) {
   const auto current = running().current_task();
   if (!current) return record_value(op, nullptr);
-  const bool known = task_names_.count(current.get()) ||
-                     std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& t) { return t == current; });
   // Unknown and a create_task under way: the eager task being created (the innermost one).
+  const bool known = task_names_.count(current.get()) > 0;
   record_value(op, !known && !creating_.empty() ? creating_.back() : name_of(current.get()));
 }
 

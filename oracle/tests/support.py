@@ -19,6 +19,22 @@ def pure_python_future():
     return asyncio.Future is getattr(futures, '_PyFuture', None)
 
 
+# Operations that coroutine tests build programs from.
+def task(body, name='t'):
+    return {'create_task': {'as': name, 'do': body}}
+
+
+def until(name):
+    return {'run_until_complete': {'future': name}}
+
+
+def raise_(kind, message=None):
+    args = {'type': kind}
+    if message is not None:
+        args['message'] = message
+    return {'raise': args}
+
+
 # Fixtures that end in budget_exceeded: never blessed, checked in code.
 BUDGET_FIXTURES = ('budget-callbacks', 'budget-iterations', 'budget-time')
 

@@ -12,24 +12,9 @@ from aiospec_oracle.interpreter import (EXCEPTION_CLASSES, THROW_CHAINS, Interpr
                                         describe, trace_value)
 from aiospec_oracle import ops
 
-from .support import events, record, scenario
+from .support import events, raise_, record, scenario, task, until
 
 TASKS = ['futures', 'tasks']
-
-
-def task(body, name='t'):
-    return {'create_task': {'as': name, 'do': body}}
-
-
-def run(name):
-    return {'run_until_complete': {'future': name}}
-
-
-def raise_(kind, message=None):
-    args = {'type': kind}
-    if message is not None:
-        args['message'] = message
-    return {'raise': args}
 
 
 def try_(do, handlers=(), final=None):
@@ -113,7 +98,7 @@ class CoroutineOnly(unittest.TestCase):
     def test_a_callback_inside_a_coroutine_is_not_a_coroutine_body(self):
         with self.assertRaisesRegex(ScenarioError, 'sleep: only inside a coroutine'):
             run_scenario(scenario([task([{'call_soon': {'do': [{'sleep': {'delay': 0.0}}]}},
-                                         {'sleep': {'delay': 0.0}}]), run('t')], TASKS))
+                                         {'sleep': {'delay': 0.0}}]), until('t')], TASKS))
 
     def test_every_coroutine_only_op_is_marked(self):
         self.assertEqual(ops.COROUTINE_ONLY, {'await', 'sleep', 'gather', 'shield', 'wait_for',
@@ -143,7 +128,7 @@ class Bodies(unittest.TestCase):
     def test_return_is_never_matched_and_runs_finally(self):
         lines = events([task([try_([{'return': {'value': 7}}],
                                    [(['BaseException'], [record('caught')])],
-                                   [record('finally')])]), run('t')], TASKS)
+                                   [record('finally')])]), until('t')], TASKS)
         self.assertEqual(lines, ['{"t": 0.0, "ev": "record", "label": "finally"}',
                                  '{"t": 0.0, "ev": "run_until_complete", "value": 7}'])
 
@@ -152,26 +137,26 @@ class Bodies(unittest.TestCase):
                                    [(['ValueError'], [record('value')]),
                                     (['Exception'], [record('exception')]),
                                     (['TimeoutError'], [record('timeout')])])]),
-                        run('t')], TASKS)
+                        until('t')], TASKS)
         self.assertEqual(lines[0], '{"t": 0.0, "ev": "record", "label": "exception"}')
 
     def test_cancelled_error_is_not_an_exception(self):
         lines = events([task([try_([try_([raise_('CancelledError')],
                                          [(['Exception'], [record('wrong')])])],
                                    [(['CancelledError'], [record('right')])])]),
-                        run('t')], TASKS)
+                        until('t')], TASKS)
         self.assertEqual(lines[0], '{"t": 0.0, "ev": "record", "label": "right"}')
 
     def test_reraise_is_the_same_object(self):
         lines = events([task([try_([raise_('ValueError', 'v')],
                                    [(['ValueError'], [{'reraise': {}}])])]),
-                        run('t'), {'exception': {'future': 't'}}], TASKS)
+                        until('t'), {'exception': {'future': 't'}}], TASKS)
         self.assertEqual(lines[-1], '{"t": 0.0, "ev": "exception", "future": "t", "value": '
                                     '{"args": ["v"], "type": "ValueError"}}')
 
     def test_reraise_without_an_exception_is_a_scenario_error(self):
         with self.assertRaisesRegex(ScenarioError, 'reraise: only inside an except block'):
-            run_scenario(scenario([task([{'reraise': {}}]), run('t')], TASKS))
+            run_scenario(scenario([task([{'reraise': {}}]), until('t')], TASKS))
 
     def test_awaitable_coroutine_and_gather_values(self):
         lines = events([task([
@@ -179,7 +164,7 @@ class Bodies(unittest.TestCase):
                                {'coroutine': [raise_('ValueError', 'x')]}],
                         'return_exceptions': True, 'as': 'g'}},
             {'await': {'on': {'coroutine': [{'return': {'value': None}}]}}},
-        ]), run('t'), {'result': {'future': 'g'}}], TASKS)
+        ]), until('t'), {'result': {'future': 'g'}}], TASKS)
         self.assertEqual(lines, [
             '{"t": 0.0, "ev": "gather", "value": [1, {"args": ["x"], "type": "ValueError"}]}',
             '{"t": 0.0, "ev": "await", "value": null}',
@@ -191,14 +176,14 @@ class Bodies(unittest.TestCase):
         with self.assertRaisesRegex(ScenarioError, "create_task: future 't' is already defined"):
             run_scenario(scenario([task([]), task([])], TASKS))
         with self.assertRaisesRegex(ScenarioError, "gather: future 't' is already defined"):
-            run_scenario(scenario([task([{'gather': {'of': [], 'as': 't'}}]), run('t')], TASKS))
+            run_scenario(scenario([task([{'gather': {'of': [], 'as': 't'}}]), until('t')], TASKS))
 
     def test_context_of_a_cancellation_thrown_into_a_handler(self):
         lines = events([
             task([try_([raise_('ValueError')], [(['ValueError'], [
                 try_([raise_('TypeError')], [(['TypeError'], [{'sleep': {'delay': 5.0}}])])])])]),
             {'call_soon': {'do': [{'cancel_future': {'future': 't'}}]}},
-            run('t')], TASKS)
+            until('t')], TASKS)
         # CPython 3.9+ chain it (the probe); PyPy 3.9 does too for a coroutine, though not for
         # the probe's plain generator; CPython 3.8 does not.
         chains = THROW_CHAINS or sys.implementation.name != 'cpython'
@@ -229,7 +214,7 @@ class EndOfRun(unittest.TestCase):
         trace = run_scenario(scenario([
             task([try_([{'sleep': {'delay': 0.0}}, record('a'), record('b')],
                        final=[record('finally')])]),
-            run('t')], TASKS, budget={'events': 2}))
+            until('t')], TASKS, budget={'events': 2}))
         self.assertEqual([e['ev'] for e in trace['events']],
                          ['sleep', 'record', 'budget_exceeded'])
 

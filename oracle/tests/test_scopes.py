@@ -9,26 +9,11 @@ import unittest
 from aiospec_oracle import ScenarioError, run_scenario
 from aiospec_oracle.interpreter import describe, trace_value
 
-from .support import events, record
+from .support import events, raise_, record, task, until
 
 TASKS = ['futures', 'tasks']
 PY311 = sys.version_info >= (3, 11)
 PY312 = sys.version_info >= (3, 12)
-
-
-def task(body, name='t'):
-    return {'create_task': {'as': name, 'do': body}}
-
-
-def until(name):
-    return {'run_until_complete': {'future': name}}
-
-
-def raise_(kind, message=None):
-    args = {'type': kind}
-    if message is not None:
-        args['message'] = message
-    return {'raise': args}
 
 
 def sleep(delay):

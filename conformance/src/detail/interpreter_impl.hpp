@@ -258,7 +258,7 @@ class Interpreter::Impl {
   std::map<std::string, std::shared_ptr<Handle>> handles_;
   std::map<std::string, std::shared_ptr<Future>> futures_;  // tasks too: a Task is a Future
   std::vector<std::shared_ptr<Task>> tasks_;              // every task made, alive until the end
-  std::map<const Task*, std::string> task_names_;          // the latest name a task was given
+  std::map<const Task*, std::string> task_names_;          // each of them: its name, "" when unnamed
   std::vector<std::string> creating_;                      // names of the create_tasks under way
   std::map<std::string, std::shared_ptr<Timeout>> timeouts_;
   std::map<std::string, std::shared_ptr<TaskGroup>> groups_;
