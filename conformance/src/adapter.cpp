@@ -90,4 +90,17 @@ std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("task_group", "t
 void Loop::set_task_factory(TaskFactory) { not_implemented("set_task_factory", "eager-tasks"); }
 Value Loop::run(CoroutinePtr) { not_implemented("run", "runner"); }
 
+void Loop::set_exception_handler(ExceptionHandler) { not_implemented("set_exception_handler", "exception-handler"); }
+bool Loop::has_exception_handler() const { not_implemented("get_exception_handler", "exception-handler"); }
+void Loop::call_exception_handler(const ContextArgs&) {
+  not_implemented("call_exception_handler", "exception-handler");
+}
+void Loop::default_exception_handler(const ContextArgs&) {
+  not_implemented("default_exception_handler", "exception-handler");
+}
+void Loop::set_log_sink(LogSink) { not_implemented("set_log_sink", "log-trace"); }
+void Loop::set_debug(bool) { not_implemented("set_debug", "debug"); }
+bool Loop::get_debug() const { not_implemented("get_debug", "debug"); }
+void Loop::set_slow_callback_duration(double) { not_implemented("slow_callback_duration", "debug"); }
+
 }  // namespace aiospec::conformance

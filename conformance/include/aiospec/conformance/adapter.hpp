@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,15 @@
 
 namespace aiospec::conformance {
 
-using Callback = std::function<void()>;
+// A callback and the name asyncio would show for it, its __qualname__: the scenario's `as` name,
+// or "callback" (spec/TRACE.md, "Reprs in messages"). A loop that prints callbacks in its reports
+// ("Exception in callback h()") shows this name; any other loop may treat it as a plain function.
+struct Callback : std::function<void()> {
+  using std::function<void()>::function;
+  Callback(std::function<void()> body, std::string callback_name)
+      : std::function<void()>(std::move(body)), name(std::move(callback_name)) {}
+  std::string name = "callback";
+};
 using Value = nlohmann::json;  // what a scenario can put in a future: string, number, bool, null
 
 // An error the loop raised, named the way CPython would name it ("RuntimeError",
@@ -185,6 +194,41 @@ class TaskGroup {
   virtual CoroutinePtr exit(std::optional<LoopError> error) = 0;
 };
 
+// ---- Exception handlers, logging, debug mode (features "exception-handler", "log-trace", "debug")
+
+// What a loop's exception handler is called with, as the suite sees it: context['message'] as the
+// loop wrote it (nullopt: no 'message' key), every key of the context, sorted, and
+// context['exception'] translated (nullopt: no 'exception' key).
+struct ExceptionContext {
+  std::optional<std::string> message;
+  std::vector<std::string> keys;
+  std::optional<LoopError> exception;
+};
+// The handler the interpreter installs. It may throw what Adapter::raise_in_callback throws.
+using ExceptionHandler = std::function<void(const ExceptionContext&)>;
+
+// The context a scenario hands to call_exception_handler / default_exception_handler, in the
+// order the keys go into the dict: message, exception, future, task, handle, then `keys` (string
+// values) in the order written. An unset member is a key the context does not have.
+struct ContextArgs {
+  std::optional<std::string> message;
+  std::optional<LoopError> exception;
+  std::shared_ptr<Future> future;
+  std::shared_ptr<Task> task;
+  std::shared_ptr<Handle> handle;
+  std::vector<std::pair<std::string, std::string>> keys;
+};
+
+// One record of the loop's `asyncio` logger: the level's name ("ERROR", "WARNING", "DEBUG"), the
+// message as logging's getMessage() gives it (the default handler's whole layout, without the
+// traceback), and the exception of its exc_info (nullopt: none).
+struct LogRecord {
+  std::string level;
+  std::string message;
+  std::optional<LoopError> exception;
+};
+using LogSink = std::function<void(const LogRecord&)>;
+
 // One event loop under test. Callbacks handed to it may throw an exception that does not derive
 // from std::exception (the suite's budget stop Abort, a Fault, a scenario error); such exceptions
 // must escape run_forever and run_until_complete the way SystemExit escapes an asyncio loop.
@@ -239,6 +283,21 @@ class Loop {
   // completion, the remaining tasks cancelled and awaited (CXL-12), async generators shut
   // down, the loop closed, and main's value returned or its exception raised (LIF-08).
   virtual Value run(CoroutinePtr main);
+
+  // Feature "exception-handler". loop.set_exception_handler(handler) (an empty function: None,
+  // the default handler); whether a custom handler is set (get_exception_handler() is not None);
+  // loop.call_exception_handler(context); loop.default_exception_handler(context).
+  virtual void set_exception_handler(ExceptionHandler handler);
+  virtual bool has_exception_handler() const;
+  virtual void call_exception_handler(const ContextArgs& context);
+  virtual void default_exception_handler(const ContextArgs& context);
+  // Feature "log-trace": every record the loop writes to its `asyncio` logger from now on goes to
+  // `sink` as well (or instead: the suite does not care about stderr).
+  virtual void set_log_sink(LogSink sink);
+  // Feature "debug": loop.set_debug(enabled), loop.get_debug(), loop.slow_callback_duration = s.
+  virtual void set_debug(bool enabled);
+  virtual bool get_debug() const;
+  virtual void set_slow_callback_duration(double seconds);
 };
 
 // The factory of loops for one implementation (and one backend of it).
