@@ -26,11 +26,20 @@ class TestLoop : public EventLoop {
   using EventLoop::EventLoop;
   using EventLoop::run_once;
 
+  using EventLoop::check_thread;
+  using EventLoop::format_handle;
+
   std::vector<double> heap_whens() const {
     std::vector<double> whens;
     for (const auto& timer : scheduled_) whens.push_back(timer->when());
     return whens;
   }
+};
+
+// A Logger keeping every record (the loop's `asyncio` logger under test).
+struct CapturingLogger final : Logger {
+  void log(const LogRecord& record) override { records.push_back(record); }
+  std::vector<LogRecord> records;
 };
 
 struct VirtualWorld {
