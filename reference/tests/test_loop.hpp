@@ -50,6 +50,12 @@ struct VirtualWorld {
     loop = std::make_unique<TestLoop>(std::move(virtual_selector), clock, std::move(profile));
     selector->attach(*loop);
   }
+  // A loop destroyed unclosed reports it (DBG-08): the tests close theirs.
+  ~VirtualWorld() {
+    if (loop && !loop->is_closed() && !loop->is_running()) loop->close();
+  }
+  VirtualWorld(const VirtualWorld&) = delete;
+  VirtualWorld& operator=(const VirtualWorld&) = delete;
 
   // A callback appending `label` to `log`.
   Callback record(std::string label) {

@@ -179,6 +179,7 @@ class EventLoop {
   Logger& logger() const { return *logger_; }
   // The handle whose callback runs now, in debug mode (_current_handle); nullptr otherwise.
   const Handle* current_handle() const { return current_handle_; }
+  void set_current_handle(const Handle* handle) { current_handle_ = handle; }
 
   // _add_reader/_add_writer: like add_reader/add_writer, returning the handle (which may then be
   // cancelled without removing it, as sock_recv does).
