@@ -157,7 +157,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"in_thread", {{"do"}, {}, &Impl::op_in_thread}},
       {"external", {{"at", "do"}, {}, &Impl::op_external}},
       // scheduling callbacks
-      {"call_soon", {{"do"}, {"as", "loop"}, &Impl::op_call_soon}},
+      {"call_soon", {{}, {"do", "object", "as", "loop"}, &Impl::op_call_soon}},
       {"call_soon_threadsafe", {{"do"}, {"as", "loop"}, &Impl::op_call_soon_threadsafe}},
       {"call_later", {{"delay", "do"}, {"as", "loop"}, &Impl::op_call_later}},
       {"call_at", {{"when", "do"}, {"as", "loop"}, &Impl::op_call_at}},

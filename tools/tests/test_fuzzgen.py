@@ -54,7 +54,13 @@ class Generator(unittest.TestCase):
         python_only = {"contextvar_set", "contextvar_get", "set_event_loop", "get_event_loop"}
         # CPython 3.12+ only, and the fuzz oracle is the embedded CPython (3.11 on Debian 12).
         newer_than_the_fuzz_oracle = {"set_task_factory"}
-        missing = set(fuzzgen.ops.OPS) - python_only - newer_than_the_fuzz_oracle - seen
+        # Issue 8's operations are not generated: what reaches a handler or the log depends on
+        # garbage collection and on message texts, which the fuzzer's random programs would
+        # only turn into noise (spec/README.md, "Exception handlers and debug mode").
+        handlers_and_debug = {name for name, op in fuzzgen.ops.OPS.items()
+                              if op.feature in ("exception-handler", "debug")} | {"drop"}
+        missing = (set(fuzzgen.ops.OPS) - python_only - newer_than_the_fuzz_oracle
+                   - handlers_and_debug - seen)
         self.assertEqual(missing, set())
 
     def test_newer_operations_set_the_python_range(self):
