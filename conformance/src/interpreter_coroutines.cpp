@@ -201,9 +201,9 @@ Loop& Interpreter::Impl::running() {
   return *loop;
 }
 
-std::shared_ptr<Task> Interpreter::Impl::task(const Op& op) {
-  const std::string future = name(op, "future");
-  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, "future", op, future));
+std::shared_ptr<Task> Interpreter::Impl::task(const Op& op, const char* key) {
+  const std::string future = name(op, key);
+  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, key, op, future));
   if (!task) fail(op.name + ": '" + future + "' is not a task");
   return task;
 }
@@ -579,6 +579,7 @@ Value Interpreter::Impl::run_main(const Op& op) {
   }
   std::unique_ptr<Loop> made = adapter_.new_loop(time_);
   Loop& l = *made;
+  prepare(l);
   if (as) {
     loops_[*as] = std::move(made);
     loop_order_.push_back(*as);

@@ -159,10 +159,10 @@ struct RaisedException final : ref::Error, RaisedTag {  // Python's plain Except
 // The loops' exception handler. A `raise` is the point of ORD-08 and what the handler then does
 // is not traced in these areas; anything else means an operation failed in a way nothing caught.
 void accept_only_raised(ref::EventLoop&, const ref::ExceptionContext& context) {
-  std::string what = "the loop's exception handler was called: " + context.message;
-  if (context.exception) {
+  std::string what = "the loop's exception handler was called: " + context.message().value_or("");
+  if (context.exception()) {
     try {
-      std::rethrow_exception(context.exception);
+      std::rethrow_exception(context.exception());
     } catch (const RaisedTag&) {
       return;
     } catch (const std::exception& e) {

@@ -37,7 +37,7 @@ _TASK_NAME = re.compile(r" name='([^']*)'")
 _FUTURE = re.compile(r'<(\w*Future) ([^\s>]+).*>\Z', re.S)
 _HANDLE = re.compile(r'<(Handle|TimerHandle) (.*)>\Z', re.S)
 _WHEN = re.compile(r'(?:^| )when=[^\s>]+')
-_LOOP = re.compile(r'<\w+( running=(?:True|False) closed=(?:True|False) debug=(?:True|False))>\Z')
+_LOOP = re.compile(r'<[\w.]+( running=(?:True|False) closed=(?:True|False) debug=(?:True|False))>\Z')
 _COUNTER_NAME = re.compile(r'Task-\d+\Z')
 
 

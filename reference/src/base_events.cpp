@@ -1,20 +1,32 @@
 // asyncio/base_events.py: the ready queue, the timer heap, _run_once, run/stop/close.
 #include "aiospec/ref/base_events.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
-#include <iostream>
 #include <string>
 #include <utility>
 
 #include "aiospec/ref/exceptions.hpp"
 #include "aiospec/ref/heapq.hpp"
+#include "aiospec/ref/tasks.hpp"
 
 namespace aiospec::ref {
+
+namespace {
+// coroutines._is_debug_mode(): PYTHONASYNCIODEBUG set to anything non-empty (even "0").
+bool is_debug_mode() {
+  const char* value = std::getenv("PYTHONASYNCIODEBUG");
+  return value != nullptr && *value != '\0';
+}
+}  // namespace
 
 EventLoop::EventLoop(std::unique_ptr<Selector> selector, Clock& clock, Profile profile)
     : clock_(&clock),
       selector_(std::move(selector)),
       clock_resolution_(clock.resolution()),
+      logger_(std::make_shared<StderrLogger>()),
+      debug_(is_debug_mode()),
       profile_(std::move(profile)) {
   make_self_pipe();
 }
@@ -24,18 +36,27 @@ EventLoop::EventLoop(std::string_view backend, Profile profile)
       clock_(owned_clock_.get()),
       selector_(make_selector(backend)),
       clock_resolution_(clock_->resolution()),
+      logger_(std::make_shared<StderrLogger>()),
+      debug_(is_debug_mode()),
       profile_(std::move(profile)) {
   make_self_pipe();
 }
 
 EventLoop::~EventLoop() {
-  // BaseEventLoop.__del__: an unclosed loop closes itself unless it is running.
-  if (!is_closed() && !is_running()) {
-    try {
-      close();
-    } catch (...) {  // a destructor must not throw; close() only fails when running
+  // BaseEventLoop.__del__: an unclosed loop warns (ResourceWarning, here a WARNING record) and
+  // closes itself unless it is running.
+  if (!is_closed()) {
+    logger_->log({LogLevel::warning, "unclosed event loop " + repr(), nullptr});
+    if (!is_running()) {
+      try {
+        close();
+      } catch (...) {  // a destructor must not throw; close() only fails when running
+      }
     }
   }
+  // What the futures report while the loop dies (never retrieved, destroyed pending) goes to the
+  // default handler: a custom handler may belong to an object that is already gone.
+  exception_handler_ = nullptr;
   release_futures();
 }
 
@@ -70,15 +91,23 @@ void EventLoop::append_ready(HandlePtr handle) {
   ready_.push_back(std::move(handle));
 }
 
-HandlePtr EventLoop::call_soon(Callback callback) {
+void EventLoop::check_thread() const {
+  if (!thread_id_) return;
+  if (*thread_id_ != std::this_thread::get_id()) {
+    throw RuntimeError("Non-thread-safe operation invoked on an event loop other than the current one");
+  }
+}
+
+HandlePtr EventLoop::call_soon(Callback callback, const std::source_location& where) {
   check_closed();
-  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  if (debug_) check_thread();
+  auto handle = std::make_shared<Handle>(std::move(callback), this, where);
   append_ready(handle);
   return handle;
 }
 
-HandlePtr EventLoop::call_soon_threadsafe(Callback callback) {
-  auto handle = std::make_shared<Handle>(std::move(callback), this);
+HandlePtr EventLoop::call_soon_threadsafe(Callback callback, const std::source_location& where) {
+  auto handle = std::make_shared<Handle>(std::move(callback), this, where);
   std::lock_guard lock(ready_mutex_);  // also orders this call against close()
   check_closed();
   ready_.push_back(handle);
@@ -86,13 +115,14 @@ HandlePtr EventLoop::call_soon_threadsafe(Callback callback) {
   return handle;
 }
 
-TimerHandlePtr EventLoop::call_later(double delay, Callback callback) {
-  return call_at(time() + delay, std::move(callback));
+TimerHandlePtr EventLoop::call_later(double delay, Callback callback, const std::source_location& where) {
+  return call_at(time() + delay, std::move(callback), where);
 }
 
-TimerHandlePtr EventLoop::call_at(double when, Callback callback) {
+TimerHandlePtr EventLoop::call_at(double when, Callback callback, const std::source_location& where) {
   check_closed();
-  auto timer = std::make_shared<TimerHandle>(when, std::move(callback), this);
+  if (debug_) check_thread();
+  auto timer = std::make_shared<TimerHandle>(when, std::move(callback), this, where);
   heappush(scheduled_, timer, TimerHandleLess{});
   timer->scheduled = true;
   return timer;
@@ -213,7 +243,29 @@ void EventLoop::run_ready_batch() {
 
 void EventLoop::run_handle(Handle& handle) {
   if (handle.cancelled()) return;
+  if (!debug_) {
+    handle.run();
+    return;
+  }
+  struct Current {  // try: self._current_handle = handle ... finally: self._current_handle = None
+    EventLoop& loop;
+    ~Current() { loop.current_handle_ = nullptr; }
+  } current{*this};
+  current_handle_ = &handle;
+  const double t0 = time();
   handle.run();
+  const double dt = time() - t0;
+  if (dt >= slow_callback_duration_) {
+    char seconds[64];
+    std::snprintf(seconds, sizeof seconds, "%.3f", dt);
+    logger_->log({LogLevel::warning, "Executing " + format_handle(handle) + " took " + seconds + " seconds", nullptr});
+  }
+}
+
+std::string EventLoop::format_handle(const Handle& handle) {
+  const Callback* cb = handle.callback();
+  if (cb != nullptr && cb->task != nullptr) return cb->task->repr();
+  return handle.repr();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,12 +278,14 @@ void EventLoop::run_forever() {
   // queued for the next run.
   struct Running {
     explicit Running(EventLoop& l) : loop(l) {
+      loop.thread_id_ = std::this_thread::get_id();
       loop.running_ = true;
       set_running_loop(&loop);
     }
     ~Running() {
       loop.stopping_ = false;
       loop.running_ = false;
+      loop.thread_id_.reset();
       set_running_loop(nullptr);
     }
     EventLoop& loop;
@@ -248,6 +302,7 @@ void EventLoop::close() {
   if (is_running()) throw RuntimeError("Cannot close a running event loop");
   if (is_closed()) return;
   close_self_pipe();
+  if (debug_) logger_->log({LogLevel::debug, "Close " + repr(), nullptr});
   // Pending callbacks are dropped silently; timers keep their `scheduled` flag, as in CPython.
   // They are destroyed outside the lock: a callback's captures may call back into the loop.
   std::deque<HandlePtr> dropped;
@@ -263,13 +318,31 @@ void EventLoop::close() {
 
 // ---------------------------------------------------------------------------------------------
 
-void EventLoop::set_exception_handler(ExceptionHandler handler) {
-  exception_handler_ = std::move(handler);
+std::string EventLoop::repr() const {
+  const auto py = [](bool b) { return b ? "True" : "False"; };
+  return std::string("<EventLoop running=") + py(is_running()) + " closed=" + py(is_closed()) + " debug=" + py(debug_) +
+         ">";
 }
+
+void EventLoop::set_logger(std::shared_ptr<Logger> logger) {
+  logger_ = logger ? std::move(logger) : std::make_shared<StderrLogger>();
+}
+
+void EventLoop::set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
 
 void EventLoop::call_exception_handler(const ExceptionContext& context) {
   if (!exception_handler_) {
-    default_exception_handler(context);
+    try {
+      default_exception_handler(context);
+    } catch (const SystemExit&) {
+      throw;
+    } catch (const KeyboardInterrupt&) {
+      throw;
+    } catch (const std::exception&) {
+      // Second protection layer for unexpected errors in the default implementation, as well as
+      // for subclassed event loops with overloaded default_exception_handler. (base_events.py)
+      logger_->log({LogLevel::error, "Exception in default exception handler", std::current_exception()});
+    }
     return;
   }
   try {
@@ -279,27 +352,51 @@ void EventLoop::call_exception_handler(const ExceptionContext& context) {
   } catch (const KeyboardInterrupt&) {
     throw;
   } catch (const std::exception&) {
-    // The custom handler failed: let the default one report that.
-    default_exception_handler(
-        {"Unhandled error in exception handler", std::current_exception(), context.handle});
+    // Exception in the user set custom exception handler: let's try the default handler.
+    const std::exception_ptr exc = std::current_exception();
+    try {
+      default_exception_handler({{"message", "Unhandled error in exception handler"},
+                                 {"exception", exc},
+                                 {"context", std::make_shared<const ExceptionContext>(context)}});
+    } catch (const SystemExit&) {
+      throw;
+    } catch (const KeyboardInterrupt&) {
+      throw;
+    } catch (const std::exception&) {
+      logger_->log({LogLevel::error,
+                    "Exception in default exception handler while handling an unexpected error in custom "
+                    "exception handler",
+                    std::current_exception()});
+    }
   }
 }
 
-void EventLoop::default_exception_handler(const ExceptionContext& context) {
-  std::string line =
-      context.message.empty() ? "Unhandled exception in event loop" : context.message;
-  if (context.exception) {
-    try {
-      std::rethrow_exception(context.exception);
-    } catch (const BaseException& e) {
-      line += std::string(": ") + e.python_type() + ": " + e.what();
-    } catch (const std::exception& e) {
-      line += std::string(": ") + e.what();
-    } catch (...) {
-      line += ": unknown exception";
-    }
+void EventLoop::default_exception_handler(const ExceptionContext& given) {
+  ExceptionContext context = given;
+  const std::optional<std::string> given_message = context.message();
+  const std::string message = given_message && !given_message->empty() ? *given_message : "Unhandled exception in event loop";
+
+  if (!context.contains("source_traceback") && current_handle_ != nullptr &&
+      !current_handle_->source_traceback().empty()) {
+    context.set("handle_traceback", current_handle_->source_traceback());
   }
-  std::cerr << line << '\n';
+
+  std::string log = message;
+  for (const std::string& key : context.sorted_keys()) {
+    if (key == "message" || key == "exception") continue;
+    const ContextValue& value = *context.get(key);
+    std::string text;
+    const auto* tb = std::get_if<SourceTraceback>(&value);
+    if (key == "source_traceback" && tb != nullptr) {
+      text = format_traceback("Object created at (most recent call last):", *tb);
+    } else if (key == "handle_traceback" && tb != nullptr) {
+      text = format_traceback("Handle created at (most recent call last):", *tb);
+    } else {
+      text = context_value_repr(value);
+    }
+    log += "\n" + key + ": " + text;
+  }
+  logger_->log({LogLevel::error, std::move(log), context.exception()});
 }
 
 }  // namespace aiospec::ref

@@ -48,6 +48,7 @@ Profile Profile::for_version(std::string_view version) {
   };
   p.nan_timeout_reaches_selector = at_least("3.13");
   p.future_wraps_stop_iteration = at_least("3.13");
+  p.callback_args_only_in_debug = at_least("3.13");
   p.cancel_takes_message = at_least("3.9");
   p.cancelled_error_chains_saved = at_least("3.9") && !at_least("3.11");
   p.cancelled_error_is_saved = at_least("3.11");

@@ -39,11 +39,9 @@ void cancel_all_tasks(EventLoop& loop) {
     const FutureBase& future = task->as_future();
     if (future.cancelled()) continue;
     if (auto exc = future.exception()) {
-      ExceptionContext context;
-      context.message = "unhandled exception during asyncio.run() shutdown";
-      context.exception = exc;
-      context.task = task.get();
-      loop.call_exception_handler(context);
+      loop.call_exception_handler({{"message", "unhandled exception during asyncio.run() shutdown"},
+                                   {"exception", exc},
+                                   {"task", static_cast<const TaskBase*>(task.get())}});
     }
   }
 }

@@ -75,13 +75,10 @@ void TaskGroup::on_task_done(TaskBase& task) {
 
   if (parent_task_->done()) {
     // Not sure if this case is possible, but we want to handle it anyways. (taskgroups.py)
-    // The reprs are shorter than Python's (no coro=, exception=): reports are issue 8's.
-    ExceptionContext context;
-    context.message = "Task " + task.repr() + " has errored out but its parent task " + parent_task_->repr() +
-                      " is already completed";
-    context.exception = exc;
-    context.task = &task;
-    loop_->call_exception_handler(context);
+    loop_->call_exception_handler({{"message", "Task " + task.repr() + " has errored out but its parent task " +
+                                                   parent_task_->repr() + " is already completed"},
+                                   {"exception", exc},
+                                   {"task", static_cast<const TaskBase*>(&task)}});
     return;
   }
 

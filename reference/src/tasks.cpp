@@ -28,16 +28,50 @@ std::shared_ptr<TaskBase> TaskBase::shared_task() const {
 }
 
 std::string TaskBase::repr() const {
-  const char* state = !self_.done() ? "pending" : self_.cancelled() ? "cancelled" : "finished";
-  return "<Task " + std::string(state) + " name='" + name_ + "'>";
+  std::vector<std::string> info = self_.repr_info();
+  const bool cancelling = self_.get_loop().profile().task_has_cancelling
+                              ? num_cancels_requested_ > 0 && !self_.done()  // 3.11+: cancelling() and not done()
+                              : must_cancel_;                               // 3.8-3.10: _must_cancel
+  if (cancelling) info[0] = "cancelling";
+  info.insert(info.begin() + 1, "name=" + python_repr(std::string_view(name_)));
+  // coroutines._format_coroutine: a C++ coroutine has no name or line to show.
+  std::size_t at = 2;
+  info.insert(info.begin() + at++, "coro=<coroutine>");
+  if (fut_waiter_) info.insert(info.begin() + at, "wait_for=" + fut_waiter_->repr());
+  std::string out = "<Task";
+  for (const auto& part : info) out += " " + part;
+  return out + ">";
 }
+
+void TaskBase::report_destroyed() noexcept {
+  if (!self_.done() && log_destroy_pending && self_.registered_) {
+    ExceptionContext context{{"message", "Task was destroyed but it is pending!"},
+                             {"task", static_cast<const TaskBase*>(this)}};
+    if (!self_.source_traceback().empty()) context.set("source_traceback", self_.source_traceback());
+    try {
+      self_.get_loop().call_exception_handler(context);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): "Exception ignored in" a __del__
+    }
+  }
+  self_.report_never_retrieved();
+}
+
+namespace {
+// The Callback of a task's step: named, and marked as the task's (_format_handle shows the task).
+template <class F>
+Callback step_callback(const TaskBase* task, F body) {
+  Callback cb(std::move(body), "Task.task_step");
+  cb.task = task;
+  return cb;
+}
+}  // namespace
 
 void TaskBase::schedule_first_step() {
   if (eager_start_ && self_.get_loop().is_running()) {
     eager_start();
     return;
   }
-  self_.get_loop().call_soon([self = shared_task()] { self->step(); });
+  self_.get_loop().call_soon(step_callback(this, [self = shared_task()] { self->step(); }));
 }
 
 void TaskBase::eager_start() {
@@ -144,21 +178,21 @@ void TaskBase::step_run_and_handle_result(std::exception_ptr exc) {
   auto self = shared_task();
   if (!result.future) {
     // A bare yield relinquishes control for one event loop iteration.
-    loop.call_soon([self] { self->step(); });
+    loop.call_soon(step_callback(this, [self] { self->step(); }));
     return;
   }
   auto& future = result.future;
   if (&future->get_loop() != &loop) {
     auto error = std::make_exception_ptr(RuntimeError("Task " + repr() + " got Future attached to a different loop"));
-    loop.call_soon([self, error] { self->step(error); });
+    loop.call_soon(step_callback(this, [self, error] { self->step(error); }));
     return;
   }
   if (future.get() == &self_) {
     auto error = std::make_exception_ptr(RuntimeError("Task cannot await on itself: " + repr()));
-    loop.call_soon([self, error] { self->step(error); });
+    loop.call_soon(step_callback(this, [self, error] { self->step(error); }));
     return;
   }
-  future->add_done_callback([self](FutureBase& f) { self->wakeup(f); });
+  future->add_done_callback(DoneCallback([self](FutureBase& f) { self->wakeup(f); }, "Task.task_wakeup", this));
   fut_waiter_ = future;
   if (must_cancel_) {
     if (fut_waiter_->cancel(self_.cancel_message_)) must_cancel_ = false;

@@ -26,11 +26,20 @@ class TestLoop : public EventLoop {
   using EventLoop::EventLoop;
   using EventLoop::run_once;
 
+  using EventLoop::check_thread;
+  using EventLoop::format_handle;
+
   std::vector<double> heap_whens() const {
     std::vector<double> whens;
     for (const auto& timer : scheduled_) whens.push_back(timer->when());
     return whens;
   }
+};
+
+// A Logger keeping every record (the loop's `asyncio` logger under test).
+struct CapturingLogger final : Logger {
+  void log(const LogRecord& record) override { records.push_back(record); }
+  std::vector<LogRecord> records;
 };
 
 struct VirtualWorld {
@@ -41,6 +50,12 @@ struct VirtualWorld {
     loop = std::make_unique<TestLoop>(std::move(virtual_selector), clock, std::move(profile));
     selector->attach(*loop);
   }
+  // A loop destroyed unclosed reports it (DBG-08): the tests close theirs.
+  ~VirtualWorld() {
+    if (loop && !loop->is_closed() && !loop->is_running()) loop->close();
+  }
+  VirtualWorld(const VirtualWorld&) = delete;
+  VirtualWorld& operator=(const VirtualWorld&) = delete;
 
   // A callback appending `label` to `log`.
   Callback record(std::string label) {

@@ -10,13 +10,16 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <source_location>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <typeindex>
 #include <vector>
 
 #include "aiospec/ref/clock.hpp"
 #include "aiospec/ref/events.hpp"
+#include "aiospec/ref/log.hpp"
 #include "aiospec/ref/profile.hpp"
 #include "aiospec/ref/selectors.hpp"
 
@@ -59,13 +62,18 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Scheduling. All throw RuntimeError("Event loop is closed") on a closed loop.
-  HandlePtr call_soon(Callback callback);
+  // Scheduling. All throw RuntimeError("Event loop is closed") on a closed loop; in debug mode
+  // call_soon/call_at/call_later also check the thread (check_thread). `where` is the caller:
+  // a debug-mode handle's creation site.
+  HandlePtr call_soon(Callback callback, const std::source_location& where = std::source_location::current());
   // The only method safe to call from another thread: queues under ready_mutex_ and wakes the
-  // selector through the self-pipe.
-  HandlePtr call_soon_threadsafe(Callback callback);
-  TimerHandlePtr call_later(double delay, Callback callback);  // call_at(time() + delay)
-  TimerHandlePtr call_at(double when, Callback callback);
+  // selector through the self-pipe. Never checks the thread.
+  HandlePtr call_soon_threadsafe(Callback callback,
+                                 const std::source_location& where = std::source_location::current());
+  TimerHandlePtr call_later(double delay, Callback callback,  // call_at(time() + delay)
+                            const std::source_location& where = std::source_location::current());
+  TimerHandlePtr call_at(double when, Callback callback,
+                         const std::source_location& where = std::source_location::current());
   double time() const;
   double clock_resolution() const { return clock_resolution_; }
   const Profile& profile() const { return profile_; }
@@ -85,8 +93,8 @@ class EventLoop {
   bool is_running() const { return running_.load(); }
   bool is_closed() const { return closed_.load(); }
 
-  template <class T>
-  std::shared_ptr<Future<T>> create_future();  // defined in futures.hpp
+  template <class T>  // defined in futures.hpp
+  std::shared_ptr<Future<T>> create_future(const std::source_location& where = std::source_location::current());
 
   // loop.create_task(coro, name=): through the task factory of T if one is set (tasks.hpp).
   template <class T>
@@ -108,11 +116,40 @@ class EventLoop {
   // select(), where the head has just been cleaned of cancelled timers.
   std::optional<double> next_deadline() const;
 
-  // Exception handling. nullptr restores the default handler.
+  // Exception handling (base_events.py). set_exception_handler(nullptr) restores the default
+  // handler; get_exception_handler() is empty then.
   void set_exception_handler(ExceptionHandler handler);
-  void call_exception_handler(const ExceptionContext& context);
-  // One line on stderr: the message, then the exception's type and text.
-  void default_exception_handler(const ExceptionContext& context);
+  const ExceptionHandler& get_exception_handler() const { return exception_handler_; }
+  // call_exception_handler(context): the custom handler, or the default one; the fallbacks of
+  // EXC-02 (a failing custom handler: the default handler reports it with the context nested; a
+  // failing default handler: one logger.error). SystemExit and KeyboardInterrupt propagate.
+  // Virtual as in Python: subclasses and mutants override it.
+  virtual void call_exception_handler(const ExceptionContext& context);
+  // One ERROR record: the message ('Unhandled exception in event loop' when missing or empty),
+  // then "key: repr(value)" for every other key, sorted (source_traceback and handle_traceback
+  // as tracebacks), the context's exception as the record's exception. In debug mode, during a
+  // callback, adds handle_traceback when the context has no source_traceback (EXC-07).
+  virtual void default_exception_handler(const ExceptionContext& context);
+
+  // The loop's `asyncio` logger (log.hpp): stderr unless replaced. Never null.
+  void set_logger(std::shared_ptr<Logger> logger);
+
+  // Debug mode (coroutines._is_debug_mode at construction: PYTHONASYNCIODEBUG non-empty).
+  void set_debug(bool enabled) { debug_ = enabled; }
+  bool get_debug() const { return debug_; }
+  // loop.slow_callback_duration: a callback running at least this long is logged (debug mode).
+  double slow_callback_duration() const { return slow_callback_duration_; }
+  void set_slow_callback_duration(double seconds) { slow_callback_duration_ = seconds; }
+  // Whether callback reprs show their arguments (Profile::callback_args_only_in_debug).
+  bool shows_callback_args() const { return !profile_.callback_args_only_in_debug || debug_; }
+
+  // repr(loop): <EventLoop running=False closed=False debug=False> (Python shows its class,
+  // _UnixSelectorEventLoop; the suite's normalisation calls every loop EventLoop).
+  std::string repr() const;
+
+  // gc.collect() for this loop's futures: see collect_garbage in futures.cpp and the ownership
+  // rules in reference/README.md. Returns how many futures it freed.
+  std::size_t collect_garbage();
 
   // For tests and the conformance adapter: len(_ready), len(_scheduled), _timer_cancelled_count.
   std::size_t ready_count() const;
@@ -130,7 +167,19 @@ class EventLoop {
   void process_events(const std::vector<ReadyEvent>& events);
   void schedule_expired_timers(double end_time);  // pops while head.when < end_time
   void run_ready_batch();                         // exactly the handles queued when it starts
-  void run_handle(Handle& handle);                // skips cancelled handles
+  // Skips cancelled handles; in debug mode times the callback and logs a slow one (DBG-02), the
+  // handle being _current_handle meanwhile.
+  void run_handle(Handle& handle);
+
+  // _check_thread: RuntimeError when called from another thread than the one running the loop.
+  // Virtual for the mutants (a loop that never checks).
+  virtual void check_thread() const;
+  // _format_handle: the task's repr for a task's step or wake-up, else the handle's.
+  static std::string format_handle(const Handle& handle);
+  Logger& logger() const { return *logger_; }
+  // The handle whose callback runs now, in debug mode (_current_handle); nullptr otherwise.
+  const Handle* current_handle() const { return current_handle_; }
+  void set_current_handle(const Handle* handle) { current_handle_ = handle; }
 
   // _add_reader/_add_writer: like add_reader/add_writer, returning the handle (which may then be
   // cancelled without removing it, as sock_recv does).
@@ -149,6 +198,7 @@ class EventLoop {
 
  private:
   friend class TimerHandle;
+  friend class Handle;
   void timer_handle_cancelled(const TimerHandle& handle);  // _timer_handle_cancelled
 
   void check_closed() const;
@@ -182,6 +232,11 @@ class EventLoop {
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   ExceptionHandler exception_handler_;
+  std::shared_ptr<Logger> logger_;
+  bool debug_ = false;
+  double slow_callback_duration_ = 0.1;
+  std::optional<std::thread::id> thread_id_;  // _thread_id: set while running
+  const Handle* current_handle_ = nullptr;
   Profile profile_;
   std::map<int, SelectorKey> keys_;
   int ssock_ = -1;  // self-pipe: the loop reads here

@@ -13,7 +13,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -21,6 +23,7 @@
 
 #include "aiospec/ref/base_events.hpp"
 #include "aiospec/ref/exceptions.hpp"
+#include "aiospec/ref/format_helpers.hpp"
 
 namespace aiospec::ref {
 
@@ -34,11 +37,48 @@ using DoneCallbackId = std::uint64_t;
 template <class T>
 using ResultType = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+// repr(result) inside a Future's repr (reprlib.repr(future._result)): None, True, 3, 0.5, 'x';
+// "<object>" for a type it does not know. Specialise it for a result type of your own.
+template <class T>
+struct PythonRepr {
+  static std::string repr(const T& value) {
+    if constexpr (std::is_same_v<T, std::monostate>) {
+      return "None";
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return value ? "True" : "False";
+    } else if constexpr (std::is_integral_v<T>) {
+      return std::to_string(value);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return python_repr(static_cast<double>(value));
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      return reprlib_repr(std::string_view(value));
+    } else {
+      return "<object>";
+    }
+  }
+};
+
+// A done callback and its name (its __qualname__ in reprs: cb=[name()], and the Handle that runs
+// it, <Handle name(<Future finished result=1>)>); `task` is the task it wakes up, if any.
+struct DoneCallback : std::function<void(FutureBase&)> {
+  using std::function<void(FutureBase&)>::function;
+  DoneCallback(std::function<void(FutureBase&)> body)  // NOLINT: implicit, as before
+      : std::function<void(FutureBase&)>(std::move(body)) {}
+  DoneCallback(std::function<void(FutureBase&)> body, std::string callback_name, const TaskBase* wakes = nullptr)
+      : std::function<void(FutureBase&)>(std::move(body)), name(std::move(callback_name)), task(wakes) {}
+  std::string name = "callback";
+  const TaskBase* task = nullptr;
+};
+
 class FutureBase : public std::enable_shared_from_this<FutureBase> {
  public:
-  using DoneCallback = std::function<void(FutureBase&)>;
+  using DoneCallback = aiospec::ref::DoneCallback;
 
-  explicit FutureBase(EventLoop& loop);
+  // In debug mode the future records where it was created (`where`): its _source_traceback.
+  explicit FutureBase(EventLoop& loop, const std::source_location& where = std::source_location::current());
+  // Future.__del__: an exception set and never retrieved is reported to the loop's exception
+  // handler ({message: '<Class> exception was never retrieved', exception, future}) when the
+  // last reference goes (Task reports from ~Task, where it is still a Task).
   virtual ~FutureBase();
   FutureBase(const FutureBase&) = delete;
   FutureBase& operator=(const FutureBase&) = delete;
@@ -75,8 +115,24 @@ class FutureBase : public std::enable_shared_from_this<FutureBase> {
   // the exception retrieved. Task.__wakeup calls it (the C task_wakeup's future_get_result).
   std::exception_ptr result_exception() const;
 
+  // repr(future): <Future pending>, <Future finished result=1>, <Future finished
+  // exception=ValueError('boom')>, <Future pending cb=[h()]>, " created at f:l" in debug mode.
+  // Task overrides it.
+  virtual std::string repr() const;
+  const SourceTraceback& source_traceback() const { return source_traceback_; }
+  // type(self).__name__: Future, _GatheringFuture, Task.
+  const std::string& class_name() const { return class_name_; }
+
  protected:
   enum class State { pending, cancelled, finished };
+
+  // base_futures._future_repr_info: [state, result=/exception=, cb=[...], created at f:l].
+  std::vector<std::string> repr_info() const;
+  // reprlib.repr(self._result), for a future finished with a result.
+  virtual std::string result_repr() const { return "None"; }
+  void set_class_name(std::string name) { class_name_ = std::move(name); }
+  // Future.__del__'s report (also Task's, from ~Task<T>); clears the flag.
+  void report_never_retrieved() noexcept;
 
   // __schedule_callbacks: one call_soon per callback, in registration order. Virtual only so
   // that a test mutant can call them synchronously instead.
@@ -112,6 +168,9 @@ class FutureBase : public std::enable_shared_from_this<FutureBase> {
   std::vector<std::pair<DoneCallbackId, DoneCallback>> callbacks_;
   DoneCallbackId next_id_ = 1;
   bool registered_ = true;  // still in its loop's registry (the loop is alive)
+  std::string class_name_ = "Future";
+  std::uint64_t serial_;  // creation order: collect_garbage finalizes in it, as gc's lists do
+  SourceTraceback source_traceback_;
 };
 
 template <class T>
@@ -119,7 +178,8 @@ class Future : public FutureBase {
  public:
   using result_type = T;
 
-  explicit Future(EventLoop& loop) : FutureBase(loop) {}
+  explicit Future(EventLoop& loop, const std::source_location& where = std::source_location::current())
+      : FutureBase(loop, where) {}
 
   // Future.result(): CancelledError when cancelled, InvalidStateError when pending, the exception
   // when one was set (the exception then counts as retrieved).
@@ -148,6 +208,16 @@ class Future : public FutureBase {
     return FutureBase::add_done_callback(
         [cb = std::move(callback)](FutureBase& f) mutable { cb(static_cast<Future<T>&>(f)); });
   }
+  // The same with the callback's name (its __qualname__ in reprs).
+  template <class F>
+    requires std::is_invocable_v<F&, Future<T>&>
+  DoneCallbackId add_done_callback(F callback, std::string name) {
+    return FutureBase::add_done_callback(DoneCallback(
+        [cb = std::move(callback)](FutureBase& f) mutable { cb(static_cast<Future<T>&>(f)); }, std::move(name)));
+  }
+
+ protected:
+  std::string result_repr() const override { return result_ ? PythonRepr<ResultType<T>>::repr(*result_) : "None"; }
 
  private:
   std::optional<ResultType<T>> result_;
@@ -161,8 +231,8 @@ void set_result_unless_cancelled(Future<T>& future, ResultType<T> result) {
 }
 
 template <class T>
-std::shared_ptr<Future<T>> EventLoop::create_future() {
-  return std::make_shared<Future<T>>(*this);
+std::shared_ptr<Future<T>> EventLoop::create_future(const std::source_location& where) {
+  return std::make_shared<Future<T>>(*this, where);
 }
 
 template <class T>
@@ -175,10 +245,12 @@ T EventLoop::run_until_complete(std::shared_ptr<Future<T>> future) {
   }
   // _run_until_complete_cb: stop the future's loop when it is done, unless it finished with
   // SystemExit/KeyboardInterrupt (or a foreign exception), which left run_forever on their own.
-  const auto id = future->FutureBase::add_done_callback([](FutureBase& f) {
-    if (!f.cancelled() && escapes_the_loop(f.exception())) return;
-    f.get_loop().stop();
-  });
+  const auto id = future->FutureBase::add_done_callback(DoneCallback(
+      [](FutureBase& f) {
+        if (!f.cancelled() && escapes_the_loop(f.exception())) return;
+        f.get_loop().stop();
+      },
+      "_run_until_complete_cb"));
   // Removed however run_forever ends, exceptions included.
   struct RemoveCallback {
     FutureBase& f;

@@ -35,6 +35,17 @@ struct Profile {
   //             run_forever (tmr-0024).
   bool nan_timeout_reaches_selector = false;
 
+  // format_helpers._format_callback_source(func, args, debug=) (EXC-05): callback reprs ("Exception
+  // in callback h(...)", <Handle h(...)>, a done callback's future):
+  //   3.8-3.12: always with the arguments: dcb(<Future finished result=1>).
+  //   3.13:     the arguments only in debug mode; dcb() otherwise.
+  bool callback_args_only_in_debug = false;
+
+  // Task.__repr__'s state word 'cancelling' (base_tasks._task_repr_info):
+  //   3.8-3.10: when _must_cancel is set (a cancel not yet delivered).
+  //   3.11+:    when task.cancelling() and not task.done().
+  // (Profile::task_has_cancelling tells the two apart.)
+
   // ---- Futures and cancellation (futures.py, tasks.py) ----
 
   // Future.set_exception(StopIteration(...)) (FUT-05; the class itself, as only names cross the

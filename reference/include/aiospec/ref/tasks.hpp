@@ -57,8 +57,13 @@ class TaskBase {
   // The coroutine's lifetime ends with the task's.
   virtual AnyCoroutineBase& get_coro() = 0;
 
-  // repr(task) as error messages show it: <Task pending name='Task-1'>.
+  // repr(task): <Task pending name='Task-1' coro=<...> wait_for=<Future pending ...>>, <Task
+  // finished name='t' coro=<...> exception=KeyError('k')> (base_tasks._task_repr_info).
   std::string repr() const;
+
+  // Task._log_destroy_pending: whether ~Task reports a task destroyed while pending (gather
+  // turns it off for the tasks it wraps coroutines in).
+  bool log_destroy_pending = true;
 
   // tasks.current_task(loop) and tasks.all_tasks(loop) (the free functions below).
   static std::shared_ptr<TaskBase> current(EventLoop& loop);
@@ -81,10 +86,14 @@ class TaskBase {
   virtual void set_result_from_coroutine() = 0;
   // ~EventLoop's cycle breaking (FutureBase::release_references).
   void release_task_references() { fut_waiter_.reset(); }
+  // Task.__del__: 'Task was destroyed but it is pending!' ({message, task[, source_traceback]}),
+  // then Future.__del__'s never-retrieved report. Called by ~Task<T>, while it is still a Task.
+  void report_destroyed() noexcept;
 
  private:
   template <class TaskType, class... Args>
   friend std::shared_ptr<TaskType> make_task(Args&&... args);
+  friend class EventLoop;  // collect_garbage follows fut_waiter_
 
   void step_run_and_handle_result(std::exception_ptr exc);
 
@@ -105,7 +114,12 @@ class Task : public Future<T>, public TaskBase {
        bool eager_start = false)
       : Future<T>(loop),
         TaskBase(static_cast<FutureBase&>(*this), std::move(name), eager_start),
-        coro_(std::move(coro)) {}
+        coro_(std::move(coro)) {
+    this->set_class_name("Task");
+  }
+  ~Task() override { report_destroyed(); }
+
+  std::string repr() const override { return TaskBase::repr(); }
 
   using FutureBase::done;
   using FutureBase::get_loop;
@@ -286,7 +300,9 @@ template <class T>
 class GatheringFuture : public Future<std::vector<Gathered<T>>> {
  public:
   GatheringFuture(EventLoop& loop, std::vector<std::shared_ptr<Future<T>>> children)
-      : Future<std::vector<Gathered<T>>>(loop), children_(std::move(children)) {}
+      : Future<std::vector<Gathered<T>>>(loop), children_(std::move(children)) {
+    this->set_class_name("_GatheringFuture");
+  }
 
   // True if any child was cancelled; then the gather ends with CancelledError whatever the
   // children do. (It does not touch __log_traceback: it does not call Future.cancel.)
@@ -393,12 +409,17 @@ std::shared_ptr<Future<std::vector<Gathered<T>>>> gather(std::vector<Awaitable<T
     const bool is_future = static_cast<bool>(arg.future);
     auto fut = ensure_future(std::move(arg), loop);
     if (loop == nullptr) loop = &fut->get_loop();
+    // A task made for a coroutine: the caller cannot control it, so no "destroy pending task"
+    // report.
+    if (!is_future) {
+      if (auto* task = dynamic_cast<TaskBase*>(fut.get())) task->log_destroy_pending = false;
+    }
     if (is_future) seen.push_back(fut);
     ++state->nfuts;
     if (loop->profile().gather_handles_done_children_at_once && fut->done()) {
       done_futs.push_back(fut);
     } else {
-      fut->add_done_callback([state](Future<T>& f) { state->done_callback(f); });
+      fut->add_done_callback([state](Future<T>& f) { state->done_callback(f); }, "_done_callback");
     }
     state->children.push_back(fut);
   }
