@@ -140,6 +140,8 @@ class Handlers:
             _fail("%s: handler must be 'record', 'raise' or null, not %r" % (op, policy))
         if policy != 'raise' and ('type' in args or 'message' in args):
             _fail('%s: type and message go with handler: raise' % op)
+        if policy != 'record' and 'var' in args:
+            _fail('%s: var goes with handler: record' % op)
         return policy
 
     def _op_set_exception_handler(self, op, args):
@@ -153,13 +155,20 @@ class Handlers:
                     'message': args.get('message', 'handler failed')}
             self._exception_arg(op, spec)       # checked now, made anew at every call
         world = self.world
+        seen = {}
+        if 'var' in args:
+            if 'handler-context' not in self.features:
+                _fail("%s: var needs feature 'handler-context' in the scenario" % op)
+            var = self._var(op, args)
 
         def handler(loop, context):
             message = context.get('message')
             exc = context.get('exception')
+            if 'var' in args:
+                seen['contextvar'] = var.get(None)      # in the context the handler runs in
             world.record('handler', message=None if message is None else normalise(message),
                          keys=sorted(context),
-                         exception=None if exc is None else describe(exc))
+                         exception=None if exc is None else describe(exc), **seen)
             if policy == 'raise':
                 raise self._exception_arg(op, spec)
         self._installed[id(handler)] = (handler, policy)
