@@ -21,7 +21,7 @@ import warnings
 
 from . import ops
 from .reprs import normalise
-from .values import FUTURE, HANDLE, RAISABLE, _fail, describe
+from .values import HANDLE, RAISABLE, _fail, describe
 
 __all__ = ('Handlers', 'LogCapture', 'Callback')
 
@@ -138,9 +138,10 @@ class Handlers:
         policy = args['handler']
         if policy not in ops.HANDLER_POLICIES:
             _fail("%s: handler must be 'record', 'raise' or null, not %r" % (op, policy))
-        for key in ('type', 'message'):
-            if key in args and policy != 'raise':
-                _fail("%s: '%s' is only allowed with handler: raise" % (op, key))
+        if policy != 'raise' and ('type' in args or 'message' in args):
+            _fail('%s: type and message go with handler: raise' % op)
+        if policy != 'record' and 'var' in args:
+            _fail('%s: var goes with handler: record' % op)
         return policy
 
     def _op_set_exception_handler(self, op, args):
@@ -154,13 +155,20 @@ class Handlers:
                     'message': args.get('message', 'handler failed')}
             self._exception_arg(op, spec)       # checked now, made anew at every call
         world = self.world
+        seen = {}
+        if 'var' in args:
+            if 'handler-context' not in self.features:
+                _fail("%s: var needs feature 'handler-context' in the scenario" % op)
+            var = self._var(op, args)
 
         def handler(loop, context):
             message = context.get('message')
             exc = context.get('exception')
+            if 'var' in args:
+                seen['contextvar'] = var.get(None)      # in the context the handler runs in
             world.record('handler', message=None if message is None else normalise(message),
                          keys=sorted(context),
-                         exception=None if exc is None else describe(exc))
+                         exception=None if exc is None else describe(exc), **seen)
             if policy == 'raise':
                 raise self._exception_arg(op, spec)
         self._installed[id(handler)] = (handler, policy)
@@ -195,7 +203,7 @@ class Handlers:
             context['exception'] = self._exception_arg(op, spec, RAISABLE)
         for key in ('future', 'task'):
             if key in args:
-                context[key] = self._lookup(self._futures, FUTURE, op, args[key])
+                context[key] = self._future_arg(op, key, args[key])
         if 'handle' in args:
             context['handle'] = self._lookup(self._handles, HANDLE, op, args['handle'])
         keys = args.get('keys', {})
@@ -218,10 +226,9 @@ class Handlers:
         the end of the run would close); then collect the garbage."""
         given = [key for key in ('future', 'task') if key in args]
         if len(given) != 1:
-            _fail("drop: exactly one of 'future' and 'task' is needed")
-        name = self._name(op, given[0], args[given[0]])
-        if name not in self._futures:
-            _fail("drop: no future named '%s'" % name)
+            _fail('drop: exactly one of future and task')
+        name = args[given[0]]
+        self._future_arg(op, given[0], name)
         future = self._futures.pop(name)
         self._kept[:] = [kept for kept in self._kept if kept is not future]
         get_coro = getattr(future, 'get_coro', None)
@@ -231,6 +238,14 @@ class Handlers:
             del coro
         del future, get_coro
         gc.collect()
+
+    def _future_arg(self, op, key, name):
+        """The future (key 'future') or task (key 'task') a name argument names; messages name
+        the kind by the argument, as the C++ interpreter's do."""
+        future = self._lookup(self._futures, key, op, name)
+        if key == 'task' and not hasattr(future, 'get_coro'):     # any loop's Task class
+            _fail("%s: '%s' is not a task" % (op, name))
+        return future
 
     # -- debug mode ----------------------------------------------------------------
 

@@ -323,11 +323,15 @@ OPS: Dict[str, Op] = {
                     doc="close a socket"),
     # Exception handlers (feature exception-handler).  `handler: raise` raises `type`
     # (default RuntimeError) with `message` (default 'handler failed') after recording.
+    # `var` (feature handler-context, Python only): the handler also records the value of that
+    # context variable as it sees it (EXC-03: the context it runs in).
     "set_exception_handler": _op({"handler": HANDLER, "type": EXCEPTION, "message": LABEL,
-                                  "loop": NAME}, ["handler"], SHORT_STRING, "handler",
-                                 feature="exception-handler", uses=_LOOP_USE,
+                                  "var": NAME, "loop": NAME}, ["handler"], SHORT_STRING,
+                                 "handler", feature="exception-handler", uses=_LOOP_USE,
+                                 arg_features={"var": "handler-context"},
                                  only_with={"type": ("handler", "raise"),
-                                            "message": ("handler", "raise")},
+                                            "message": ("handler", "raise"),
+                                            "var": ("handler", "record")},
                                  doc="loop.set_exception_handler(a recording handler, a "
                                      "raising one, or None)"),
     "get_exception_handler": _op(_LOOP_ONLY, (), SHORT_NULL, feature="exception-handler",

@@ -297,7 +297,8 @@ TRACE_EVENTS = {
     "handler": {"exception": {"description": "an exception description or null",
                               "anyOf": [{"type": "null"}, {"$ref": "#/$defs/exc"}]},
                 "keys": {"type": "array", "items": _STR, "description": "a list of key names"},
-                "message": {"type": ["string", "null"], "description": "a string or null"}},
+                "message": {"type": ["string", "null"], "description": "a string or null"},
+                "contextvar": _TRACE_VALUE},
     "log": {"exception": {"description": "an exception description or null",
                           "anyOf": [{"type": "null"}, {"$ref": "#/$defs/exc"}]},
             "level": {"enum": ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
@@ -316,7 +317,7 @@ TRACE_EVENTS["run_until_complete"]["value"] = _ANY
 # it was given a name (TRACE.md).
 OUTCOME_EVENTS = ("await", "sleep", "gather", "shield", "wait_for", "wait", "timeout",
                   "timeout_at", "task_group", "run")
-OPTIONAL_FIELDS = {"await": ("future",)}
+OPTIONAL_FIELDS = {"await": ("future",), "handler": ("contextvar",)}
 for _ev in OUTCOME_EVENTS:
     TRACE_EVENTS[_ev] = dict({"future": _TNAME} if _ev in OPTIONAL_FIELDS else {},
                              value=_ANY, raised={"$ref": "#/$defs/exc"})
