@@ -215,7 +215,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"recv", {{"fd"}, {"size"}, &Impl::op_recv}},
       {"close_fd", {{"fd"}, {}, &Impl::op_close_fd}},
       // exception handlers, the asyncio log, debug mode
-      {"set_exception_handler", {{"handler"}, {"type", "message", "loop"}, &Impl::op_set_exception_handler}},
+      {"set_exception_handler", {{"handler"}, {"type", "message", "var", "loop"}, &Impl::op_set_exception_handler}},
       {"get_exception_handler", {{}, {"loop"}, &Impl::op_get_exception_handler}},
       {"call_exception_handler",
        {{}, {"message", "exception", "future", "task", "handle", "keys", "loop"}, &Impl::op_call_exception_handler}},

@@ -10,13 +10,59 @@
 #include "aiospec/ref/clock.hpp"
 #include "aiospec/ref/events.hpp"
 #include "aiospec/ref/exceptions.hpp"
+#include "aiospec/ref/format_helpers.hpp"
 #include "aiospec/ref/futures.hpp"
+#include "aiospec/ref/log.hpp"
 #include "aiospec/ref/runners.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "aiospec/ref/taskgroups.hpp"
 #include "aiospec/ref/tasks.hpp"
 #include "aiospec/ref/timeouts.hpp"
 #include "aiospec/ref/virtual_time.hpp"
+
+// repr() of a scenario value inside a future's repr (reprlib.repr(future._result)): None, True,
+// 3, 0.5, 'text' (cut at 30 characters), a list of at most 6 items, a dict of at most 4.
+namespace aiospec::ref {
+namespace {
+std::string value_repr(const nlohmann::json& v, int level = 0) {
+  if (v.is_null()) return "None";
+  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
+  if (v.is_number_integer()) return v.dump();
+  if (v.is_number()) return python_repr(v.get<double>());
+  if (v.is_string()) return reprlib_repr(v.get<std::string>());
+  const bool list = v.is_array();
+  if (v.empty()) return list ? "[]" : "{}";
+  if (level >= 6) return list ? "[...]" : "{...}";  // reprlib's maxlevel
+  const std::size_t most = list ? 6 : 4;             // maxlist, maxdict
+  std::string out = list ? "[" : "{";
+  std::size_t n = 0;
+  for (auto it = v.begin(); it != v.end() && n < most; ++it, ++n) {
+    if (n) out += ", ";
+    out += list ? value_repr(*it, level + 1) : reprlib_repr(it.key()) + ": " + value_repr(*it, level + 1);
+  }
+  if (v.size() > most) out += ", ...";
+  return out + (list ? "]" : "}");
+}
+}  // namespace
+
+template <>
+struct PythonRepr<nlohmann::json> {
+  static std::string repr(const nlohmann::json& value) { return value_repr(value); }
+};
+template <>
+struct PythonRepr<std::vector<Gathered<nlohmann::json>>> {
+  static std::string repr(const std::vector<Gathered<nlohmann::json>>& results) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < results.size() && i < 6; ++i) {
+      if (i) out += ", ";
+      const auto* e = std::get_if<std::exception_ptr>(&results[i]);
+      out += e ? exception_repr(*e) : value_repr(std::get<0>(results[i]), 1);
+    }
+    if (results.size() > 6) out += ", ...";
+    return out + "]";
+  }
+};
+}  // namespace aiospec::ref
 
 namespace aiospec::conformance {
 
@@ -112,6 +158,16 @@ std::exception_ptr to_ref(const std::exception_ptr& e) {
   }
 }
 
+// The suite's callback as the reference loop's: the same body, the name asyncio would show.
+ref::Callback ref_callback(Callback callback) {
+  std::string name = std::move(callback.name);
+  return ref::Callback(std::function<void()>(std::move(static_cast<std::function<void()>&>(callback))), std::move(name));
+}
+ref::DoneCallback ref_done_callback(Callback callback) {
+  std::string name = std::move(callback.name);
+  return ref::DoneCallback([cb = std::move(callback)](ref::FutureBase&) { cb(); }, std::move(name));
+}
+
 // The translation layer: the body of every Handle, Future and Loop method below is one
 // translated(...) call.
 template <class F>
@@ -143,8 +199,8 @@ class WorldKeeper final : public ref::TimeKeeper {
   VirtualTime& time_;
 };
 
-// What raise_in_callback throws carries this tag, so the exception handler can tell a scenario's
-// `raise` from anything else that reaches it.
+// What raise_in_callback throws carries this tag, so that a scenario's `raise` can be told from
+// anything else reaching a handler (ReferenceAdapter::is_raised).
 struct RaisedTag {};
 
 template <class E>
@@ -156,27 +212,41 @@ struct RaisedException final : ref::Error, RaisedTag {  // Python's plain Except
   explicit RaisedException(std::string message) : ref::Error("Exception", std::move(message)) {}
 };
 
-// The loops' exception handler. A `raise` is the point of ORD-08 and what the handler then does
-// is not traced in these areas; anything else means an operation failed in a way nothing caught.
-void accept_only_raised(ref::EventLoop&, const ref::ExceptionContext& context) {
-  std::string what = "the loop's exception handler was called: " + context.message().value_or("");
-  if (context.exception()) {
-    try {
-      std::rethrow_exception(context.exception());
-    } catch (const RaisedTag&) {
-      return;
-    } catch (const std::exception& e) {
-      what += std::string(": ") + e.what();
-    } catch (...) {
-      what += ": an exception that is not a std::exception";
-    }
+// An exception of a context or a log record as the suite sees it: the loop's own translated
+// (the same object each time), a LoopError as it is, any other std::exception by its what().
+std::optional<LoopError> suite_exception(const std::exception_ptr& e) {
+  if (!e) return std::nullopt;
+  if (ref::as_base_exception(e)) return to_loop_error(e);
+  try {
+    std::rethrow_exception(e);
+  } catch (const LoopError& error) {
+    return error;
+  } catch (const std::exception& other) {
+    LoopError error("Exception", other.what());
+    error.set_native(e);
+    return error;
+  } catch (...) {
+    std::rethrow_exception(e);  // the suite's own stop: not the loop's to report
   }
-  throw Fault{what};
 }
+
+// The loop's records, to the interpreter's sink (feature "log-trace"), or nowhere: the suite
+// does not read stderr.
+class SinkLogger final : public ref::Logger {
+ public:
+  explicit SinkLogger(LogSink sink) : sink_(std::move(sink)) {}
+  void log(const ref::LogRecord& record) override {
+    if (sink_) sink_(LogRecord{ref::level_name(record.level), record.message, suite_exception(record.exception)});
+  }
+
+ private:
+  LogSink sink_;
+};
 
 class RefHandle final : public Handle {
  public:
   explicit RefHandle(ref::HandlePtr handle) : handle_(std::move(handle)) {}
+  const ref::Handle* native() const { return handle_.get(); }
   void cancel() override { translated([&] { handle_->cancel(); }); }
   double when() const override {
     return translated([&] {
@@ -244,7 +314,7 @@ class FutureMethods : public Base, public NativeFuture {
   Value result() const override { return translated([&] { return to_value(future_->result()); }); }
   bool done() const override { return translated([&] { return future_->done(); }); }
   void add_done_callback(Callback callback) override {
-    translated([&] { future_->FutureBase::add_done_callback([cb = std::move(callback)](ref::FutureBase&) { cb(); }); });
+    translated([&] { future_->FutureBase::add_done_callback(ref_done_callback(std::move(callback))); });
   }
   void set_exception(const LoopError& error) override { translated([&] { future_->set_exception(to_ref(error)); }); }
   bool cancel(const std::optional<std::string>& message) override {
@@ -279,7 +349,7 @@ class PassedFuture final : public Future, public NativeFuture {
   Value result() const override { throw Fault{"result() of a reference-loop internal future"}; }
   bool done() const override { return future_->done(); }
   void add_done_callback(Callback callback) override {
-    translated([&] { future_->add_done_callback([cb = std::move(callback)](ref::FutureBase&) { cb(); }); });
+    translated([&] { future_->add_done_callback(ref_done_callback(std::move(callback))); });
   }
   bool cancel(const std::optional<std::string>& message) override {
     return translated([&] { return future_->cancel(message); });
@@ -454,24 +524,31 @@ class RefLoop final : public Loop {
       loop_ = factory ? factory(std::move(selector), clock_, profile)
                       : std::make_unique<ref::EventLoop>(std::move(selector), clock_, profile);
       virtual_selector->attach(*loop_);
-      // As the oracle's handler: a `raise` silently, anything else a fault.
-      loop_->set_exception_handler(accept_only_raised);
+      // The loop starts with the default handler, as CPython's; its records go nowhere until
+      // the interpreter asks for them (set_log_sink).
+      loop_->set_logger(std::make_shared<SinkLogger>(nullptr));
     });
     adapter_.enroll(loop_.get(), this);
   }
-  ~RefLoop() override { adapter_.withdraw(loop_.get()); }
+  ~RefLoop() override {
+    adapter_.withdraw(loop_.get());
+    // What the loop reports while it dies must not reach the interpreter's handler or sink,
+    // which may be gone by now (nothing is recorded after the program's last operation).
+    loop_->set_exception_handler(nullptr);
+    loop_->set_logger(std::make_shared<SinkLogger>(nullptr));
+  }
 
   std::shared_ptr<Handle> call_soon(Callback cb) override {
-    return wrap(translated([&] { return loop_->call_soon(std::move(cb)); }));
+    return wrap(translated([&] { return loop_->call_soon(ref_callback(std::move(cb))); }));
   }
   std::shared_ptr<Handle> call_soon_threadsafe(Callback cb) override {
-    return wrap(translated([&] { return loop_->call_soon_threadsafe(std::move(cb)); }));
+    return wrap(translated([&] { return loop_->call_soon_threadsafe(ref_callback(std::move(cb))); }));
   }
   std::shared_ptr<Handle> call_later(double delay, Callback cb) override {
-    return wrap(translated([&] { return loop_->call_later(delay, std::move(cb)); }));
+    return wrap(translated([&] { return loop_->call_later(delay, ref_callback(std::move(cb))); }));
   }
   std::shared_ptr<Handle> call_at(double when, Callback cb) override {
-    return wrap(translated([&] { return loop_->call_at(when, std::move(cb)); }));
+    return wrap(translated([&] { return loop_->call_at(when, ref_callback(std::move(cb))); }));
   }
   double time() override { return translated([&] { return loop_->time(); }); }
   void run_forever() override { translated([&] { loop_->run_forever(); }); }
@@ -486,9 +563,9 @@ class RefLoop final : public Loop {
   std::shared_ptr<Future> create_future() override {
     return wrap_value_future(translated([&] { return loop_->create_future<Value>(); }));
   }
-  void add_reader(int fd, Callback cb) override { translated([&] { loop_->add_reader(fd, std::move(cb)); }); }
+  void add_reader(int fd, Callback cb) override { translated([&] { loop_->add_reader(fd, ref_callback(std::move(cb))); }); }
   bool remove_reader(int fd) override { return translated([&] { return loop_->remove_reader(fd); }); }
-  void add_writer(int fd, Callback cb) override { translated([&] { loop_->add_writer(fd, std::move(cb)); }); }
+  void add_writer(int fd, Callback cb) override { translated([&] { loop_->add_writer(fd, ref_callback(std::move(cb))); }); }
   bool remove_writer(int fd) override { return translated([&] { return loop_->remove_writer(fd); }); }
 
   // ---- feature "tasks" ----
@@ -546,6 +623,34 @@ class RefLoop final : public Loop {
     std::unique_ptr<ref::AnyCoroutine<Value>> native = std::make_unique<SuiteCoroutine>(std::move(main));
     return translated([&] { return ref::run<Value>(std::move(native), *loop_); });
   }
+
+  // ---- features "exception-handler", "log-trace", "debug" ----
+  void set_exception_handler(ExceptionHandler handler) override {
+    if (!handler) {
+      loop_->set_exception_handler(nullptr);
+      return;
+    }
+    loop_->set_exception_handler([handler = std::move(handler)](ref::EventLoop&, const ref::ExceptionContext& context) {
+      ExceptionContext seen;
+      if (context.contains("message")) seen.message = context.message();
+      seen.keys = context.sorted_keys();
+      if (context.contains("exception")) seen.exception = suite_exception(context.exception());
+      handler(seen);  // what it throws (a scenario's `raise`) is the loop's business from here
+    });
+  }
+  bool has_exception_handler() const override { return static_cast<bool>(loop_->get_exception_handler()); }
+  void call_exception_handler(const ContextArgs& args) override {
+    const ref::ExceptionContext context = native_context(args);
+    translated([&] { loop_->call_exception_handler(context); });
+  }
+  void default_exception_handler(const ContextArgs& args) override {
+    const ref::ExceptionContext context = native_context(args);
+    translated([&] { loop_->default_exception_handler(context); });
+  }
+  void set_log_sink(LogSink sink) override { loop_->set_logger(std::make_shared<SinkLogger>(std::move(sink))); }
+  void set_debug(bool enabled) override { translated([&] { loop_->set_debug(enabled); }); }
+  bool get_debug() const override { return loop_->get_debug(); }
+  void set_slow_callback_duration(double seconds) override { loop_->set_slow_callback_duration(seconds); }
 
   // For RefTaskGroup: the wrappers the interpreter sees.
   std::shared_ptr<Task> task_wrapper(const std::shared_ptr<ref::Task<Value>>& native) {
@@ -608,6 +713,26 @@ class RefLoop final : public Loop {
 
   static std::shared_ptr<Handle> wrap(ref::HandlePtr handle) { return std::make_shared<RefHandle>(std::move(handle)); }
 
+  // The dict a scenario builds, in its order: message, exception, future, task, handle, keys.
+  static ref::ExceptionContext native_context(const ContextArgs& args) {
+    ref::ExceptionContext context;
+    if (args.message) context.set("message", *args.message);
+    if (args.exception) context.set("exception", to_ref(*args.exception));
+    if (args.future) context.set("future", static_cast<const ref::FutureBase*>(native_of(args.future).get()));
+    if (args.task) {
+      auto native = std::dynamic_pointer_cast<ref::TaskBase>(native_of(args.task));
+      if (!native) throw Fault{"a task that is not the reference loop's"};
+      context.set("task", static_cast<const ref::TaskBase*>(native.get()));
+    }
+    if (args.handle) {
+      const auto* handle = dynamic_cast<const RefHandle*>(args.handle.get());
+      if (handle == nullptr) throw Fault{"a handle that is not the reference loop's"};
+      context.set("handle", handle->native());
+    }
+    for (const auto& [key, value] : args.keys) context.set(key, value);
+    return context;
+  }
+
   ReferenceAdapter& adapter_;
   WorldClock clock_;
   WorldKeeper keeper_;
@@ -657,7 +782,7 @@ ReferenceAdapter::ReferenceAdapter(std::string backend)
 std::set<std::string> ReferenceAdapter::features() const {
   return {"threads", "fd-io",        "select-trace",   "timer-heap-ties", "multiple-loops",
           "futures", "running-loop", "float-specials", "exact-clock",     "tasks",
-          "timeouts", "task-groups", "eager-tasks", "runner"};
+          "timeouts", "task-groups", "eager-tasks", "runner", "exception-handler", "log-trace", "debug"};
 }
 
 std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {
@@ -674,6 +799,17 @@ void ReferenceAdapter::raise_in_callback(const std::string& type, const std::str
   if (type == "CancelledError") throw Raised<ref::CancelledError>(message);
   if (type == "Exception") throw RaisedException(message);
   throw Fault{"raise_in_callback: no exception type '" + type + "'"};
+}
+
+bool ReferenceAdapter::is_raised(const LoopError& error) {
+  if (!error.native()) return false;
+  try {
+    std::rethrow_exception(error.native());
+  } catch (const RaisedTag&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 Loop* ReferenceAdapter::running_loop() {

@@ -80,7 +80,34 @@ std::string drop_locations(std::string_view text, std::string_view marker) {
   return out;
 }
 
-// Rule 4: addresses.
+// Rule 4: reprlib.repr keeps the last characters of a repr it shortens, often a piece of a
+// location: `<Future finis...events.py:422>` becomes `<Future finis...>`. The first `:<digits>>`
+// after the "..." with no bracket between is the end of that tail.
+std::string drop_shortened_tails(std::string_view text) {
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t dots = text.find("..."); dots != std::string_view::npos; dots = text.find("...", dots + 3)) {
+    if (dots < from) continue;
+    std::size_t end = std::string_view::npos;
+    for (std::size_t j = dots + 3; j < text.size() && text[j] != '<' && text[j] != '>'; ++j) {
+      if (text[j] != ':') continue;
+      std::size_t k = j + 1;
+      while (k < text.size() && std::isdigit(static_cast<unsigned char>(text[k]))) ++k;
+      if (k > j + 1 && k < text.size() && text[k] == '>') {
+        end = k;
+        break;
+      }
+    }
+    if (end == std::string_view::npos) continue;
+    out += text.substr(from, dots - from);
+    out += "...>";
+    from = end + 1;
+  }
+  out += text.substr(from);
+  return out;
+}
+
+// Rule 5: addresses.
 std::string hide_addresses(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
@@ -134,7 +161,7 @@ bool is_loop_repr(const std::vector<std::string_view>& w) {
   return w.size() == 4 && starts_with(w[1], "running=") && starts_with(w[2], "closed=") && starts_with(w[3], "debug=");
 }
 
-// Rule 5 on one repr whose inside (already rewritten) is `inner`.
+// Rule 6 on one repr whose inside (already rewritten) is `inner`.
 std::string rewrite_repr(const std::string& inner) {
   const auto w = words(inner);
   if (w.empty()) return "<" + inner + ">";
@@ -144,16 +171,13 @@ std::string rewrite_repr(const std::string& inner) {
     return "<" + std::string(kind) + " " + std::string(w[1]) + ">";
   }
   if (kind == "Handle" || kind == "TimerHandle") {
-    std::string out = "<" + std::string(kind);
-    std::size_t rest = kind.size();
-    if (kind == "TimerHandle") {
-      const std::size_t at = inner.find(" when=", rest);
-      if (at == rest) {
-        const std::size_t end = inner.find(' ', at + 6);
-        rest = end == std::string::npos ? inner.size() : end;
-      }
+    // A timer's deadline is dropped wherever it stands (`<TimerHandle cancelled when=5.25 h()>`).
+    std::string rest = inner.substr(kind.size());
+    for (std::size_t at = rest.find(" when="); at != std::string::npos; at = rest.find(" when=", at)) {
+      const std::size_t end = rest.find(' ', at + 1);
+      rest.erase(at, (end == std::string::npos ? rest.size() : end) - at);
     }
-    return out + inner.substr(rest) + ">";
+    return "<" + std::string(kind) + rest + ">";
   }
   if (is_loop_repr(w)) {
     return "<EventLoop " + std::string(w[1]) + " " + std::string(w[2]) + " " + std::string(w[3]) + ">";
@@ -193,6 +217,7 @@ std::string normalise_reprs(std::string_view text) {
   std::string s = drop_traceback_frames(text);
   s = drop_locations(s, " created at ");
   s = drop_locations(s, " at ");
+  s = drop_shortened_tails(s);
   s = hide_addresses(s);
   return rewrite_reprs(s);
 }
