@@ -76,7 +76,7 @@ std::optional<LoopError> Future::exception() const { not_implemented("Future.exc
 int Task::cancelling() const { not_implemented("Task.cancelling", "tasks"); }
 int Task::uncancel() { not_implemented("Task.uncancel", "tasks"); }
 
-std::shared_ptr<Task> Loop::create_task(CoroutinePtr) { not_implemented("create_task", "tasks"); }
+std::shared_ptr<Task> Loop::create_task(CoroutinePtr, std::optional<std::string>) { not_implemented("create_task", "tasks"); }
 std::shared_ptr<Task> Loop::current_task() { not_implemented("current_task", "tasks"); }
 CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("sleep", "tasks"); }
 std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("gather", "tasks"); }

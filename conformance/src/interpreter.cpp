@@ -480,7 +480,9 @@ void Interpreter::Impl::op_raise(const Op& op) {
 void Interpreter::Impl::raise_in_callback(const Op& op) {
   const std::string type = name(op, "type");
   if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
-  adapter_.raise_in_callback(type, op.args.value("message", ""));
+  std::optional<std::string> message;
+  if (op.args.contains("message")) message = op.args.at("message").get<std::string>();
+  adapter_.raise_in_callback(type, message);
   throw Fault{"raise: the adapter's raise_in_callback returned"};
 }
 

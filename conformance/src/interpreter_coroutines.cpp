@@ -221,7 +221,7 @@ std::string Interpreter::Impl::name_of(const Task* task) const {
   return it == task_names_.end() ? std::string() : it->second;
 }
 
-// loop.create_task(coro), or with `group` TaskGroup.create_task(coro).
+// loop.create_task(coro, name=as), or with `group` TaskGroup.create_task(coro, name=as).
 void Interpreter::Impl::op_create_task(const Op& op) {
   if (op.args.contains("group") && op.args.contains("loop")) fail("create_task: 'group' and 'loop' exclude each other");
   std::shared_ptr<TaskGroup> group;
@@ -240,7 +240,8 @@ void Interpreter::Impl::op_create_task(const Op& op) {
     std::vector<std::string>& creating;
     ~Created() { creating.pop_back(); }
   } under_way{creating_};
-  auto created = group ? group->create_task(std::move(body)) : l->create_task(std::move(body));
+  // A named task carries the scenario's name, which reports show (`<Task pending name='t'>`).
+  auto created = group ? group->create_task(std::move(body), as) : l->create_task(std::move(body), as);
   tasks_.push_back(created);
   task_names_[created.get()] = as.value_or("");  // every task the scenario made: "" when unnamed
   if (as) futures_[*as] = created;

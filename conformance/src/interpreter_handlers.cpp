@@ -56,7 +56,7 @@ void Interpreter::Impl::op_set_exception_handler(const Op& op) {
   }
   std::string type = op.args.contains("type") ? name(op, "type") : "RuntimeError";
   if (!raisable(type)) fail("set_exception_handler: unknown exception type '" + type + "'");
-  std::string message = op.args.value("message", std::string("handler failed"));
+  const std::optional<std::string> message = op.args.value("message", std::string("handler failed"));
   l.set_exception_handler([this, policy, type, message](const ExceptionContext& context) {
     if (ended_) return;
     record({{"ev", "handler"},
