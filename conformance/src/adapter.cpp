@@ -102,5 +102,6 @@ void Loop::set_log_sink(LogSink) { not_implemented("set_log_sink", "log-trace");
 void Loop::set_debug(bool) { not_implemented("set_debug", "debug"); }
 bool Loop::get_debug() const { not_implemented("get_debug", "debug"); }
 void Loop::set_slow_callback_duration(double) { not_implemented("slow_callback_duration", "debug"); }
+void Loop::collect_garbage() {}
 
 }  // namespace aiospec::conformance

@@ -124,6 +124,11 @@ void Interpreter::Impl::op_drop(const Op& op) {
                               [&](const std::shared_ptr<Task>& t) { return t.get() == raw_task && raw_task; }),
                tasks_.end());
   held.reset();  // the last reference the scenario had: reports happen inside this call
+  // gc.collect(), as the oracle does: every loop's (a loop only knows its own objects).
+  for (const auto& name : loop_order_) {
+    if (const auto it = loops_.find(name); it != loops_.end()) it->second->collect_garbage();
+  }
+  for (const auto& l : unnamed_loops_) l->collect_garbage();
   if (raw_task && watch.expired()) task_names_.erase(raw_task);
 }
 

@@ -299,6 +299,12 @@ class Loop {
   virtual void set_debug(bool enabled);
   virtual bool get_debug() const;
   virtual void set_slow_callback_duration(double seconds);
+
+  // gc.collect(): what `drop` does after the interpreter let go of the future or task, so that
+  // objects only reachable from each other (a pending task and the future only it awaits) are
+  // freed, and reported, now. The default does nothing: right for a loop whose objects are freed
+  // by reference counting alone.
+  virtual void collect_garbage();
 };
 
 // The factory of loops for one implementation (and one backend of it).
