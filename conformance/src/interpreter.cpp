@@ -258,6 +258,7 @@ Trace Interpreter::Impl::run() {
     throw InterpreterFault("a wait that could never end escaped the loop that made it");
   }
   close_everything();
+  if (!fault_.empty()) throw InterpreterFault(fault_);
   return Trace{scenario_.id, adapter_.name(), events_};
 }
 
@@ -482,6 +483,10 @@ void Interpreter::Impl::raise_in_callback(const Op& op) {
   if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
   std::optional<std::string> message;
   if (op.args.contains("message")) message = op.args.at("message").get<std::string>();
+  {
+    std::lock_guard lock(events_mutex_);
+    raised_.emplace_back(type, message ? json::array({*message}) : json::array());
+  }
   adapter_.raise_in_callback(type, message);
   throw Fault{"raise: the adapter's raise_in_callback returned"};
 }

@@ -69,10 +69,14 @@ Body<void> Interpreter::Impl::run_async_block(Block block) {
   }
 }
 
-LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) const {
+LoopError Interpreter::Impl::raised(const Op& op, const Chain& chain) {
   const std::string type = name(op, "type");
   if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
   LoopError error = scenario_exception(type, op.args);
+  {
+    std::lock_guard lock(events_mutex_);  // a report of it is no fault (prepare)
+    raised_.emplace_back(error.type(), error.args());
+  }
   detail::chain_to_handled(error, chain);
   return error;
 }

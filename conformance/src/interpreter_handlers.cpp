@@ -24,12 +24,27 @@ bool dropped(const LogRecord& record) {
 
 }  // namespace
 
-// Every loop of a scenario that observes reports starts as CPython's does: the default handler
-// (the adapter's fault net is for the other areas), its log records traced with `log-trace`.
+// Every loop of a scenario that observes reports starts as CPython's does: the default handler,
+// its log records traced with `log-trace`. In the other areas a loop that has handlers gets the
+// fault net: only a scenario's `raise` in a callback may reach a handler there (the oracle's
+// _exception_handler); anything else fails the run at its end (thrown from here it could meet a
+// destructor's report).
 void Interpreter::Impl::prepare(Loop& loop) {
   const bool handlers = scenario_.features.count("exception-handler") > 0;
   const bool logs = scenario_.features.count("log-trace") > 0;
-  if (!handlers && !logs) return;
+  if (!handlers && !logs) {
+    if (!adapter_.features().count("exception-handler")) return;
+    loop.set_exception_handler([this](const ExceptionContext& context) {
+      if (ended_) return;
+      if (context.exception && raised_by_scenario(*context.exception)) return;
+      std::lock_guard lock(events_mutex_);
+      if (fault_.empty()) {
+        fault_ = "exception handler called: " + context.message.value_or("(no message)") +
+                 (context.exception ? ": " + context.exception->type() + " " + context.exception->args().dump() : "");
+      }
+    });
+    return;
+  }
   loop.set_exception_handler({});
   if (!logs) return;
   loop.set_log_sink([this](const LogRecord& r) {
@@ -37,6 +52,12 @@ void Interpreter::Impl::prepare(Loop& loop) {
     record({{"ev", "log"}, {"level", r.level}, {"message", normalise_reprs(r.message)},
             {"exception", describe_or_null(r.exception)}});
   });
+}
+
+// Was `error` thrown by a `raise` of this run (same type, same args)?
+bool Interpreter::Impl::raised_by_scenario(const LoopError& error) {
+  std::lock_guard lock(events_mutex_);
+  return std::find(raised_.begin(), raised_.end(), std::make_pair(error.type(), error.args())) != raised_.end();
 }
 
 void Interpreter::Impl::op_set_exception_handler(const Op& op) {

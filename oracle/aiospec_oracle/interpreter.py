@@ -201,6 +201,7 @@ class Interpreter(Coroutines, Handlers):
                                 # reported to an exception handler) before the run ends
         self._coroutines = []   # every scenario coroutine object, closed at the end
         self._ended = False     # the program's last operation is behind us
+        self._fault = None      # the first report the fault net refused (see _exception_handler)
         self._dispatch = {name: getattr(self, '_op_' + name)
                           for name in OPERATIONS if name not in ops.COROUTINE_ONLY}
         self._coroutine_ops = {name: getattr(self, '_cop_' + name)
@@ -265,6 +266,9 @@ class Interpreter(Coroutines, Handlers):
                 raise ScenarioError(exc.message) from None
             except OracleFault as exc:
                 raise OracleFailure('oracle fault: ' + exc.message) from None
+            if self._fault is not None:
+                # Raised where it could not propagate: a __del__ (a finalizer's report).
+                raise OracleFailure('oracle fault: ' + self._fault)
         finally:
             # Nothing is recorded from here on (a coroutine closed now or by the garbage
             # collector may run code), and the exception handler ignores what reaches it.
@@ -460,10 +464,14 @@ class Interpreter(Coroutines, Handlers):
         # operation failed in a way the interpreter did not catch (spec/README.md, "Errors").
         # After the run ("Task was destroyed but it is pending", "exception was never
         # retrieved" from the garbage collector) nothing is judged: issue 8's handlers area.
+        # The fault is also remembered: raised inside a finalizer it would only be printed.
         if self._ended or getattr(context.get('exception'), '_aiospec_raised', False):
             return
-        raise OracleFault('exception handler called: %s: %r'
-                          % (context.get('message'), context.get('exception')))
+        fault = ('exception handler called: %s: %r'
+                 % (context.get('message'), context.get('exception')))
+        if self._fault is None:
+            self._fault = fault
+        raise OracleFault(fault)
 
     def _bind(self, op, args, handle):
         name = args.get('as')

@@ -132,7 +132,7 @@ class Interpreter::Impl {
   Awaitable awaitable(const Op& op, const json& spec);
   Body<Value> awaiting(const Op& op, const json& spec);
   Loop& running();
-  LoopError raised(const Op& op, const Chain& chain) const;
+  LoopError raised(const Op& op, const Chain& chain);
   std::shared_ptr<Task> task(const Op& op, const char* key = "future");
   void bind_future(const Op& op, std::shared_ptr<Future> future);
   std::string name_of(const Task* task) const;
@@ -245,6 +245,7 @@ class Interpreter::Impl {
   void op_close_fd(const Op& op);
   // ---- exception handlers, the asyncio log, debug mode (interpreter_handlers.cpp) ----
   void prepare(Loop& loop);  // every new loop, before the scenario sees it
+  bool raised_by_scenario(const LoopError& error);
   ContextArgs context_args(const Op& op);
   void op_set_exception_handler(const Op& op);
   void op_get_exception_handler(const Op& op);
@@ -281,6 +282,8 @@ class Interpreter::Impl {
   std::vector<Watch> watches_;  // in registration order
   std::map<const Loop*, std::string> installed_;  // the handler policy each loop was given last
   std::atomic<bool> ended_{false};  // the program's last operation is behind us: nothing is recorded
+  std::vector<std::pair<std::string, nlohmann::json>> raised_;  // (type, args) of every `raise` in a callback
+  std::string fault_;  // the first report the fault net refused: run() fails with it
 };
 
 // D3: using a name that is not bound at that moment.
