@@ -16,7 +16,9 @@ The rules, in order, on the whole text:
 4. what reprlib left of a repr it shortened keeps no location: ``<Future finis...events.py:422>``
    becomes ``<Future finis...>``;
 5. ``0x<hex digits>`` becomes ``0x?``;
-6. angle-bracket reprs, matched as balanced pairs, are rewritten innermost first (_rewrite).
+6. angle-bracket reprs, matched as balanced pairs, are rewritten innermost first (_rewrite);
+7. the frames of a source traceback shown inside a repr (a nested context's
+   ``'source_traceback': [<FrameSummary file …, line 3 in f>, …]``) become one ``<FrameSummary>``.
 
 The result of normalise is a fixed point: normalise(normalise(s)) == normalise(s).
 """
@@ -67,6 +69,8 @@ def _rewrite(group):
     if m:
         rest = _WHEN.sub('', m.group(2)).strip(' ')
         return '<%s %s>' % (m.group(1), rest) if rest else '<%s>' % m.group(1)
+    if group.startswith('<FrameSummary '):
+        return '<FrameSummary>'     # a frame of a source traceback in a nested context's repr
     m = _LOOP.match(group)
     if m:
         return '<EventLoop%s>' % m.group(1)
@@ -99,4 +103,8 @@ def normalise(text):
     text = _SOURCE_AT.sub('', text)
     text = _SHORTENED_TAIL.sub('...>', text)
     text = _ADDRESS.sub('0x?', text)
-    return _reprs(text)
+    text = _reprs(text)
+    # Rule 7: a traceback's frames in a repr are one, however many the host had.
+    while '<FrameSummary>, <FrameSummary>' in text:
+        text = text.replace('<FrameSummary>, <FrameSummary>', '<FrameSummary>')
+    return text
