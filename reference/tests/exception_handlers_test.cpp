@@ -239,6 +239,25 @@ TEST(DestroyedPending, TaskKeptAliveByTheFutureItWaitsFor) {
   EXPECT_TRUE(w.logger->records.empty());
 }
 
+TEST(DestroyedPending, ACycleThroughAFrameIsCollectedWhenTheFrameIsCounted) {
+  LoggedWorld w;
+  auto f = w.loop->create_future<int>();
+  const FutureBase* key = f.get();
+  auto t = w.loop->create_task(wait_on(f), "t2");
+  w.run_batch();  // t2 waits for f: f's wake-up callback holds t2, t2's frame and _fut_waiter hold f
+  t.reset();
+  const auto frame = [&](const FutureBase& x) -> long { return &x == key ? 2 : 0; };  // the parameter, the awaiter
+  EXPECT_EQ(w.loop->collect_garbage(frame), 0u);  // f is still the test's: t2 lives on
+  f.reset();
+  EXPECT_EQ(w.loop->collect_garbage(), 0u);  // the frame's references unknown: held from outside
+  EXPECT_TRUE(w.logger->records.empty());
+  EXPECT_EQ(w.loop->collect_garbage(frame), 2u);  // gc.collect(): the task and its future
+  ASSERT_EQ(w.logger->records.size(), 1u);
+  EXPECT_EQ(w.messages()[0],
+            "ERROR Task was destroyed but it is pending!\ntask: <Task pending name='t2' coro=<coroutine> "
+            "wait_for=<Future pending cb=[Task.task_wakeup()]>>");
+}
+
 TEST(DestroyedPending, ReportedWhenReleasedPending) {
   LoggedWorld w;
   auto t = w.loop->create_task(wait_on(w.loop->create_future<int>()), "t2");
