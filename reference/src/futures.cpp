@@ -2,6 +2,7 @@
 #include "aiospec/ref/futures.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <utility>
 
@@ -10,7 +11,7 @@
 namespace aiospec::ref {
 
 namespace {
-std::uint64_t future_serial = 0;  // only the loop's thread creates futures
+std::atomic<std::uint64_t> future_serial{0};  // process-wide, like the order of gc's lists
 }  // namespace
 
 FutureBase::FutureBase(EventLoop& loop, const std::source_location& where) : loop_(&loop), serial_(++future_serial) {
