@@ -210,6 +210,53 @@ class WaitsForCancelledHead final : public EventLoop {
   }
 };
 
+// ---- Reports: exception handlers and debug mode.
+
+// An exception out of a custom exception handler leaves the loop (with the rest of the batch
+// still queued) instead of going to the default handler (EXC-02).
+class HandlerErrorStopsBatch final : public EventLoop {
+  using EventLoop::EventLoop;
+  void call_exception_handler(const ref::ExceptionContext& context) override {
+    if (const auto& handler = get_exception_handler()) {
+      handler(*this, context);
+      return;
+    }
+    EventLoop::call_exception_handler(context);
+  }
+};
+
+// The context of a report calls the handle 'callback' (EXC-04's keys renamed).
+class ContextKeyRenamed final : public EventLoop {
+  using EventLoop::EventLoop;
+  void call_exception_handler(const ref::ExceptionContext& context) override {
+    ref::ExceptionContext renamed;
+    for (const auto& [key, value] : context.items()) renamed.set(key == "handle" ? "callback" : key, value);
+    EventLoop::call_exception_handler(renamed);
+  }
+};
+
+// A callback is slow when it took longer than slow_callback_duration, not at least as long
+// (DBG-02's `>=` as `>`). `dt > d` is `dt >= nextafter(d, inf)`: before each iteration the loop
+// moves the threshold it was given one representable step up, so the rule the reference applies
+// becomes the broken one without touching its code.
+class SlowThresholdStrict final : public EventLoop {
+  using EventLoop::EventLoop;
+  void run_once() override {
+    if (slow_callback_duration() != raised_) {
+      raised_ = std::nextafter(slow_callback_duration(), std::numeric_limits<double>::infinity());
+      set_slow_callback_duration(raised_);
+    }
+    EventLoop::run_once();
+  }
+  double raised_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Debug mode never checks that call_soon / call_at / call_later come from the loop's thread.
+class NoThreadCheck final : public EventLoop {
+  using EventLoop::EventLoop;
+  void check_thread() const override {}
+};
+
 // ---- Tasks. Each of these loops installs a task factory, as asyncio programs do with
 // loop.set_task_factory, whose tasks break one rule; the loop itself is the reference loop.
 
@@ -296,6 +343,26 @@ class FirstStepInline final : public ValueTask {
   void schedule_first_step() override { step(); }
 };
 
+// Every task the loop makes stays referenced by the loop until the loop goes, so that a task
+// whose exception nobody retrieved is reported when the loop is destroyed, not when the last
+// reference of the program goes (EXC-08).
+class KeepsTasksUntilClose final : public EventLoop {
+ public:
+  KeepsTasksUntilClose(std::unique_ptr<ref::Selector> selector, ref::Clock& clock, const ref::Profile& profile)
+      : EventLoop(std::move(selector), clock, profile) {
+    set_task_factory<Value>(
+        [this](EventLoop& loop, std::unique_ptr<AnyCoroutine<Value>> coro, std::optional<std::string> name) {
+          auto task = ref::make_task<ValueTask>(loop, std::move(coro), std::move(name));
+          kept_.push_back(task);
+          return task;
+        });
+  }
+  ~KeepsTasksUntilClose() override { kept_.clear(); }
+
+ private:
+  std::vector<std::shared_ptr<ValueTask>> kept_;
+};
+
 template <class L>
 ReferenceAdapter::LoopFactory factory() {
   return [](std::unique_ptr<ref::Selector> selector, ref::Clock& clock,
@@ -332,6 +399,16 @@ const std::vector<Mutant>& all() {
        {"cxl-0010", "cxl-0011"}, factory<TaskFactoryLoop<Make<IgnoresUncancel>>>()},
       {"synchronous-done-callbacks", "a task's done callbacks run synchronously when it finishes",
        {"tsk-0003", "tsk-0014"}, factory<TaskFactoryLoop<Make<SynchronousDoneCallbacks>>>()},
+      {"handler-error-stops-batch", "an exception out of a custom exception handler leaves run_forever mid-batch",
+       {"exc-0017"}, factory<HandlerErrorStopsBatch>()},
+      {"context-key-renamed", "a callback's report calls its handle 'callback' instead of 'handle'",
+       {"exc-0001"}, factory<ContextKeyRenamed>()},
+      {"never-retrieved-at-close", "an exception never retrieved is reported when the loop goes, not at release",
+       {"exc-0007", "exc-0008"}, factory<KeepsTasksUntilClose>()},
+      {"slow-threshold-strict", "a callback is slow only when it took longer than slow_callback_duration",
+       {"dbg-0003"}, factory<SlowThresholdStrict>()},
+      {"no-thread-check", "debug mode lets call_soon be called from another thread while the loop runs",
+       {"dbg-0008", "dbg-0010"}, factory<NoThreadCheck>()},
       {"first-step-inline", "a task's first step runs inside create_task instead of via call_soon",
        {"tsk-0001", "tsk-0002"}, factory<TaskFactoryLoop<Make<FirstStepInline>>>()},
   };

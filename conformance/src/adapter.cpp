@@ -76,7 +76,7 @@ std::optional<LoopError> Future::exception() const { not_implemented("Future.exc
 int Task::cancelling() const { not_implemented("Task.cancelling", "tasks"); }
 int Task::uncancel() { not_implemented("Task.uncancel", "tasks"); }
 
-std::shared_ptr<Task> Loop::create_task(CoroutinePtr) { not_implemented("create_task", "tasks"); }
+std::shared_ptr<Task> Loop::create_task(CoroutinePtr, std::optional<std::string>) { not_implemented("create_task", "tasks"); }
 std::shared_ptr<Task> Loop::current_task() { not_implemented("current_task", "tasks"); }
 CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("sleep", "tasks"); }
 std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("gather", "tasks"); }
@@ -102,5 +102,6 @@ void Loop::set_log_sink(LogSink) { not_implemented("set_log_sink", "log-trace");
 void Loop::set_debug(bool) { not_implemented("set_debug", "debug"); }
 bool Loop::get_debug() const { not_implemented("get_debug", "debug"); }
 void Loop::set_slow_callback_duration(double) { not_implemented("slow_callback_duration", "debug"); }
+void Loop::collect_garbage() {}
 
 }  // namespace aiospec::conformance

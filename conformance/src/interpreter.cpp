@@ -157,7 +157,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"in_thread", {{"do"}, {}, &Impl::op_in_thread}},
       {"external", {{"at", "do"}, {}, &Impl::op_external}},
       // scheduling callbacks
-      {"call_soon", {{"do"}, {"as", "loop"}, &Impl::op_call_soon}},
+      {"call_soon", {{}, {"do", "object", "as", "loop"}, &Impl::op_call_soon}},
       {"call_soon_threadsafe", {{"do"}, {"as", "loop"}, &Impl::op_call_soon_threadsafe}},
       {"call_later", {{"delay", "do"}, {"as", "loop"}, &Impl::op_call_later}},
       {"call_at", {{"when", "do"}, {"as", "loop"}, &Impl::op_call_at}},
@@ -214,6 +214,17 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"send", {{"fd", "data"}, {}, &Impl::op_send}},
       {"recv", {{"fd"}, {"size"}, &Impl::op_recv}},
       {"close_fd", {{"fd"}, {}, &Impl::op_close_fd}},
+      // exception handlers, the asyncio log, debug mode
+      {"set_exception_handler", {{"handler"}, {"type", "message", "var", "loop"}, &Impl::op_set_exception_handler}},
+      {"get_exception_handler", {{}, {"loop"}, &Impl::op_get_exception_handler}},
+      {"call_exception_handler",
+       {{}, {"message", "exception", "future", "task", "handle", "keys", "loop"}, &Impl::op_call_exception_handler}},
+      {"default_exception_handler",
+       {{}, {"message", "exception", "future", "task", "handle", "keys", "loop"}, &Impl::op_default_exception_handler}},
+      {"drop", {{}, {"future", "task"}, &Impl::op_drop}},
+      {"set_debug", {{"enabled"}, {"loop"}, &Impl::op_set_debug}},
+      {"get_debug", {{}, {"loop"}, &Impl::op_get_debug}},
+      {"slow_callback_duration", {{"seconds"}, {"loop"}, &Impl::op_slow_callback_duration}},
       // Python only: their features make the scenario UNSUPPORTED before it runs
       {"contextvar_set", {{"var", "value"}, {}, &Impl::op_python_only}},
       {"contextvar_get", {{"var"}, {}, &Impl::op_python_only}},
@@ -229,6 +240,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
 Trace Interpreter::Impl::run() {
   loops_["main"] = adapter_.new_loop(time_);
   loop_order_.push_back("main");
+  prepare(*loops_["main"]);
   try {
     run_block(scenario_.program, Block());
   } catch (const Abort& abort) {
@@ -326,11 +338,17 @@ Block Interpreter::Impl::block(const Op& op, const char* key) const {
   return Block(op.owner, &b);  // shares the owner's ownership; copies nothing
 }
 
-Callback Interpreter::Impl::callback(Block block) {
-  return [this, block = std::move(block)] {
-    time_.count_callback();
-    run_block(*block, block, Where::callback);
-  };
+Callback Interpreter::Impl::callback(Block block, std::string callback_name) {
+  return Callback(
+      [this, block = std::move(block)] {
+        time_.count_callback();
+        run_block(*block, block, Where::callback);
+      },
+      std::move(callback_name));
+}
+
+Callback Interpreter::Impl::named_callback(const Op& op) {
+  return callback(block(op, "do"), op.args.contains("as") ? name(op, "as") : "callback");
 }
 
 // `in_thread` and `external`: the block runs on a new thread while this one waits. Whatever
@@ -349,6 +367,8 @@ void Interpreter::Impl::run_on_new_thread(Block block) {
 }
 
 void Interpreter::Impl::close_everything() {
+  // What the loops report from here on (closing, releasing what the run left) is not judged.
+  ended_ = true;
   const auto close = [](Loop& loop) {
     try {
       if (!loop.is_running()) loop.close();
@@ -460,7 +480,9 @@ void Interpreter::Impl::op_raise(const Op& op) {
 void Interpreter::Impl::raise_in_callback(const Op& op) {
   const std::string type = name(op, "type");
   if (!raisable(type)) fail("raise: unknown exception type '" + type + "'");
-  adapter_.raise_in_callback(type, op.args.value("message", ""));
+  std::optional<std::string> message;
+  if (op.args.contains("message")) message = op.args.at("message").get<std::string>();
+  adapter_.raise_in_callback(type, message);
   throw Fault{"raise: the adapter's raise_in_callback returned"};
 }
 
@@ -521,24 +543,24 @@ void Interpreter::Impl::op_external(const Op& op) {
 
 void Interpreter::Impl::op_call_soon(const Op& op) {
   Loop& l = loop(op);
-  bind(op, l.call_soon(callback(block(op, "do"))));
+  bind(op, l.call_soon(named_callback(op)));
 }
 
 void Interpreter::Impl::op_call_soon_threadsafe(const Op& op) {
   Loop& l = loop(op);
-  bind(op, l.call_soon_threadsafe(callback(block(op, "do"))));
+  bind(op, l.call_soon_threadsafe(named_callback(op)));
 }
 
 void Interpreter::Impl::op_call_later(const Op& op) {
   Loop& l = loop(op);
   const double delay = num(op, "delay");
-  bind(op, l.call_later(delay, callback(block(op, "do"))));
+  bind(op, l.call_later(delay, named_callback(op)));
 }
 
 void Interpreter::Impl::op_call_at(const Op& op) {
   Loop& l = loop(op);
   const double when = num(op, "when");
-  bind(op, l.call_at(when, callback(block(op, "do"))));
+  bind(op, l.call_at(when, named_callback(op)));
 }
 
 void Interpreter::Impl::op_cancel(const Op& op) { lookup(handles_, "handle", op, name(op, "handle"))->cancel(); }
@@ -580,6 +602,7 @@ void Interpreter::Impl::op_new_loop(const Op& op) {
   check_free(loops_, "loop", op, loop);  // a live loop is never replaced (it may be running)
   loops_[loop] = adapter_.new_loop(time_);
   loop_order_.push_back(loop);
+  prepare(*loops_[loop]);
 }
 
 void Interpreter::Impl::op_get_running_loop(const Op& op) {

@@ -201,9 +201,9 @@ Loop& Interpreter::Impl::running() {
   return *loop;
 }
 
-std::shared_ptr<Task> Interpreter::Impl::task(const Op& op) {
-  const std::string future = name(op, "future");
-  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, "future", op, future));
+std::shared_ptr<Task> Interpreter::Impl::task(const Op& op, const char* key) {
+  const std::string future = name(op, key);
+  auto task = std::dynamic_pointer_cast<Task>(lookup(futures_, key, op, future));
   if (!task) fail(op.name + ": '" + future + "' is not a task");
   return task;
 }
@@ -221,7 +221,7 @@ std::string Interpreter::Impl::name_of(const Task* task) const {
   return it == task_names_.end() ? std::string() : it->second;
 }
 
-// loop.create_task(coro), or with `group` TaskGroup.create_task(coro).
+// loop.create_task(coro, name=as), or with `group` TaskGroup.create_task(coro, name=as).
 void Interpreter::Impl::op_create_task(const Op& op) {
   if (op.args.contains("group") && op.args.contains("loop")) fail("create_task: 'group' and 'loop' exclude each other");
   std::shared_ptr<TaskGroup> group;
@@ -240,7 +240,8 @@ void Interpreter::Impl::op_create_task(const Op& op) {
     std::vector<std::string>& creating;
     ~Created() { creating.pop_back(); }
   } under_way{creating_};
-  auto created = group ? group->create_task(std::move(body)) : l->create_task(std::move(body));
+  // A named task carries the scenario's name, which reports show (`<Task pending name='t'>`).
+  auto created = group ? group->create_task(std::move(body), as) : l->create_task(std::move(body), as);
   tasks_.push_back(created);
   task_names_[created.get()] = as.value_or("");  // every task the scenario made: "" when unnamed
   if (as) futures_[*as] = created;
@@ -579,6 +580,7 @@ Value Interpreter::Impl::run_main(const Op& op) {
   }
   std::unique_ptr<Loop> made = adapter_.new_loop(time_);
   Loop& l = *made;
+  prepare(l);
   if (as) {
     loops_[*as] = std::move(made);
     loop_order_.push_back(*as);

@@ -206,11 +206,11 @@ struct RaisedTag {};
 
 template <class E>
 struct Raised final : E, RaisedTag {
-  explicit Raised(std::string message) : E(std::move(message)) {}
+  explicit Raised(ref::Args args) : E(std::move(args)) {}
 };
 
 struct RaisedException final : ref::Error, RaisedTag {  // Python's plain Exception
-  explicit RaisedException(std::string message) : ref::Error("Exception", std::move(message)) {}
+  explicit RaisedException(ref::Args args) : ref::Error("Exception", std::move(args)) {}
 };
 
 // An exception of a context or a log record as the suite sees it: the loop's own translated
@@ -505,7 +505,7 @@ class RefTaskGroup final : public TaskGroup {
  public:
   explicit RefTaskGroup(RefLoop& loop) : loop_(loop), group_(std::make_shared<ref::TaskGroup>()) {}
   void enter() override { translated([&] { group_->enter(); }); }
-  std::shared_ptr<Task> create_task(CoroutinePtr coroutine) override;
+  std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name) override;
   CoroutinePtr exit(std::optional<LoopError> error) override;
 
  private:
@@ -570,9 +570,9 @@ class RefLoop final : public Loop {
   bool remove_writer(int fd) override { return translated([&] { return loop_->remove_writer(fd); }); }
 
   // ---- feature "tasks" ----
-  std::shared_ptr<Task> create_task(CoroutinePtr coroutine) override {
+  std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name) override {
     auto native = translated([&] {
-      return loop_->create_task<Value>(std::make_unique<SuiteCoroutine>(std::move(coroutine)));
+      return loop_->create_task<Value>(std::make_unique<SuiteCoroutine>(std::move(coroutine)), std::move(name));
     });
     return task_wrapper(native);
   }
@@ -757,10 +757,11 @@ class RefLoop final : public Loop {
   std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
 };
 
-std::shared_ptr<Task> RefTaskGroup::create_task(CoroutinePtr coroutine) {
+std::shared_ptr<Task> RefTaskGroup::create_task(CoroutinePtr coroutine, std::optional<std::string> name) {
   auto native = translated([&] {
     return group_->create_task<Value>(
-        std::unique_ptr<ref::AnyCoroutine<Value>>(std::make_unique<SuiteCoroutine>(std::move(coroutine))));
+        std::unique_ptr<ref::AnyCoroutine<Value>>(std::make_unique<SuiteCoroutine>(std::move(coroutine))),
+        std::move(name));
   });
   return loop_.task_wrapper(native);
 }
@@ -806,15 +807,17 @@ std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {
   return std::make_unique<RefLoop>(*this, time, backend_, factory_);
 }
 
-void ReferenceAdapter::raise_in_callback(const std::string& type, const std::string& message) {
-  if (type == "KeyboardInterrupt") throw Raised<ref::KeyboardInterrupt>(message);
-  if (type == "SystemExit") throw Raised<ref::SystemExit>(message);
-  if (type == "ValueError") throw Raised<ref::ValueError>(message);
-  if (type == "RuntimeError") throw Raised<ref::RuntimeError>(message);
-  if (type == "TypeError") throw Raised<ref::TypeError>(message);
-  if (type == "TimeoutError") throw Raised<ref::TimeoutError>(message);
-  if (type == "CancelledError") throw Raised<ref::CancelledError>(message);
-  if (type == "Exception") throw RaisedException(message);
+void ReferenceAdapter::raise_in_callback(const std::string& type, const std::optional<std::string>& message) {
+  ref::Args args;
+  if (message) args.emplace_back(*message);
+  if (type == "KeyboardInterrupt") throw Raised<ref::KeyboardInterrupt>(args);
+  if (type == "SystemExit") throw Raised<ref::SystemExit>(args);
+  if (type == "ValueError") throw Raised<ref::ValueError>(args);
+  if (type == "RuntimeError") throw Raised<ref::RuntimeError>(args);
+  if (type == "TypeError") throw Raised<ref::TypeError>(args);
+  if (type == "TimeoutError") throw Raised<ref::TimeoutError>(args);
+  if (type == "CancelledError") throw Raised<ref::CancelledError>(args);
+  if (type == "Exception") throw RaisedException(args);
   throw Fault{"raise_in_callback: no exception type '" + type + "'"};
 }
 

@@ -189,7 +189,10 @@ class Coroutines:
         _fail('%s: %s must be a future name or {coroutine: [...]}, not %r' % (op, key, value))
 
     def _keep(self, future):
-        self._kept.append(future)
+        # Where reports are traced, futures live as long as CPython keeps them (EXC-08): a name
+        # holds them, and `drop` lets go.
+        if not self._reports_traced():
+            self._kept.append(future)
         return future
 
     def _op_create_task(self, op, args):
@@ -207,7 +210,9 @@ class Coroutines:
         coro = self._new_coroutine(op, args['do'])
         self._creating.append((name, coro))
         try:
-            task = self._keep(create(coro))
+            # A named task carries the scenario's name, which reports show (`<Task pending
+            # name='t'>`); an unnamed one keeps asyncio's Task-<n>.
+            task = self._keep(create(coro) if name is None else create(coro, name=name))
         finally:
             self._creating.pop()
         if name is not None:

@@ -49,6 +49,7 @@ from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
                          LoopBlocked, OracleFailure, OracleFault, ScenarioError,
                          WouldBlockForever)
 from .coroutines import _HANDLED_IN_THIS_RUN, Coroutines, _settle
+from .handlers import Callback, Handlers
 from .loop import virtual_loop
 from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SETTABLE, SOCKET, _fail, _num, _value,
                      describe, trace_value)
@@ -169,7 +170,7 @@ class _Socket:
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
 
 
-class Interpreter(Coroutines):
+class Interpreter(Coroutines, Handlers):
     """Runs one scenario once.  Use a new instance for every run.
 
     ``new_loop(world)`` makes every loop of the run (default: the oracle's
@@ -252,6 +253,7 @@ class Interpreter(Coroutines):
         saved_policy = _quiet(asyncio.get_event_loop_policy)
         _quiet(asyncio.set_event_loop_policy, None)
         del _HANDLED_IN_THIS_RUN[:]     # nothing an earlier run left behind (a run that stopped)
+        self._start_reports()
         try:
             main = self._new_loop('main')
             _quiet(asyncio.set_event_loop, main)
@@ -268,9 +270,12 @@ class Interpreter(Coroutines):
             # collector may run code), and the exception handler ignores what reaches it.
             self._ended = True
             self.world.closed = True
-            self._cleanup()
-            _quiet(asyncio.set_event_loop, None)
-            _quiet(asyncio.set_event_loop_policy, saved_policy)
+            try:
+                self._cleanup()
+            finally:
+                self._end_reports()
+                _quiet(asyncio.set_event_loop, None)
+                _quiet(asyncio.set_event_loop_policy, saved_policy)
         return self.world.events
 
     def _cleanup(self):
@@ -352,8 +357,9 @@ class Interpreter(Coroutines):
             _fail('%s: needs feature %r in the scenario' % (name, feature))
         return name, args
 
-    def _callback(self, block):
-        """The callable scheduled for a BLOCK.
+    def _callback(self, block, name=None):
+        """The callable scheduled for a BLOCK: a ``Callback`` named ``name`` (the handle's `as`),
+        or ``callback``, as asyncio's reports show it (spec/TRACE.md, "Reprs in messages").
 
         It accepts and ignores arguments: done callbacks receive the
         future.
@@ -361,10 +367,20 @@ class Interpreter(Coroutines):
         if not isinstance(block, list):
             _fail('a block must be a list of operations, not %r' % (block,))
 
-        def callback(*args):
+        def run():
             self.world.count_callback()
             self._run_block(block, in_callback=True)
-        return callback
+        return Callback('callback' if name is None else self._name('callback', 'as', name), run)
+
+    def _scheduled(self, op, args):
+        """What call_soon and friends schedule: the block's callback, or call_soon's `object`."""
+        if 'object' in args:
+            if 'do' in args:
+                _fail("%s: exactly one of 'do' and 'object' is needed" % op)
+            return self._callback_object(op, args['object'])
+        if 'do' not in args:
+            _fail('%s: missing argument(s) do' % op)
+        return self._callback(args['do'], args.get('as'))
 
     def _run_on_thread(self, block, thread_name):
         """Run ``block`` on a new thread and wait for it.
@@ -431,7 +447,8 @@ class Interpreter(Coroutines):
     def _new_loop(self, name):
         """A new loop of the run (``name`` None: one the scenario does not name)."""
         loop = self._make_loop(self.world)
-        loop.set_exception_handler(self._exception_handler)
+        if not self._reports_traced():
+            loop.set_exception_handler(self._exception_handler)
         self._all_loops.append(loop)
         if name is not None:
             self._loops[name] = loop
@@ -506,21 +523,22 @@ class Interpreter(Coroutines):
 
     def _op_call_soon(self, op, args):
         loop = self._loop(op, args)
-        self._bind(op, args, loop.call_soon(self._callback(args['do'])))
+        self._bind(op, args, loop.call_soon(self._scheduled(op, args)))
 
     def _op_call_soon_threadsafe(self, op, args):
         loop = self._loop(op, args)
-        self._bind(op, args, loop.call_soon_threadsafe(self._callback(args['do'])))
+        self._bind(op, args, loop.call_soon_threadsafe(self._callback(args['do'],
+                                                                      args.get('as'))))
 
     def _op_call_later(self, op, args):
         loop = self._loop(op, args)
         delay = self._clock.loop_delay(_num(op, 'delay', args['delay']))
-        self._bind(op, args, loop.call_later(delay, self._callback(args['do'])))
+        self._bind(op, args, loop.call_later(delay, self._callback(args['do'], args.get('as'))))
 
     def _op_call_at(self, op, args):
         loop = self._loop(op, args)
         when = self._clock.loop_time(_num(op, 'when', args['when']))
-        self._bind(op, args, loop.call_at(when, self._callback(args['do'])))
+        self._bind(op, args, loop.call_at(when, self._callback(args['do'], args.get('as'))))
 
     def _op_cancel(self, op, args):
         self._lookup(self._handles, HANDLE, op, args['handle']).cancel()

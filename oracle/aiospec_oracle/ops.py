@@ -38,9 +38,22 @@ NUM_OR_NULL = "num_or_null"     # NUM or null (wait_for.timeout: None waits fore
 FUTURES = "futures"      # a list of distinct NAMEs of futures or tasks, possibly empty (wait.of)
 RETURN_WHEN = "return_when"     # FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED (wait)
 TASK_FACTORY = "task_factory"   # "eager" (asyncio.eager_task_factory) or null (None)
+HANDLER = "handler"      # set_exception_handler.handler: "record", "raise" or null
+EXC_SPEC = "exc_spec"    # {type: one of RAISABLE, message?: LABEL}: an exception to put in a context
+CONTEXT_KEYS = "context_keys"   # {name: string}: extra keys of a context (call_exception_handler)
+CALLBACK_OBJECT = "callback_object"   # "coroutine", "coroutine-function" or a number (call_soon)
 
 RETURN_WHEN_VALUES = ("FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED")
 TASK_FACTORIES = ("eager", None)
+# What a scenario's exception handler does (set_exception_handler): record a `handler` event and
+# return; record it, then raise; or null, set_exception_handler(None) (the default handler).
+HANDLER_POLICIES = ("record", "raise", None)
+# What call_soon's `object` schedules instead of a block (feature callback-checks, DBG-04).
+CALLBACK_OBJECTS = ("coroutine", "coroutine-function")
+# The keys call_exception_handler's own arguments fill; `keys` may not name them.
+CONTEXT_ARGS = ("message", "exception", "future", "task", "handle")
+CONTEXT_KEY_PATTERN = r"^[a-z_][a-z0-9_]*(?![\s\S])"
+MAX_CONTEXT_KEYS = 16
 
 # What `raise` and `set_exception` may throw: ordinary exceptions go to the loop's exception
 # handler and the batch goes on; KeyboardInterrupt and SystemExit escape run_forever (ORD-08).
@@ -92,6 +105,7 @@ SHORT_STRING = "string"  # record: a              -> {label: "a"}
 SHORT_NUMBER = "number"  # burn: 0.25             -> {seconds: 0.25}
 SHORT_NAMES = "names"    # socketpair: [a, b]     -> {names: [a, b]}
 SHORT_VALUE = "value"    # return: 1              -> {value: 1} (any VALUE, null included)
+SHORT_BOOL = "bool"      # set_debug: true        -> {enabled: true}
 
 # Kinds of scenario names, for the "defined somewhere" checks.
 HANDLE, FUTURE, LOOP, FD = "handle", "future", "loop", "fd"
@@ -116,6 +130,9 @@ class Op:
     arg_since: Dict[str, str] = field(default_factory=dict)      # argument -> lowest CPython
     inline_blocks: Tuple[str, ...] = ()   # coroutine blocks that run inline in the coroutine
                                           # that runs the operation (try, timeout, task_group)
+    exactly_one: Tuple[str, ...] = ()     # of these arguments exactly one is given (drop)
+    only_with: Dict[str, Tuple[str, object]] = field(default_factory=dict)
+                                          # argument -> (other argument, the value it needs)
 
     @property
     def optional(self):
@@ -129,10 +146,11 @@ class Op:
 
 def _op(args, required=(), short=None, short_key=None, feature=None, defines=None, uses=None,
         doc="", python_only=False, coroutine_only=False, coroutine_blocks=(), since=None,
-        arg_features=None, arg_since=None, inline_blocks=()):
+        arg_features=None, arg_since=None, inline_blocks=(), exactly_one=(), only_with=None):
     return Op(dict(args), tuple(required), short, short_key, feature, dict(defines or {}),
               dict(uses or {}), doc, python_only, coroutine_only, tuple(coroutine_blocks),
-              since, dict(arg_features or {}), dict(arg_since or {}), tuple(inline_blocks))
+              since, dict(arg_features or {}), dict(arg_since or {}), tuple(inline_blocks),
+              tuple(exactly_one), dict(only_with or {}))
 
 
 def _c(args, required=(), short=None, short_key=None, defines=None, uses=None, doc="",
@@ -146,6 +164,12 @@ def _c(args, required=(), short=None, short_key=None, defines=None, uses=None, d
 _SCHEDULE = {"do": BLOCK, "as": NAME, "loop": NAME}
 _LOOP_ONLY = {"loop": NAME}
 _LOOP_USE = {"loop": LOOP}
+# The context of call_exception_handler / default_exception_handler, in the order its keys go
+# into the dict: message, exception, future, task, handle, then `keys` (sorted by name).
+_CONTEXT = {"message": LABEL, "exception": EXC_SPEC, "future": NAME, "task": NAME,
+            "handle": NAME, "keys": CONTEXT_KEYS, "loop": NAME}
+_CONTEXT_USES = {"future": FUTURE, "task": FUTURE, "handle": HANDLE, "loop": LOOP}
+_CONTEXT_FEATURES = {"future": "futures", "task": "tasks"}
 
 OPS: Dict[str, Op] = {
     # Recording and the world
@@ -162,7 +186,11 @@ OPS: Dict[str, Op] = {
     "external": _op({"at": AT, "do": BLOCK}, ["at", "do"], feature="threads",
                     doc="run a block on a new thread when the loop polls at or after time 'at'"),
     # Scheduling callbacks
-    "call_soon": _op(_SCHEDULE, ["do"], SHORT_BLOCK, defines={"as": HANDLE}, uses=_LOOP_USE,
+    # `object` (feature callback-checks, Python only) schedules a coroutine, a coroutine
+    # function or a number instead of a block: debug mode refuses them (DBG-04).
+    "call_soon": _op({"do": BLOCK, "object": CALLBACK_OBJECT, "as": NAME, "loop": NAME}, (),
+                     SHORT_BLOCK, defines={"as": HANDLE}, uses=_LOOP_USE,
+                     arg_features={"object": "callback-checks"}, exactly_one=("do", "object"),
                      doc="loop.call_soon"),
     "call_soon_threadsafe": _op(_SCHEDULE, ["do"], SHORT_BLOCK, feature="threads",
                                 defines={"as": HANDLE}, uses=_LOOP_USE,
@@ -293,6 +321,42 @@ OPS: Dict[str, Op] = {
                 uses={"fd": FD}, doc="receive up to size bytes (default 4096), recorded"),
     "close_fd": _op({"fd": NAME}, ["fd"], SHORT_STRING, "fd", feature="fd-io", uses={"fd": FD},
                     doc="close a socket"),
+    # Exception handlers (feature exception-handler).  `handler: raise` raises `type`
+    # (default RuntimeError) with `message` (default 'handler failed') after recording.
+    # `var` (feature handler-context, Python only): the handler also records the value of that
+    # context variable as it sees it (EXC-03: the context it runs in).
+    "set_exception_handler": _op({"handler": HANDLER, "type": EXCEPTION, "message": LABEL,
+                                  "var": NAME, "loop": NAME}, ["handler"], SHORT_STRING,
+                                 "handler", feature="exception-handler", uses=_LOOP_USE,
+                                 arg_features={"var": "handler-context"},
+                                 only_with={"type": ("handler", "raise"),
+                                            "message": ("handler", "raise"),
+                                            "var": ("handler", "record")},
+                                 doc="loop.set_exception_handler(a recording handler, a "
+                                     "raising one, or None)"),
+    "get_exception_handler": _op(_LOOP_ONLY, (), SHORT_NULL, feature="exception-handler",
+                                 uses=_LOOP_USE,
+                                 doc="loop.get_exception_handler(), recorded as the policy set"),
+    "call_exception_handler": _op(_CONTEXT, (), SHORT_NULL, feature="exception-handler",
+                                  uses=_CONTEXT_USES, arg_features=_CONTEXT_FEATURES,
+                                  doc="loop.call_exception_handler(context)"),
+    "default_exception_handler": _op(_CONTEXT, (), SHORT_NULL, feature="exception-handler",
+                                     uses=_CONTEXT_USES, arg_features=_CONTEXT_FEATURES,
+                                     doc="loop.default_exception_handler(context)"),
+    # The scenario lets go of a future or task (the name becomes unbound), then the garbage is
+    # collected: what its finalizer reports happens inside this operation (EXC-08).
+    "drop": _op({"future": NAME, "task": NAME}, (), uses={"future": FUTURE, "task": FUTURE},
+                arg_features={"future": "futures", "task": "tasks"},
+                exactly_one=("future", "task"),
+                doc="forget a future or task, then gc.collect()"),
+    # Debug mode (feature debug).
+    "set_debug": _op({"enabled": BOOL, "loop": NAME}, ["enabled"], SHORT_BOOL, "enabled",
+                     feature="debug", uses=_LOOP_USE, doc="loop.set_debug(enabled)"),
+    "get_debug": _op(_LOOP_ONLY, (), SHORT_NULL, feature="debug", uses=_LOOP_USE,
+                     doc="loop.get_debug(), recorded"),
+    "slow_callback_duration": _op({"seconds": SECONDS, "loop": NAME}, ["seconds"],
+                                  SHORT_NUMBER, "seconds", feature="debug", uses=_LOOP_USE,
+                                  doc="loop.slow_callback_duration = seconds"),
     # Python-only operations.  README gives no short forms for these; the no-argument
     # get_event_loop accepts `get_event_loop:` like get_running_loop does.
     "contextvar_set": _op({"var": NAME, "value": VALUE}, ["var", "value"], feature="contextvars",
@@ -329,7 +393,8 @@ VERSION_PATTERN = r"^3\.([89]|[1-9][0-9])" + END
 
 # Area directory -> id prefix of scenarios born there.
 AREAS = {"ordering": "ord", "timers": "tmr", "lifecycle": "lif", "io": "io",
-         "futures": "fut", "tasks": "tsk", "cancellation": "cxl"}
+         "futures": "fut", "tasks": "tsk", "cancellation": "cxl", "exceptions": "exc",
+         "debug": "dbg"}
 
 TOP_KEYS = ("id", "title", "clauses", "features", "level", "python", "description", "budget",
             "program")

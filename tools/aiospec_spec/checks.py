@@ -12,6 +12,10 @@
   is not executed: the interpreters check the same rules at run time;
 * features: an operation that belongs to a feature (features.txt) requires the scenario to list
   it, so that a loop lacking the feature reports UNSUPPORTED and not FAILED;
+* arguments: of an operation's `exactly_one` arguments exactly one is given (call_soon's do or
+  object, drop's future or task); an `only_with` argument comes with the value it needs
+  (set_exception_handler's type and message with handler: raise); a context's `keys` name no
+  key its own arguments fill;
 * coroutines: an operation marked coroutine-only (await, sleep, gather, shield, wait_for, return,
   try, reraise) sits in a coroutine body (create_task.do, an AWAITABLE's coroutine, the blocks of
   a try or a repeat inside one), never in the program or a callback's block; `reraise` sits in an except
@@ -87,6 +91,24 @@ class Collector:
                 self.since.append((version, "'%s.%s'" % (name, arg), arg_paths[arg]))
         if name == "create_task" and "group" in args and "loop" in args:
             self.misplaced.append((op_path, "create_task: 'group' and 'loop' exclude each other"))
+        if op.exactly_one and sum(a in args for a in op.exactly_one) != 1:
+            self.misplaced.append((op_path, "%s: exactly one of %s is needed" % (
+                name, " and ".join("'%s'" % a for a in op.exactly_one))))
+        for arg, (other, value) in op.only_with.items():
+            if arg in args and args.get(other) != value:
+                self.misplaced.append((arg_paths[arg], "%s: '%s' is only allowed with %s: %s"
+                                       % (name, arg, other, value)))
+        for arg, kind in op.args.items():
+            if kind == ops.CONTEXT_KEYS and isinstance(args.get(arg), dict):
+                for key in args[arg]:
+                    if key in ops.CONTEXT_ARGS:
+                        why = "is set by the argument of that name"
+                    elif not re.match(ops.CONTEXT_KEY_PATTERN, key):
+                        why = "is not a key name ([a-z_][a-z0-9_]*)"
+                    else:
+                        continue
+                    self.misplaced.append((arg_paths[arg] + (key,), "%s: key '%s' %s"
+                                           % (name, key, why)))
         for arg, kind in op.defines.items():
             if arg in args:
                 values = args[arg] if isinstance(args[arg], list) else [args[arg]]

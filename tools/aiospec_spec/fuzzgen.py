@@ -54,6 +54,11 @@ SLEEPS = [0.0, 0.0, 0.0, 0.1, 0.5, 1.0, 1.0]
 TIMEOUTS = [None, 0.0, 0.5, 1.0, 1.0, 2.0]
 MATCHES = ["CancelledError", "Exception", "BaseException", "ValueError", "TimeoutError"]
 RAISE_RARE = ["KeyboardInterrupt", "SystemExit"]
+# Programs that observe reports (handlers, the log, debug mode): their share, the thresholds
+# (dyadic, crossed by some BURNS and not others) and the extra keys of a scenario's own report.
+REPORTS_SHARE = 0.3
+SLOW_DURATIONS = [0.25, 0.5, 1.0]
+REPORT_KEYS = ["alpha", "zeta", "source", "protocol", "transport"]
 
 
 class FuzzInvalid(Exception):
@@ -86,6 +91,7 @@ class _Gen:
         self.tasks = {}                  # name -> loop, created at top level
         self.scopes = 0                  # timeout scopes and task groups made so far
         self.runs = []                   # the loops of `run`s (closed once made)
+        self.reports = None              # _Reports when the program observes reports (generate)
 
     # -- small pieces ----------------------------------------------------------------------------
 
@@ -237,6 +243,8 @@ class _Gen:
                 choices += [("cancel_task", 1.5), ("ask_task", 1.5)]
         if len(self.loops) > 1:
             choices.append(("is_closed", 0.5))
+        if self.reports is not None and not ctx["thread"]:
+            choices += [("call_exception_handler", 0.8), ("ask_reports", 0.3)]
         if ctx["thread"]:
             choices = [c for c in choices if c[0] in ("record", "schedule", "time", "is_running",
                                                      "set_result", "done", "send", "recv")]
@@ -301,6 +309,28 @@ class _Gen:
         if self.chance(0.6):
             args["message"] = self.r.choice(["boom", "", "bad value", "x" * 3, "ünï"])
         return {"raise": args}
+
+    def op_call_exception_handler(self, ctx):
+        self.left -= 1
+        r = self.reports.r
+        args = {}
+        if r.random() < 0.8:
+            args["message"] = r.choice(["custom report", "", "m"])
+        if r.random() < 0.5:
+            args["exception"] = {"type": r.choice(RAISE_COMMON), "message": r.choice(["boom", ""])}
+        if self.futures and r.random() < 0.3:
+            args["future"] = r.choice(sorted(self.futures))
+        if self.tasks and r.random() < 0.3:
+            args["task"] = r.choice(sorted(self.tasks))
+        if r.random() < 0.4:
+            args["keys"] = {k: r.choice(["x", "1", ""]) for k in r.sample(REPORT_KEYS, r.randint(1, 3))}
+        name = "default_exception_handler" if r.random() < 0.2 else "call_exception_handler"
+        return {name: self.loop_arg(args, self.pick_loop(ctx.get("loop")))}
+
+    def op_ask_reports(self, ctx):
+        self.left -= 1
+        what = self.reports.r.choice(["get_exception_handler", "get_debug"])
+        return {what: self.loop_arg({}, self.pick_loop(ctx.get("loop")))}
 
     def op_repeat(self, ctx):
         self.left -= 1
@@ -655,6 +685,8 @@ class _Gen:
                 loop = self.r.choice(self.loops)
                 prog.append({"new_future": self.loop_arg({"name": name}, loop)})
                 self.futures[name] = loop
+        if self.reports is not None:
+            prog.extend(self.reports.prologue(self.loops))
         if self.uses_fd:
             ends = ["a", "b"] if self.chance(0.5) else ["s1", "s0"]
             prog.append({"socketpair": {"names": ends}})
@@ -682,6 +714,9 @@ class _Gen:
         # Things recorded after the runs, on the main thread outside any loop.
         if self.chance(0.5):
             prog.append(self.r.choice([{"time": {}}, {"is_running": {}}, {"is_closed": {}}]))
+        if self.reports is not None:
+            # Last, so that no callback left behind names what is dropped.
+            prog.extend(self.reports.epilogue(self.futures, self.tasks))
         return prog
 
     def run_phase(self, top):
@@ -717,6 +752,34 @@ class _Gen:
         return out
 
 
+class _Reports:
+    """What a program that observes reports adds: a handler (or the default one with the log
+    traced), maybe debug mode with a slow-callback threshold that the burns cross, and at the end
+    the drop of some futures and tasks. Drawn from a generator of its own, so that programs
+    without reports stay what they were for every seed."""
+
+    def __init__(self, rnd):
+        self.r = rnd
+        self.handler = rnd.choice(["record", "record", "null", "raise"])
+        self.log_trace = self.handler == "null" or rnd.random() < 0.5
+        self.debug = rnd.random() < 0.35
+
+    def prologue(self, loops):
+        out = []
+        for loop in loops:
+            args = {} if loop == "main" else {"loop": loop}
+            if self.handler != "null":
+                out.append({"set_exception_handler": dict(args, handler=self.handler)})
+            if self.debug:
+                out.append({"set_debug": dict(args, enabled=True)})
+                out.append({"slow_callback_duration": dict(args, seconds=self.r.choice(SLOW_DURATIONS))})
+        return out
+
+    def epilogue(self, futures, tasks):
+        named = [("future", f) for f in sorted(futures)] + [("task", t) for t in sorted(tasks)]
+        return [{"drop": {kind: name}} for kind, name in named if self.r.random() < 0.6]
+
+
 def _walk(block):
     """Every operation of a program, pre-order: (name, args)."""
     for op in block:
@@ -726,9 +789,9 @@ def _walk(block):
             yield from _walk(inner)
 
 
-def features_for(program, select_trace=False, heap_ties=None):
+def features_for(program, select_trace=False, heap_ties=None, log_trace=False):
     """The features a program needs: from the operation table, plus the optional ones."""
-    needed = set()
+    needed = {"log-trace"} if log_trace else set()
     timers = 0
     for name, args in _walk(program):
         op = ops.OPS[name]
@@ -754,12 +817,13 @@ def python_for(program):
     return max(since, key=lambda v: tuple(map(int, v.split(".")))) if since else None
 
 
-def scenario(program, select_trace=False, title="a fuzzed program", iterations=ITERATION_BUDGET):
+def scenario(program, select_trace=False, title="a fuzzed program", iterations=ITERATION_BUDGET,
+             log_trace=False):
     out = {
         "id": "ord-9999",
         "title": title,
         "clauses": ["ORD-01"],
-        "features": features_for(program, select_trace),
+        "features": features_for(program, select_trace, log_trace=log_trace),
         "level": "cpython",
         "budget": {"iterations": iterations},
         "program": program,
@@ -774,11 +838,15 @@ def generate(seed, index, max_ops=MAX_OPS_DEFAULT):
     """The canonical scenario number `index` of `seed`."""
     rnd = random.Random("aiospec-fuzz:%d:%d" % (seed, index))
     gen = _Gen(rnd, max(1, max_ops))
+    reports = random.Random("aiospec-fuzz-reports:%d:%d" % (seed, index))
+    if reports.random() < REPORTS_SHARE:
+        gen.reports = _Reports(reports)
     program = gen.program()
     for name, _ in _walk(program):
         assert name in ops.OPS, name         # the generator only speaks the table's language
     return scenario(program, select_trace=rnd.random() < 0.2,
-                    title="fuzz seed %d index %d" % (seed, index))
+                    title="fuzz seed %d index %d" % (seed, index),
+                    log_trace=gen.reports is not None and gen.reports.log_trace)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1028,11 +1096,12 @@ def minimise(canonical, still_fails, max_tests=3000):
     Returns (scenario, tests made).
     """
     select_trace = "select-trace" in canonical.get("features", [])
+    log_trace = "log-trace" in canonical.get("features", [])
     base = {k: v for k, v in canonical.items() if k not in ("features", "program")}
 
     def make(program, select):
         c = _copy(base)
-        c["features"] = features_for(program, select)
+        c["features"] = features_for(program, select, log_trace=log_trace)
         c["program"] = program
         # Keep the key order of the original (it is the order the YAML is written in).
         return {k: c[k] for k in canonical if k in c}

@@ -66,6 +66,16 @@ ARG_SCHEMAS = {
                       "description": "one of " + ", ".join(ops.RETURN_WHEN_VALUES)},
     ops.TASK_FACTORY: {"enum": list(ops.TASK_FACTORIES),
                        "description": "'eager' or null"},
+    ops.HANDLER: {"enum": list(ops.HANDLER_POLICIES), "description": "'record', 'raise' or null"},
+    ops.EXC_SPEC: {"type": "object", "description": "a mapping {type, message?}",
+                   "properties": {"type": {"$ref": "#/$defs/arg.exception"},
+                                  "message": {"$ref": "#/$defs/arg.label"}},
+                   "required": ["type"], "additionalProperties": False},
+    ops.CONTEXT_KEYS: {"type": "object", "maxProperties": ops.MAX_CONTEXT_KEYS,
+                       "description": "a mapping of context key names to strings",
+                       "additionalProperties": {"$ref": "#/$defs/arg.label"}},
+    ops.CALLBACK_OBJECT: {"description": "'coroutine', 'coroutine-function' or a number",
+                          "anyOf": [{"enum": list(ops.CALLBACK_OBJECTS)}, {"type": "number"}]},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
                 "maxLength": ops.MAX_SEND_DATA,
                 "description": "ASCII text"},
@@ -94,7 +104,13 @@ _NAMES2 = {"type": "array", "items": {"$ref": "#/$defs/arg.name"}, "minItems": 2
 
 # The "shape" wording used in messages: {do, as?, loop?}
 def _shape(op):
-    parts = [a if a in op.required else a + "?" for a in op.args]
+    parts = []
+    for a in op.args:
+        if a in op.exactly_one:            # {do | object, as?, loop?}
+            if a == op.exactly_one[0]:
+                parts.append(" | ".join(op.exactly_one))
+        else:
+            parts.append(a if a in op.required else a + "?")
     return "a mapping {" + ", ".join(parts) + "}"
 
 
@@ -105,6 +121,7 @@ _SHORT_DESC = {
     ops.SHORT_NUMBER: "a number",
     ops.SHORT_NAMES: "a list of two names",
     ops.SHORT_VALUE: "a string, number, boolean or null",
+    ops.SHORT_BOOL: "true or false",
 }
 
 
@@ -112,6 +129,8 @@ def _short_schema(name, op):
     desc = "%s, or %s" % (_SHORT_DESC[op.short], _shape(op))
     if op.short == ops.SHORT_STRING and op.args[op.short_key] == ops.LABEL:
         desc = "a label string, or " + _shape(op)
+    if op.short == ops.SHORT_STRING and op.args[op.short_key] == ops.HANDLER:
+        desc = "'record', 'raise' or null, or " + _shape(op)
     if op.short == ops.SHORT_BLOCK:
         return {"type": "array", "items": {"$ref": "#/$defs/operation"}, "description": desc}
     if op.short == ops.SHORT_NULL:
@@ -272,6 +291,19 @@ TRACE_EVENTS = {
     "current_task": {"value": {"type": ["string", "null"],
                                "description": "a task name, \"\" or null"}},
     "expired": {"timeout": _TNAME, "value": _BOOL},
+    "get_exception_handler": {"value": {"enum": list(ops.HANDLER_POLICIES),
+                                        "description": "'record', 'raise' or null"}},
+    "get_debug": {"value": _BOOL},
+    "handler": {"exception": {"description": "an exception description or null",
+                              "anyOf": [{"type": "null"}, {"$ref": "#/$defs/exc"}]},
+                "keys": {"type": "array", "items": _STR, "description": "a list of key names"},
+                "message": {"type": ["string", "null"], "description": "a string or null"},
+                "contextvar": _TRACE_VALUE},
+    "log": {"exception": {"description": "an exception description or null",
+                          "anyOf": [{"type": "null"}, {"$ref": "#/$defs/exc"}]},
+            "level": {"enum": ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
+                      "description": "a logging level name"},
+            "message": _STR},
     "deadline": {"timeout": _TNAME, "value": {"description": "a number or null",
                                               "anyOf": [{"type": "null"}, _TRACE_NUM]}},
 }
@@ -285,7 +317,7 @@ TRACE_EVENTS["run_until_complete"]["value"] = _ANY
 # it was given a name (TRACE.md).
 OUTCOME_EVENTS = ("await", "sleep", "gather", "shield", "wait_for", "wait", "timeout",
                   "timeout_at", "task_group", "run")
-OPTIONAL_FIELDS = {"await": ("future",)}
+OPTIONAL_FIELDS = {"await": ("future",), "handler": ("contextvar",)}
 for _ev in OUTCOME_EVENTS:
     TRACE_EVENTS[_ev] = dict({"future": _TNAME} if _ev in OPTIONAL_FIELDS else {},
                              value=_ANY, raised={"$ref": "#/$defs/exc"})

@@ -181,8 +181,9 @@ class _Builder:
                 self.error(key_node, path, "keys must be strings, got %s" % shown)
                 continue
             if key in first:
-                self.error(key_node, path, "duplicate key '%s' (first at line %d)"
-                           % (key, first[key]))
+                # repr: a key may hold a line separator (U+2028), which a message must not
+                self.error(key_node, path, "duplicate key %s (first at line %d)"
+                           % (repr(key), first[key]))
                 continue
             first[key] = key_node.start_mark.line + 1
             self.marks.key[path + (key,)] = _pos(key_node.start_mark)

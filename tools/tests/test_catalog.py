@@ -89,7 +89,7 @@ class CppTwins(unittest.TestCase):
 
     def test_operation_table(self):
         text = self.source("conformance/src/interpreter.cpp")
-        rows = re.findall(r'\{"(\w+)", \{\{([^}]*)\}, \{([^}]*)\}, (?:&Impl::|nullptr)', text)
+        rows = re.findall(r'\{"(\w+)",\s*\{\{([^}]*)\},\s*\{([^}]*)\},\s*(?:&Impl::|nullptr)', text)
         names = lambda part: {n for n in re.findall(r'"(\w+)"', part)}
         table = {name: (names(req), names(opt)) for name, req, opt in rows}
         self.assertEqual(set(table), set(ops.OPS))

@@ -30,7 +30,7 @@ class Generator(unittest.TestCase):
                 self.assertEqual(json.loads(fuzzgen.check(canonical)), canonical)
 
     def test_features_are_exactly_what_the_operations_need(self):
-        optional = {"select-trace", "timer-heap-ties"}
+        optional = {"select-trace", "timer-heap-ties", "log-trace"}
         for index in range(40):
             canonical = fuzzgen.generate(2, index)
             needed = [f for f in canonical["features"] if f not in optional]
@@ -54,7 +54,7 @@ class Generator(unittest.TestCase):
         python_only = {"contextvar_set", "contextvar_get", "set_event_loop", "get_event_loop"}
         # CPython 3.12+ only, and the fuzz oracle is the embedded CPython (3.11 on Debian 12).
         newer_than_the_fuzz_oracle = {"set_task_factory"}
-        missing = set(fuzzgen.ops.OPS) - python_only - newer_than_the_fuzz_oracle - seen
+        missing = (set(fuzzgen.ops.OPS) - python_only - newer_than_the_fuzz_oracle - seen)
         self.assertEqual(missing, set())
 
     def test_newer_operations_set_the_python_range(self):
@@ -113,8 +113,10 @@ class Generator(unittest.TestCase):
     def test_max_ops_bounds_the_program(self):
         for index in range(30):
             small = fuzzgen.generate(6, index, max_ops=5)
-            # The run phases add a few operations of their own (a stop, the run).
-            self.assertLessEqual(fuzzgen.size(small), 5 + 3 * 6)
+            # The run phases add a few operations of their own (a stop, the run); a program that
+            # observes reports a handler, debug mode and a threshold per loop (3 loops at most)
+            # and a drop per future (2 at most) and per task (one per operation at most).
+            self.assertLessEqual(fuzzgen.size(small), 5 + 3 * 6 + 3 * 3 + 2 + 5)
 
 
 class Yaml(unittest.TestCase):

@@ -3,6 +3,7 @@
 // Private to the conformance library.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -113,7 +114,8 @@ class Interpreter::Impl {
   const Spec& parse(const json& op) const;
   void invoke(const Op& op, const Spec& spec, Chain* chain);
   Block block(const Op& op, const char* key) const;
-  Callback callback(Block block);
+  Callback callback(Block block, std::string name = "callback");
+  Callback named_callback(const Op& op);  // the `do` block, named by `as` (reprs.hpp)
   void run_on_new_thread(Block block);
   void record(json event);
   void close_everything();
@@ -131,7 +133,7 @@ class Interpreter::Impl {
   Body<Value> awaiting(const Op& op, const json& spec);
   Loop& running();
   LoopError raised(const Op& op, const Chain& chain) const;
-  std::shared_ptr<Task> task(const Op& op);
+  std::shared_ptr<Task> task(const Op& op, const char* key = "future");
   void bind_future(const Op& op, std::shared_ptr<Future> future);
   std::string name_of(const Task* task) const;
   Body<Value> sleeping(const Op& op);
@@ -241,6 +243,17 @@ class Interpreter::Impl {
   void op_send(const Op& op);
   void op_recv(const Op& op);
   void op_close_fd(const Op& op);
+  // ---- exception handlers, the asyncio log, debug mode (interpreter_handlers.cpp) ----
+  void prepare(Loop& loop);  // every new loop, before the scenario sees it
+  ContextArgs context_args(const Op& op);
+  void op_set_exception_handler(const Op& op);
+  void op_get_exception_handler(const Op& op);
+  void op_call_exception_handler(const Op& op);
+  void op_default_exception_handler(const Op& op);
+  void op_drop(const Op& op);
+  void op_set_debug(const Op& op);
+  void op_get_debug(const Op& op);
+  void op_slow_callback_duration(const Op& op);
   // ---- Python only ----
   void op_python_only(const Op& op);
 
@@ -266,6 +279,8 @@ class Interpreter::Impl {
   std::vector<std::unique_ptr<Loop>> unnamed_loops_;       // run's loops made without `as`
   std::map<std::string, Socket> sockets_;
   std::vector<Watch> watches_;  // in registration order
+  std::map<const Loop*, std::string> installed_;  // the handler policy each loop was given last
+  std::atomic<bool> ended_{false};  // the program's last operation is behind us: nothing is recorded
 };
 
 // D3: using a name that is not bound at that moment.

@@ -187,7 +187,8 @@ class TaskGroup {
  public:
   virtual ~TaskGroup() = default;
   virtual void enter() = 0;                                          // __aenter__ (never suspends)
-  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine) = 0;  // TaskGroup.create_task
+  // TaskGroup.create_task(coro, name=name): nullopt leaves asyncio's own name (Task-<n>).
+  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name = std::nullopt) = 0;
   // __aexit__ with the exception leaving the block (nullopt: none): a coroutine that waits for
   // the children, then returns when the given exception (or none) leaves the group as it is,
   // or raises what leaves instead (the ExceptionGroup, a CancelledError, a bare SystemExit).
@@ -254,12 +255,12 @@ class Loop {
   virtual void add_writer(int fd, Callback callback) = 0;
   virtual bool remove_writer(int fd) = 0;
 
-  // Feature "tasks". loop.create_task(coro); asyncio.current_task() (the object create_task
+  // Feature "tasks". loop.create_task(coro, name=name) (nullopt: asyncio's Task-<n>); asyncio.current_task() (the object create_task
   // returned for it, nullptr when no task runs, and an unknown task as a Task the interpreter
   // never saw); asyncio.sleep(delay, result); asyncio.gather(*children, return_exceptions) (its
   // result is a JSON array, returned exceptions as describe() objects); asyncio.shield(inner);
   // asyncio.wait_for(inner, timeout) (nullopt: None).
-  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine);
+  virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name = std::nullopt);
   virtual std::shared_ptr<Task> current_task();
   virtual CoroutinePtr sleep(double delay, const Value& result);
   virtual std::shared_ptr<Future> gather(std::vector<Awaitable> children, bool return_exceptions);
@@ -298,6 +299,12 @@ class Loop {
   virtual void set_debug(bool enabled);
   virtual bool get_debug() const;
   virtual void set_slow_callback_duration(double seconds);
+
+  // gc.collect(): what `drop` does after the interpreter let go of the future or task, so that
+  // objects only reachable from each other (a pending task and the future only it awaits) are
+  // freed, and reported, now. The default does nothing: right for a loop whose objects are freed
+  // by reference counting alone.
+  virtual void collect_garbage();
 };
 
 // The factory of loops for one implementation (and one backend of it).
@@ -313,10 +320,12 @@ class Adapter {
   // The loop running in the calling thread, as one of the Loops made by new_loop, or nullptr.
   virtual Loop* running_loop() = 0;
   // Throws, from inside a scenario callback, what your loop treats as the Python exception
-  // `type` (Exception, ValueError, RuntimeError, KeyboardInterrupt, SystemExit) with `message`.
-  // KeyboardInterrupt and SystemExit must escape run_forever mid-batch and come out of it as a
-  // LoopError of that type; the others go to the loop's exception handler (ORD-08).
-  [[noreturn]] virtual void raise_in_callback(const std::string& type, const std::string& message) = 0;
+  // `type` (Exception, ValueError, RuntimeError, KeyboardInterrupt, SystemExit) with `message` as
+  // its one argument (nullopt: no arguments, `raise ValueError`). KeyboardInterrupt and
+  // SystemExit must escape run_forever mid-batch and come out of it as a LoopError of that type;
+  // the others go to the loop's exception handler (ORD-08). A scenario's exception handler that
+  // raises throws through here too.
+  [[noreturn]] virtual void raise_in_callback(const std::string& type, const std::optional<std::string>& message) = 0;
 };
 
 }  // namespace aiospec::conformance

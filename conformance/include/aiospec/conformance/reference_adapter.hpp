@@ -32,7 +32,7 @@ class ReferenceAdapter : public Adapter {
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
   Loop* running_loop() override;
   // Throws the reference loop's exception for `type`, tagged, so that is_raised can tell it.
-  [[noreturn]] void raise_in_callback(const std::string& type, const std::string& message) override;
+  [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
   // Whether `error` (an ExceptionContext's exception, a LogRecord's) is what raise_in_callback
   // threw: its native() is the tagged object. For a fault net that accepts only a scenario's
   // `raise` reaching a handler.
