@@ -240,6 +240,9 @@ class EventLoop {
   double slow_callback_duration_ = 0.1;
   std::optional<std::thread::id> thread_id_;  // _thread_id: set while running
   const Handle* current_handle_ = nullptr;
+  // The exception Handle._run is handling while it calls the handler (its `except` block): a
+  // custom handler's own exception is chained to it, as Python chains implicitly.
+  std::exception_ptr handling_;
   Profile profile_;
   std::map<int, SelectorKey> keys_;
   int ssock_ = -1;  // self-pipe: the loop reads here
