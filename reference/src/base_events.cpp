@@ -352,8 +352,9 @@ void EventLoop::call_exception_handler(const ExceptionContext& context) {
   } catch (const KeyboardInterrupt&) {
     throw;
   } catch (const std::exception&) {
-    // Exception in the user set custom exception handler: let's try the default handler.
-    const std::exception_ptr exc = std::current_exception();
+    // Exception in the user set custom exception handler: let's try the default handler. Raised
+    // inside Handle._run's except block, it has that block's exception as __context__.
+    const std::exception_ptr exc = chain_context(std::current_exception(), handling_);
     try {
       default_exception_handler({{"message", "Unhandled error in exception handler"},
                                  {"exception", exc},

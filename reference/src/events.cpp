@@ -143,6 +143,11 @@ void Handle::run() {
     ExceptionContext context{
         {"message", "Exception in callback " + cb}, {"exception", std::current_exception()}, {"handle", this}};
     if (!source_traceback_.empty()) context.set("source_traceback", source_traceback_);
+    struct Handling {  // inside `except BaseException as exc:`
+      EventLoop& loop;
+      std::exception_ptr before;
+      ~Handling() { loop.handling_ = std::move(before); }
+    } handling{*loop_, std::exchange(loop_->handling_, std::current_exception())};
     loop_->call_exception_handler(context);
   }
 }

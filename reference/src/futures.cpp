@@ -2,6 +2,7 @@
 #include "aiospec/ref/futures.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <utility>
 
@@ -10,7 +11,7 @@
 namespace aiospec::ref {
 
 namespace {
-std::uint64_t future_serial = 0;  // only the loop's thread creates futures
+std::atomic<std::uint64_t> future_serial{0};  // process-wide, like the order of gc's lists
 }  // namespace
 
 FutureBase::FutureBase(EventLoop& loop, const std::source_location& where) : loop_(&loop), serial_(++future_serial) {
@@ -189,9 +190,10 @@ namespace aiospec::ref {
 // references are cleared, which frees it. The edges the loop knows:
 //   - a future's done callback that wakes a task holds that task (Task.task_wakeup);
 //   - a task holds the future it waits for (_fut_waiter).
-// A coroutine frame's own references are not known, so a future held by one counts as held from
-// outside: such cycles stay alive (reference/README.md, "Ownership").
-std::size_t EventLoop::collect_garbage() {
+// A coroutine frame's own references are not known: unless `held_inside` counts them, a future
+// held by a frame counts as held from outside, and such cycles stay alive (reference/README.md,
+// "Ownership").
+std::size_t EventLoop::collect_garbage(const std::function<long(const FutureBase&)>& held_inside) {
   struct Node {
     FutureBase* future;
     long refs;
@@ -200,7 +202,7 @@ std::size_t EventLoop::collect_garbage() {
   std::map<const FutureBase*, Node> nodes;
   for (FutureBase* f : futures_) {
     const long owners = f->weak_from_this().use_count();
-    if (owners > 0) nodes.emplace(f, Node{f, owners});
+    if (owners > 0) nodes.emplace(f, Node{f, owners - (held_inside ? held_inside(*f) : 0)});
   }
   const auto edges = [&](const FutureBase& from) {
     std::vector<const FutureBase*> out;

@@ -44,6 +44,8 @@ void boom() { throw ValueError("boom"); }
 
 std::string exception_text(const std::exception_ptr& e) { return e ? exception_repr(e) : "None"; }
 
+Coroutine<int> raise_key_error();
+
 TEST(Reprs, PythonTexts) {
   EXPECT_EQ(python_repr(std::string_view("it's")), "\"it's\"");
   EXPECT_EQ(python_repr(std::string_view("a\nb\\")), "'a\\nb\\\\'");
@@ -121,6 +123,37 @@ TEST(CallExceptionHandler, FailingCustomHandlerGoesToTheDefaultWithTheContextNes
             "'exception': ValueError('boom'), 'handle': <Handle a()>}");
   EXPECT_EQ(exception_text(w.logger->records[0].exception), "RuntimeError('handler')");
   EXPECT_EQ(w.log, (Order{"after"}));
+}
+
+TEST(CallExceptionHandler, AHandlerFailingDuringACallbackChainsTheCallbacksException) {
+  LoggedWorld w;
+  w.loop->set_exception_handler([](EventLoop&, const ExceptionContext&) { throw RuntimeError("handler"); });
+  w.loop->call_soon(named("a", boom));
+  w.run_batch();
+  w.loop->call_exception_handler({{"message", "outside a callback"}});
+  ASSERT_EQ(w.logger->records.size(), 2u);
+  const BaseException* first = as_base_exception(w.logger->records[0].exception);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(exception_text(first->context()), "ValueError('boom')");
+  EXPECT_EQ(as_base_exception(w.logger->records[1].exception)->context(), nullptr);
+}
+
+// L5: what a handler throws while a future is being destroyed (Future.__del__) is swallowed,
+// SystemExit included: "Exception ignored in", never std::terminate.
+TEST(NeverRetrieved, AHandlerRaisingSystemExitInAFinalizerIsIgnored) {
+  LoggedWorld w;
+  int calls = 0;
+  w.loop->set_exception_handler([&](EventLoop&, const ExceptionContext&) {
+    ++calls;
+    throw SystemExit("out");
+  });
+  auto f = w.loop->create_future<int>();
+  f->set_exception(std::make_exception_ptr(ValueError("boom")));
+  EXPECT_NO_THROW(f.reset());
+  auto t = w.loop->create_task(raise_key_error(), "t");
+  w.run_batch();
+  EXPECT_NO_THROW(t.reset());
+  EXPECT_EQ(calls, 2);
 }
 
 // A loop whose default handler fails: call_exception_handler's last protections.
@@ -203,7 +236,7 @@ TEST(NeverRetrieved, HandlerSeesMessageExceptionFuture) {
   EXPECT_EQ(future_repr, "<Future finished exception=ValueError('boom')>");
 }
 
-Coroutine<int> raise_key_error() {
+Coroutine<int> raise_key_error() {  // NOLINT: declared above
   throw KeyError("k");
   co_return 0;
 }
@@ -237,6 +270,25 @@ TEST(DestroyedPending, TaskKeptAliveByTheFutureItWaitsFor) {
   w.run_batch();
   EXPECT_TRUE(weak.expired());  // done: nothing holds it any more
   EXPECT_TRUE(w.logger->records.empty());
+}
+
+TEST(DestroyedPending, ACycleThroughAFrameIsCollectedWhenTheFrameIsCounted) {
+  LoggedWorld w;
+  auto f = w.loop->create_future<int>();
+  const FutureBase* key = f.get();
+  auto t = w.loop->create_task(wait_on(f), "t2");
+  w.run_batch();  // t2 waits for f: f's wake-up callback holds t2, t2's frame and _fut_waiter hold f
+  t.reset();
+  const auto frame = [&](const FutureBase& x) -> long { return &x == key ? 2 : 0; };  // the parameter, the awaiter
+  EXPECT_EQ(w.loop->collect_garbage(frame), 0u);  // f is still the test's: t2 lives on
+  f.reset();
+  EXPECT_EQ(w.loop->collect_garbage(), 0u);  // the frame's references unknown: held from outside
+  EXPECT_TRUE(w.logger->records.empty());
+  EXPECT_EQ(w.loop->collect_garbage(frame), 2u);  // gc.collect(): the task and its future
+  ASSERT_EQ(w.logger->records.size(), 1u);
+  EXPECT_EQ(w.messages()[0],
+            "ERROR Task was destroyed but it is pending!\ntask: <Task pending name='t2' coro=<coroutine> "
+            "wait_for=<Future pending cb=[Task.task_wakeup()]>>");
 }
 
 TEST(DestroyedPending, ReportedWhenReleasedPending) {

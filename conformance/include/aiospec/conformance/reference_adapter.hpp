@@ -9,7 +9,54 @@
 
 #include "aiospec/conformance/adapter.hpp"
 #include "aiospec/ref/base_events.hpp"
+#include "aiospec/ref/format_helpers.hpp"
+#include "aiospec/ref/tasks.hpp"
 #include "aiospec/ref/profile.hpp"
+
+// (In this header: every translation unit that makes a Future<Value> must see it.)
+// repr() of a scenario value inside a future's repr (reprlib.repr(future._result)): None, True,
+// 3, 0.5, 'text' (cut at 30 characters), a list of at most 6 items, a dict of at most 4.
+namespace aiospec::ref {
+namespace detail {
+inline std::string value_repr(const nlohmann::json& v, int level = 0) {
+  if (v.is_null()) return "None";
+  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
+  if (v.is_number_integer()) return v.dump();
+  if (v.is_number()) return python_repr(v.get<double>());
+  if (v.is_string()) return reprlib_repr(v.get<std::string>());
+  const bool list = v.is_array();
+  if (v.empty()) return list ? "[]" : "{}";
+  if (level >= 6) return list ? "[...]" : "{...}";  // reprlib's maxlevel
+  const std::size_t most = list ? 6 : 4;             // maxlist, maxdict
+  std::string out = list ? "[" : "{";
+  std::size_t n = 0;
+  for (auto it = v.begin(); it != v.end() && n < most; ++it, ++n) {
+    if (n) out += ", ";
+    out += list ? value_repr(*it, level + 1) : reprlib_repr(it.key()) + ": " + value_repr(*it, level + 1);
+  }
+  if (v.size() > most) out += ", ...";
+  return out + (list ? "]" : "}");
+}
+}  // namespace detail
+
+template <>
+struct PythonRepr<nlohmann::json> {
+  static std::string repr(const nlohmann::json& value) { return detail::value_repr(value); }
+};
+template <>
+struct PythonRepr<std::vector<Gathered<nlohmann::json>>> {
+  static std::string repr(const std::vector<Gathered<nlohmann::json>>& results) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < results.size() && i < 6; ++i) {
+      if (i) out += ", ";
+      const auto* e = std::get_if<std::exception_ptr>(&results[i]);
+      out += e ? exception_repr(*e) : detail::value_repr(std::get<0>(results[i]), 1);
+    }
+    if (results.size() > 6) out += ", ...";
+    return out + "]";
+  }
+};
+}  // namespace aiospec::ref
 
 namespace aiospec::conformance {
 

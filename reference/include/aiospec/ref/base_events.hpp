@@ -147,9 +147,12 @@ class EventLoop {
   // _UnixSelectorEventLoop; the suite's normalisation calls every loop EventLoop).
   std::string repr() const;
 
-  // gc.collect() for this loop's futures: see collect_garbage in futures.cpp and the ownership
-  // rules in reference/README.md. Returns how many futures it freed.
-  std::size_t collect_garbage();
+  // gc.collect() for this loop's futures (futures.cpp; the ownership rules in reference/README.md):
+  // frees the futures and tasks that only reference cycles keep alive, reporting them first.
+  // `held_inside(f)`: how many of f's owners the caller knows to be references from inside the
+  // loop's objects beyond the edges the loop knows (a coroutine frame's, which C++ cannot see);
+  // none by default. Returns how many futures it freed.
+  std::size_t collect_garbage(const std::function<long(const FutureBase&)>& held_inside = {});
 
   // For tests and the conformance adapter: len(_ready), len(_scheduled), _timer_cancelled_count.
   std::size_t ready_count() const;
@@ -237,6 +240,9 @@ class EventLoop {
   double slow_callback_duration_ = 0.1;
   std::optional<std::thread::id> thread_id_;  // _thread_id: set while running
   const Handle* current_handle_ = nullptr;
+  // The exception Handle._run is handling while it calls the handler (its `except` block): a
+  // custom handler's own exception is chained to it, as Python chains implicitly.
+  std::exception_ptr handling_;
   Profile profile_;
   std::map<int, SelectorKey> keys_;
   int ssock_ = -1;  // self-pipe: the loop reads here

@@ -57,6 +57,9 @@ class TaskBase {
   // The coroutine's lifetime ends with the task's.
   virtual AnyCoroutineBase& get_coro() = 0;
 
+  // _fut_waiter: the future the task waits for (nullptr when it waits for none).
+  const FutureBase* waiting_for() const { return fut_waiter_.get(); }
+
   // repr(task): <Task pending name='Task-1' coro=<...> wait_for=<Future pending ...>>, <Task
   // finished name='t' coro=<...> exception=KeyError('k')> (base_tasks._task_repr_info).
   std::string repr() const;
