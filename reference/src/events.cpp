@@ -139,7 +139,9 @@ void Handle::run() {
   } catch (const KeyboardInterrupt&) {
     throw;
   } catch (const std::exception&) {
-    const std::string cb = callback ? format_callback_source(*callback, loop_->shows_callback_args()) : "None()";
+    // What Python formats is self._callback now: None when the callback cancelled its own handle
+    // (a reader replacing itself), though the local copy kept it running.
+    const std::string cb = callback_ ? format_callback_source(*callback_, loop_->shows_callback_args()) : "None()";
     ExceptionContext context{
         {"message", "Exception in callback " + cb}, {"exception", std::current_exception()}, {"handle", this}};
     if (!source_traceback_.empty()) context.set("source_traceback", source_traceback_);

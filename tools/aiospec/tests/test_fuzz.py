@@ -53,7 +53,7 @@ class KnownDivergence(unittest.TestCase):
         from aiospec_spec import loader
 
         with tempfile.TemporaryDirectory() as out:
-            proc = aiospec("fuzz", "--seed", "1", "--count", "120", "--mutant", "fifo-ties", "--out", out,
+            proc = aiospec("fuzz", "--seed", "1", "--count", "200", "--mutant", "fifo-ties", "--out", out,
                            "--max-tests", "400", "--per-kind", "2")
             self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
             self.assertIn("DIVERGENCE", proc.stdout)
