@@ -222,7 +222,7 @@ void Interpreter::Impl::bind_future(const Op& op, std::shared_ptr<Future> future
 
 std::string Interpreter::Impl::name_of(const Task* task) const {
   const auto it = task_names_.find(task);
-  return it == task_names_.end() ? std::string() : it->second;
+  return it == task_names_.end() || it->second.first.expired() ? std::string() : it->second.second;
 }
 
 // loop.create_task(coro, name=as), or with `group` TaskGroup.create_task(coro, name=as).
@@ -246,8 +246,8 @@ void Interpreter::Impl::op_create_task(const Op& op) {
   } under_way{creating_};
   // A named task carries the scenario's name, which reports show (`<Task pending name='t'>`).
   auto created = group ? group->create_task(std::move(body), as) : l->create_task(std::move(body), as);
-  tasks_.push_back(created);
-  task_names_[created.get()] = as.value_or("");  // every task the scenario made: "" when unnamed
+  if (!reports_traced()) tasks_.push_back(created);
+  task_names_[created.get()] = {created, as.value_or("")};  // every task the scenario made
   if (as) futures_[*as] = created;
 }
 
@@ -255,7 +255,8 @@ void Interpreter::Impl::op_current_task(const Op& op) {
   const auto current = running().current_task();
   if (!current) return record_value(op, nullptr);
   // Unknown and a create_task under way: the eager task being created (the innermost one).
-  const bool known = task_names_.count(current.get()) > 0;
+  const auto entry = task_names_.find(current.get());
+  const bool known = entry != task_names_.end() && !entry->second.first.expired();
   record_value(op, !known && !creating_.empty() ? creating_.back() : name_of(current.get()));
 }
 

@@ -54,6 +54,10 @@ void Interpreter::Impl::prepare(Loop& loop) {
   });
 }
 
+bool Interpreter::Impl::reports_traced() const {
+  return scenario_.features.count("exception-handler") > 0 || scenario_.features.count("log-trace") > 0;
+}
+
 // Was `error` thrown by a `raise` of this run (same type, same args)?
 bool Interpreter::Impl::raised_by_scenario(const LoopError& error) {
   std::lock_guard lock(events_mutex_);
@@ -140,7 +144,6 @@ void Interpreter::Impl::op_drop(const Op& op) {
   if (is_task && !std::dynamic_pointer_cast<Task>(held)) fail("drop: '" + dropped_name + "' is not a task");
   futures_.erase(dropped_name);
   const auto* raw_task = dynamic_cast<const Task*>(held.get());
-  std::weak_ptr<Future> watch = held;
   tasks_.erase(std::remove_if(tasks_.begin(), tasks_.end(),
                               [&](const std::shared_ptr<Task>& t) { return t.get() == raw_task && raw_task; }),
                tasks_.end());
@@ -150,7 +153,6 @@ void Interpreter::Impl::op_drop(const Op& op) {
     if (const auto it = loops_.find(name); it != loops_.end()) it->second->collect_garbage();
   }
   for (const auto& l : unnamed_loops_) l->collect_garbage();
-  if (raw_task && watch.expired()) task_names_.erase(raw_task);
 }
 
 void Interpreter::Impl::op_set_debug(const Op& op) {

@@ -246,6 +246,7 @@ class Interpreter::Impl {
   // ---- exception handlers, the asyncio log, debug mode (interpreter_handlers.cpp) ----
   void prepare(Loop& loop);  // every new loop, before the scenario sees it
   bool raised_by_scenario(const LoopError& error);
+  bool reports_traced() const;  // the scenario lists exception-handler or log-trace
   ContextArgs context_args(const Op& op);
   void op_set_exception_handler(const Op& op);
   void op_get_exception_handler(const Op& op);
@@ -271,8 +272,11 @@ class Interpreter::Impl {
   std::vector<std::string> loop_order_;  // loop names in the order the loops were made
   std::map<std::string, std::shared_ptr<Handle>> handles_;
   std::map<std::string, std::shared_ptr<Future>> futures_;  // tasks too: a Task is a Future
-  std::vector<std::shared_ptr<Task>> tasks_;              // every task made, alive until the end
-  std::map<const Task*, std::string> task_names_;          // each of them: its name, "" when unnamed
+  // Every task made, alive until the end of the run, except where reports are traced: there a
+  // task lives as long as CPython keeps it (a name holds it, `drop` lets go; EXC-08).
+  std::vector<std::shared_ptr<Task>> tasks_;
+  // Every task made: its name ("" when unnamed), while it lives (an address may be reused).
+  std::map<const Task*, std::pair<std::weak_ptr<Task>, std::string>> task_names_;
   std::vector<std::string> creating_;                      // names of the create_tasks under way
   std::map<std::string, std::shared_ptr<Timeout>> timeouts_;
   std::map<std::string, std::shared_ptr<TaskGroup>> groups_;
