@@ -230,6 +230,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"contextvar_get", {{"var"}, {}, &Impl::op_python_only}},
       {"set_event_loop", {{"loop"}, {}, &Impl::op_python_only}},
       {"get_event_loop", {{}, {}, &Impl::op_python_only}},
+      {"coroutine_origin_depth", {{}, {}, &Impl::op_python_only}},
   };
   return table;
 }

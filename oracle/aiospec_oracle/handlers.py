@@ -17,6 +17,7 @@ refcounting or a `drop` makes it happen (EXC-08).
 
 import gc
 import logging
+import sys
 import warnings
 
 from . import ops
@@ -257,6 +258,10 @@ class Handlers:
 
     def _op_get_debug(self, op, args):
         self.world.record('get_debug', value=self._loop(op, args).get_debug())
+
+    def _op_coroutine_origin_depth(self, op, args):
+        # DBG-06: a debug loop sets it to 10 while it runs and restores it after.
+        self.world.record('coroutine_origin_depth', value=sys.get_coroutine_origin_tracking_depth())
 
     def _op_slow_callback_duration(self, op, args):
         seconds = args['seconds']

@@ -368,6 +368,9 @@ OPS: Dict[str, Op] = {
                           python_only=True),
     "get_event_loop": _op({}, (), SHORT_NULL, feature="policies",
                           doc="asyncio.get_event_loop(), recorded", python_only=True),
+    "coroutine_origin_depth": _op({}, (), SHORT_NULL, feature="coroutine-origin",
+                                  doc="sys.get_coroutine_origin_tracking_depth(), recorded",
+                                  python_only=True),
 }
 
 # Arguments whose canonical value is a float even when YAML wrote an integer: CPython keeps an
