@@ -19,25 +19,14 @@
 namespace aiospec::ref::testing {
 namespace {
 
-struct DebugWorld : VirtualWorld {
-  explicit DebugWorld(Profile profile = Profile::for_version(kDefaultVersion)) : VirtualWorld("poll", std::move(profile)) {
-    loop->set_logger(logger);
+struct DebugWorld : LoggedWorld {
+  explicit DebugWorld(Profile profile = Profile::for_version(kDefaultVersion)) : LoggedWorld(std::move(profile)) {
     loop->set_debug(true);
-  }
-  void run_batch() {
-    loop->stop();
-    loop->run_forever();
-  }
-  std::vector<std::string> messages() const {
-    std::vector<std::string> out;
-    for (const auto& r : logger->records) out.push_back(std::string(level_name(r.level)) + " " + r.message);
-    return out;
   }
   // A callback named `name` that takes `seconds` of (virtual) time.
   Callback burning(std::string name, double seconds) {
     return Callback([this, seconds] { clock.advance(seconds); }, std::move(name));
   }
-  std::shared_ptr<CapturingLogger> logger = std::make_shared<CapturingLogger>();
 };
 
 // The text after "created at " up to the closing '>' is this file and a line: strip it the way

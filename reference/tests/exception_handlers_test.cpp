@@ -21,23 +21,6 @@ namespace {
 
 using Order = std::vector<std::string>;
 
-struct LoggedWorld : VirtualWorld {
-  explicit LoggedWorld(Profile profile = Profile::for_version(kDefaultVersion)) : VirtualWorld("poll", std::move(profile)) {
-    loop->set_logger(logger);
-  }
-  // Runs what is queued now (one iteration).
-  void run_batch() {
-    loop->stop();
-    loop->run_forever();
-  }
-  std::vector<std::string> messages() const {
-    std::vector<std::string> out;
-    for (const auto& r : logger->records) out.push_back(std::string(level_name(r.level)) + " " + r.message);
-    return out;
-  }
-  std::shared_ptr<CapturingLogger> logger = std::make_shared<CapturingLogger>();
-};
-
 Callback named(std::string name, std::function<void()> body) { return Callback(std::move(body), std::move(name)); }
 
 void boom() { throw ValueError("boom"); }

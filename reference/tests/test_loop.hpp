@@ -14,6 +14,7 @@
 
 #include "aiospec/ref/base_events.hpp"
 #include "aiospec/ref/clock.hpp"
+#include "aiospec/ref/log.hpp"
 #include "aiospec/ref/virtual_time.hpp"
 #include "standalone_time_keeper.hpp"
 
@@ -67,6 +68,24 @@ struct VirtualWorld {
   VirtualSelector* selector = nullptr;
   std::unique_ptr<TestLoop> loop;
   std::vector<std::string> log;
+};
+
+// A VirtualWorld whose loop logs into `logger`: the records its reports wrote, as "LEVEL message".
+struct LoggedWorld : VirtualWorld {
+  explicit LoggedWorld(Profile profile = Profile::for_version(kDefaultVersion)) : VirtualWorld("poll", std::move(profile)) {
+    loop->set_logger(logger);
+  }
+  // Runs what is queued now (one iteration).
+  void run_batch() {
+    loop->stop();
+    loop->run_forever();
+  }
+  std::vector<std::string> messages() const {
+    std::vector<std::string> out;
+    for (const auto& r : logger->records) out.push_back(std::string(level_name(r.level)) + " " + r.message);
+    return out;
+  }
+  std::shared_ptr<CapturingLogger> logger = std::make_shared<CapturingLogger>();
 };
 
 // Two connected non-blocking stream sockets, closed at the end of the test (unless a test
