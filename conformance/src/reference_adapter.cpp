@@ -156,37 +156,15 @@ class WorldKeeper final : public ref::TimeKeeper {
   VirtualTime& time_;
 };
 
-// What raise_in_callback throws carries this tag, so that a scenario's `raise` can be told from
-// anything else reaching a handler (ReferenceAdapter::is_raised).
-struct RaisedTag {};
-
+// What raise_in_callback throws: the reference loop's exception of that type.
 template <class E>
-struct Raised final : E, RaisedTag {
+struct Raised final : E {
   explicit Raised(ref::Args args) : E(std::move(args)) {}
 };
 
-struct RaisedException final : ref::Error, RaisedTag {  // Python's plain Exception
+struct RaisedException final : ref::Error {  // Python's plain Exception
   explicit RaisedException(ref::Args args) : ref::Error("Exception", std::move(args)) {}
 };
-
-// The loops' exception handler until the interpreter installs its own. A `raise` is the point of
-// ORD-08 and what the handler then does is not traced in these areas; anything else means an
-// operation failed in a way nothing caught.
-void accept_only_raised(ref::EventLoop&, const ref::ExceptionContext& context) {
-  std::string what = "the loop's exception handler was called: " + context.message().value_or("");
-  if (context.exception()) {
-    try {
-      std::rethrow_exception(context.exception());
-    } catch (const RaisedTag&) {
-      return;
-    } catch (const std::exception& e) {
-      what += std::string(": ") + e.what();
-    } catch (...) {
-      what += ": an exception that is not a std::exception";
-    }
-  }
-  throw Fault{what};
-}
 
 // An exception of a context or a log record as the suite sees it: the loop's own translated
 // (the same object each time), a LoopError as it is, any other std::exception by its what().
@@ -503,10 +481,8 @@ class RefLoop final : public Loop {
       loop_ = factory ? factory(std::move(selector), clock_, profile)
                       : std::make_unique<ref::EventLoop>(std::move(selector), clock_, profile);
       virtual_selector->attach(*loop_);
-      // As the oracle's fault net: a `raise` silently, anything else a fault. For a scenario
-      // listing exception-handler or log-trace the interpreter sets None (the default handler)
-      // right away, and the log sink when it traces the log; until then records go nowhere.
-      loop_->set_exception_handler(accept_only_raised);
+      // The interpreter installs the handler it wants at once (its fault net, or None for the
+      // report areas) and the log sink when it traces the log; until then records go nowhere.
       loop_->set_logger(std::make_shared<SinkLogger>(nullptr));
     });
     adapter_.enroll(loop_.get(), this);
@@ -806,17 +782,6 @@ void ReferenceAdapter::raise_in_callback(const std::string& type, const std::opt
   if (type == "CancelledError") throw Raised<ref::CancelledError>(args);
   if (type == "Exception") throw RaisedException(args);
   throw Fault{"raise_in_callback: no exception type '" + type + "'"};
-}
-
-bool ReferenceAdapter::is_raised(const LoopError& error) {
-  if (!error.native()) return false;
-  try {
-    std::rethrow_exception(error.native());
-  } catch (const RaisedTag&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
 }
 
 Loop* ReferenceAdapter::running_loop() {

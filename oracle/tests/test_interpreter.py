@@ -715,7 +715,8 @@ class OperationTableTests(unittest.TestCase):
         self.assertEqual(PYTHON_ONLY, {'contextvar_set': 'contextvars',
                                        'contextvar_get': 'contextvars',
                                        'set_event_loop': 'policies',
-                                       'get_event_loop': 'policies'})
+                                       'get_event_loop': 'policies',
+                                       'coroutine_origin_depth': 'coroutine-origin'})
         self.assertIs(RAISABLE['SystemExit'], SystemExit)
 
 

@@ -78,12 +78,8 @@ class ReferenceAdapter : public Adapter {
   std::set<std::string> features() const override;
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
   Loop* running_loop() override;
-  // Throws the reference loop's exception for `type`, tagged, so that is_raised can tell it.
+  // Throws the reference loop's exception for `type`.
   [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
-  // Whether `error` (an ExceptionContext's exception, a LogRecord's) is what raise_in_callback
-  // threw: its native() is the tagged object. For a fault net that accepts only a scenario's
-  // `raise` reaching a handler.
-  static bool is_raised(const LoopError& error);
 
   // Bookkeeping for running_loop(): each wrapper registers the ref::EventLoop it owns.
   void enroll(const ref::EventLoop* native, Loop* wrapper) { wrappers_[native] = wrapper; }
