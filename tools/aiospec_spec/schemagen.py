@@ -294,6 +294,8 @@ TRACE_EVENTS = {
     "get_exception_handler": {"value": {"enum": list(ops.HANDLER_POLICIES),
                                         "description": "'record', 'raise' or null"}},
     "get_debug": {"value": _BOOL},
+    "coroutine_origin_depth": {"value": {"type": "integer", "minimum": 0,
+                                         "description": "an integer (>= 0)"}},
     "handler": {"exception": {"description": "an exception description or null",
                               "anyOf": [{"type": "null"}, {"$ref": "#/$defs/exc"}]},
                 "keys": {"type": "array", "items": _STR, "description": "a list of key names"},
