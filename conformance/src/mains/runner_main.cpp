@@ -3,7 +3,8 @@
 // adapter's sources. CTest runs it once per scenario x backend x CPython version.
 //
 //   RUNNER --bundle F --expected DIR [--time T] [--expectations F] ...then one of:
-//     --write-ctest FILE --target NAME [--backend B]... [--python V]...   the CTest registrations
+//     --write-ctest FILE --target NAME [--backend B]... [--python V]... [--preload LIB]
+//                                                           the CTest registrations (LD_PRELOAD=LIB)
 //     --check-install                                                    bundle and traces agree
 //     --id ID --backend B --python V                                     one test (what CTest runs)
 //     --report [--json FILE] [--backend B]... [--python V]...             every test, summarised
@@ -31,7 +32,7 @@ namespace aiospec::conformance {
 namespace {
 
 struct Options {
-  std::string bundle, expected, time, expectations, write_ctest, target, json, id;
+  std::string bundle, expected, time, expectations, write_ctest, target, json, id, preload;
   std::vector<std::string> backends, versions;
   bool check_install = false, report = false;
 };
@@ -63,6 +64,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--target") o.target = value;
     else if (flag == "--json") o.json = value;
     else if (flag == "--id") o.id = value;
+    else if (flag == "--preload") o.preload = value;
     else if (flag == "--backend") o.backends.push_back(value);
     else if (flag == "--python") o.versions.push_back(value);
     else throw BadInput("unknown argument " + flag);
@@ -112,7 +114,8 @@ int write_ctest(const Options& o, const std::string& self, const std::vector<Sce
             << " --backend " << bracket(backend) << " --python " << version << ")\n"
             << "set_tests_properties(" << bracket(name) << " PROPERTIES LABELS "
             << bracket("conformance;" + s.area + ";" + backend + ";cpython-" + version + ";" + o.target)
-            << " SKIP_REGULAR_EXPRESSION [==[\\[  SKIPPED \\]]==] TIMEOUT 60)\n";
+            << " SKIP_REGULAR_EXPRESSION [==[\\[  SKIPPED \\]]==] TIMEOUT 60"
+            << (o.preload.empty() ? "" : " ENVIRONMENT " + bracket("LD_PRELOAD=" + o.preload)) << ")\n";
         ++count;
       }
     }
