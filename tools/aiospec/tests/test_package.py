@@ -10,7 +10,8 @@ builds against, never the source tree:
   version without traces at configure time, naming the argument;
 * a runner over a partial install (a trace missing, or one that is not the bundle's) refuses
   with one line, exit 2, and so does the build step that registers the tests;
-* the pkg-config file gives the package's include and library paths.
+* the pkg-config file gives the package's include and library paths;
+* the runner's JSON report renders as matrix cells, as `aiospec report --json` does.
 
 Run by ctest (label `package`), which passes AIOSPEC_BUILD (this build) and CMAKE.
 """
@@ -20,6 +21,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -97,6 +99,13 @@ class Package(unittest.TestCase):
         statuses = {item["scenario"]: item["status"] for item in doc["results"]}
         self.assertEqual(statuses["ord-0008"], "XFAIL")
         self.assertEqual(statuses["tmr-0004"], "UNSUPPORTED")  # timer-heap-ties is not declared
+        # The records are the matrix's cells: the page renders them as it renders aiospec report's.
+        page = self.tmp / "matrix"
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "tools"))
+        r = run(sys.executable, "-m", "aiospec_matrix", "--render",
+                self.example / "tiny_loop_conformance-report.json", "--out", page, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("tiny_loop", (page / "index.html").read_text())
 
     def test_an_unknown_backend_is_a_configure_error(self):
         r = self.project("unknown-backend",
