@@ -1,6 +1,8 @@
 #include "asio_adapter.hpp"
 
 #include <asio/version.hpp>
+#include <cmath>
+#include <limits>
 
 #include "asio_loop.hpp"
 #include "virtual_clock.hpp"
@@ -13,7 +15,16 @@ std::atomic<const conformance::VirtualTime*> bound_time{nullptr};
 
 VirtualClock::time_point VirtualClock::now() noexcept {
   const conformance::VirtualTime* time = bound_time.load();
-  return time_point(duration(time != nullptr ? time->now() : 0.0));
+  return time_point(duration(to_ticks(time != nullptr ? time->now() : 0.0)));
+}
+
+std::int64_t to_ticks(double seconds) noexcept {
+  constexpr auto most = std::numeric_limits<std::int64_t>::max() / 2;  // room for Asio's arithmetic
+  if (std::isnan(seconds)) return -most;
+  const double ticks = std::round(seconds * 1e9);
+  if (ticks >= static_cast<double>(most)) return most;
+  if (ticks <= static_cast<double>(-most)) return -most;
+  return static_cast<std::int64_t>(ticks);
 }
 
 void VirtualClock::bind(const conformance::VirtualTime* time) noexcept { bound_time = time; }

@@ -56,15 +56,8 @@ struct AsioTimer final : TimerBase {
 using VirtualTimer = AsioTimer<asio::basic_waitable_timer<VirtualClock>>;
 using SteadyTimer = AsioTimer<asio::steady_timer>;
 
-// A deadline in seconds on steady_clock's scale, in its nanoseconds. steady_timer takes an
-// integral time_point: an infinite deadline is clamped to the end of the range ("never", or
-// "long ago"), and a NaN, which has no time point at all, is taken as already due.
 asio::steady_timer::time_point steady_deadline(double when) {
-  using ns = std::chrono::nanoseconds;
-  if (std::isnan(when)) return asio::steady_timer::time_point::min();
-  const double count = std::round(when * 1e9);
-  constexpr double most = static_cast<double>(std::numeric_limits<ns::rep>::max() / 2);
-  return asio::steady_timer::time_point(ns(static_cast<ns::rep>(std::clamp(count, -most, most))));
+  return asio::steady_timer::time_point(std::chrono::nanoseconds(to_ticks(when)));
 }
 
 // A scope in which `loop` is the running loop of this thread; it leaves the io_context ready for
@@ -166,7 +159,7 @@ std::shared_ptr<Handle> AsioLoop::call_at(double when, Callback callback) {
     if (!ec) on_timer(state, callback);
   };
   if (mode_ == TimeMode::virtual_time) {
-    auto timer = std::make_unique<VirtualTimer>(io_, VirtualClock::time_point(VirtualClock::duration(when)));
+    auto timer = std::make_unique<VirtualTimer>(io_, VirtualClock::time_point(VirtualClock::duration(to_ticks(when))));
     timer->timer.async_wait(std::move(handler));
     timers_[state.get()] = std::move(timer);
   } else {

@@ -4,16 +4,17 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 #include "aiospec/conformance/virtual_time.hpp"
 
 namespace aiospec::asio_adapter {
 
 struct VirtualClock {
-  // double seconds, as asyncio's loop.time(): a deadline is compared with the clock exactly, to
-  // the bit, as CPython compares its float deadlines (no rounding to a tick).
-  using rep = double;
-  using period = std::ratio<1>;
+  // Nanoseconds, as steady_clock's: virtual time and interposed time (the real steady_timer)
+  // then round deadlines alike, to the nanosecond (to_ticks below).
+  using rep = std::int64_t;
+  using period = std::nano;
   using duration = std::chrono::duration<rep, period>;
   using time_point = std::chrono::time_point<VirtualClock, duration>;
   static constexpr bool is_steady = true;
@@ -23,5 +24,9 @@ struct VirtualClock {
   // time); nullptr: none, now() is 0.
   static void bind(const conformance::VirtualTime* time) noexcept;
 };
+
+// Seconds (asyncio's float time) as nanosecond ticks: rounded to the nearest; a NaN, which has no
+// time point, as the earliest one (already due); beyond the range, clamped to its ends.
+std::int64_t to_ticks(double seconds) noexcept;
 
 }  // namespace aiospec::asio_adapter
