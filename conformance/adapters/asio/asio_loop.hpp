@@ -120,6 +120,10 @@ class AsioLoop final : public conformance::Loop {
   asio::io_context io_;
   // run_forever runs until stop(), not until the io_context runs out of work.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  // Never armed: its existence starts the reactor, as asyncio makes its selector with the loop.
+  // An io_context without an I/O object waits on a condition variable when idle, where neither
+  // a select nor the interposed clock is involved (README.md, "Idle waits").
+  asio::steady_timer reactor_{io_};
   std::atomic<long> ready_{0};  // callbacks posted and not run yet (asyncio's _ready)
   std::mutex deadlines_mutex_;
   // NaN first, so that a NaN deadline keeps the ordering strict (its wait is "now").
