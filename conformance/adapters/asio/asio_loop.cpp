@@ -213,27 +213,33 @@ void AsioLoop::run_forever() {
   }
 }
 
-std::optional<double> AsioLoop::poll_timeout(std::optional<double>& head) {
+// Asio's select reactor never waits longer than 5 minutes (select_reactor::get_timeout: "any
+// changes to the system clock are detected after no longer than this"), with or without timers:
+// an idle Asio loop wakes every 5 minutes, it never blocks for good.
+constexpr double kMaxWait = 300.0;
+
+std::optional<double> AsioLoop::poll_timeout(std::optional<double>& deadline) {
+  const double now = time_.now();
   std::lock_guard lock(deadlines_mutex_);
-  head = deadlines_.empty() ? std::nullopt : std::optional<double>(*deadlines_.begin());
+  const bool head_first = !deadlines_.empty() && !(*deadlines_.begin() - now > kMaxWait);
+  deadline = head_first ? *deadlines_.begin() : now + kMaxWait;  // exactly the head's `when`
   if (ready_ > 0) return 0.0;
-  if (!head) return std::nullopt;
-  return std::max(0.0, *head - time_.now());
+  return head_first ? std::max(0.0, *deadline - now) : kMaxWait;
 }
 
 // The rule of virtual_time.hpp around io_context::poll(), which runs every handler that is
 // ready (those posted while it runs included) and lets the reactor check descriptors and the
-// VirtualClock timers without blocking. Where run() would block, time passes instead.
+// VirtualClock timers without blocking. Where run() would block in select, time passes instead,
+// as long as select would have waited.
 void AsioLoop::run_virtual() {
   for (;;) {
     if (io_.stopped()) return;
-    std::optional<double> head;
-    const std::optional<double> timeout = poll_timeout(head);
+    std::optional<double> deadline;  // fixed once per wait
+    const std::optional<double> timeout = poll_timeout(deadline);
     time_.before_poll(timeout);
     std::size_t ran = io_.poll();
     if (io_.stopped()) return;
-    if (ran != 0 || (timeout && *timeout == 0)) continue;
-    const std::optional<double> deadline = timeout ? head : std::nullopt;  // fixed once per wait
+    if (ran != 0 || *timeout == 0) continue;
     for (;;) {
       const bool reached = time_.let_time_pass(deadline);
       ran = io_.poll();

@@ -110,9 +110,9 @@ class AsioLoop final : public conformance::Loop {
 
   // run_forever's two drivers.
   void run_virtual();
-  // The timeout asyncio's selector would be given now (0: callbacks are ready) and the deadline
-  // the wait goes to (the head timer's `when`), both nullopt when nothing is scheduled.
-  std::optional<double> poll_timeout(std::optional<double>& head);
+  // The timeout the reactor's select would be given now (0: handlers are ready) and the deadline
+  // a wait goes to: the head timer's `when`, or 5 minutes from now, whichever comes first.
+  std::optional<double> poll_timeout(std::optional<double>& deadline);
 
   conformance::VirtualTime& time_;
   TimeMode mode_;
