@@ -64,7 +64,7 @@ asio::steady_timer::time_point steady_deadline(double when) {
 // the next run (restart() after a stop, as Asio asks) however the run ended.
 class RunningScope {
  public:
-  RunningScope(AsioLoop& loop, bool& running, asio::io_context& io) : running_(running), io_(io) {
+  RunningScope(AsioLoop& loop, std::atomic<bool>& running, asio::io_context& io) : running_(running), io_(io) {
     running_loop = &loop;
     running_ = true;
   }
@@ -77,7 +77,7 @@ class RunningScope {
   RunningScope& operator=(const RunningScope&) = delete;
 
  private:
-  bool& running_;
+  std::atomic<bool>& running_;
   asio::io_context& io_;
 };
 
@@ -255,12 +255,14 @@ conformance::Value AsioLoop::run_until_complete(const std::shared_ptr<conformanc
   check_closed();
   if (running_) throw LoopError("RuntimeError", "This event loop is already running");
   if (running_loop != nullptr) throw LoopError("RuntimeError", "Cannot run the event loop while another loop is running");
-  auto* f = dynamic_cast<AsioFuture*>(future.get());
-  if (f == nullptr) throw conformance::Fault{"run_until_complete: a future that is not the Asio adapter's"};
+  auto f = std::dynamic_pointer_cast<AsioFuture>(future);
+  if (!f) throw conformance::Fault{"run_until_complete: a future that is not the Asio adapter's"};
   if (!f->belongs_to(*this)) {
     throw LoopError("ValueError", "The future belongs to a different loop than the one specified as the loop argument");
   }
   // _run_until_complete_cb: stop the loop, unless a KeyboardInterrupt or SystemExit is on its way.
+  // It holds the future, as asyncio's handle does: scheduled at once (a done future), it may
+  // run in a later run_forever, after this call has returned.
   const auto id = f->add_callback(Callback(
       [this, f] {
         if (!f->cancelled() && f->stored_exception()) {

@@ -133,7 +133,7 @@ class AsioLoop final : public conformance::Loop {
   std::multiset<double, DeadlineOrder> deadlines_;  // the pending timers' `when` (asyncio's _scheduled)
   std::unordered_map<const TimerState*, std::unique_ptr<TimerBase>> timers_;  // before io_ dies
   std::map<int, std::shared_ptr<Watch>> watches_;
-  bool running_ = false;
+  std::atomic<bool> running_{false};  // read from other threads (is_running)
   bool closed_ = false;
 };
 
