@@ -105,9 +105,12 @@ void AsioLoop::check_closed() const {
   if (closed_) throw LoopError("RuntimeError", "Event loop is closed");
 }
 
+// The clock the loop's timers compare with, in seconds: VirtualClock (VirtualTime::now() in whole
+// ns) or steady_clock, so that call_later(d) is `d` after what time() said.
 double AsioLoop::time() {
-  if (mode_ == TimeMode::virtual_time) return time_.now();
-  // The loop's own clock: what its steady_timers compare with.
+  if (mode_ == TimeMode::virtual_time) {
+    return static_cast<double>(VirtualClock::now().time_since_epoch().count()) / 1e9;
+  }
   const auto since = asio::steady_timer::clock_type::now().time_since_epoch();
   return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(since).count()) / 1e9;
 }
