@@ -12,7 +12,7 @@
 # Registers one CTest test per scenario x backend x CPython version, named
 # TARGET/<area>/<id>/<backend>/cpython-X.Y and labelled conformance, the area, the backend,
 # cpython-X.Y and TARGET, as aiospec's own suite is: `ctest -L conformance` runs it all. The
-# registrations are written by the runner when it is built (the scenarios are the installed
+# registrations are written by the runner once it is built (the scenarios are the installed
 # bundle's). Also adds the target TARGET_report: the whole suite as one table and
 # TARGET-report.json (the format of `aiospec report --json`).
 
@@ -80,14 +80,17 @@ function(aiospec_add_conformance)
     set(preload --preload "${AIOSPEC_INTERPOSE_LIBRARY}")
   endif()
 
-  # The registrations are written when the runner is built: it checks the installed bundle and
-  # traces (a partial install fails the build with one line) and knows the loop's backends.
+  # The registrations are written by the runner, after it is built and whenever the installed
+  # bundle changes: it checks the bundle against the traces (a partial install fails the build
+  # with one line) and knows the loop's backends.
   set(ctest_file "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}_tests.cmake")
-  add_custom_command(TARGET ${ARG_TARGET} POST_BUILD
+  add_custom_command(OUTPUT "${ctest_file}"
     COMMAND $<TARGET_FILE:${ARG_TARGET}> ${common} ${select} ${preload}
             --write-ctest "${ctest_file}" --target ${ARG_TARGET}
+    DEPENDS ${ARG_TARGET} "${AIOSPEC_BUNDLE_FILE}"
     COMMENT "Registering the conformance tests of ${ARG_TARGET}"
     VERBATIM)
+  add_custom_target(${ARG_TARGET}_ctest ALL DEPENDS "${ctest_file}")
   file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}_include.cmake"
     "if(EXISTS \"${ctest_file}\")\n"
     "  include(\"${ctest_file}\")\n"
