@@ -35,8 +35,7 @@ std::string str_of_args(const json& args) {
 }
 
 [[noreturn]] void not_implemented(const char* method, const char* feature) {
-  throw Fault{std::string("the adapter does not implement ") + method + "; it must not declare feature '" +
-              feature + "'"};
+  throw Unsupported{feature, method};
 }
 
 }  // namespace
@@ -68,40 +67,48 @@ json describe(const LoopError& error) {
   return out;
 }
 
-void Future::set_exception(const LoopError&) { not_implemented("Future.set_exception", "futures"); }
-bool Future::cancel(const std::optional<std::string>&) { not_implemented("Future.cancel", "futures"); }
-bool Future::cancelled() const { not_implemented("Future.cancelled", "futures"); }
-std::optional<LoopError> Future::exception() const { not_implemented("Future.exception", "futures"); }
+void Future::set_exception(const LoopError&) { not_implemented("Future::set_exception", "futures"); }
+bool Future::cancel(const std::optional<std::string>&) { not_implemented("Future::cancel", "futures"); }
+bool Future::cancelled() const { not_implemented("Future::cancelled", "futures"); }
+std::optional<LoopError> Future::exception() const { not_implemented("Future::exception", "futures"); }
 
-int Task::cancelling() const { not_implemented("Task.cancelling", "tasks"); }
-int Task::uncancel() { not_implemented("Task.uncancel", "tasks"); }
+int Task::cancelling() const { not_implemented("Task::cancelling", "tasks"); }
+int Task::uncancel() { not_implemented("Task::uncancel", "tasks"); }
 
-std::shared_ptr<Task> Loop::create_task(CoroutinePtr, std::optional<std::string>) { not_implemented("create_task", "tasks"); }
-std::shared_ptr<Task> Loop::current_task() { not_implemented("current_task", "tasks"); }
-CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("sleep", "tasks"); }
-std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("gather", "tasks"); }
-std::shared_ptr<Future> Loop::shield(Awaitable) { not_implemented("shield", "tasks"); }
-CoroutinePtr Loop::wait_for(Awaitable, std::optional<double>) { not_implemented("wait_for", "tasks"); }
+std::shared_ptr<Handle> Loop::call_soon_threadsafe(Callback) { not_implemented("Loop::call_soon_threadsafe", "threads"); }
+std::shared_ptr<Future> Loop::create_future() { not_implemented("Loop::create_future", "futures"); }
+Value Loop::run_until_complete(const std::shared_ptr<Future>&) { not_implemented("Loop::run_until_complete", "futures"); }
+void Loop::add_reader(int, Callback) { not_implemented("Loop::add_reader", "fd-io"); }
+bool Loop::remove_reader(int) { not_implemented("Loop::remove_reader", "fd-io"); }
+void Loop::add_writer(int, Callback) { not_implemented("Loop::add_writer", "fd-io"); }
+bool Loop::remove_writer(int) { not_implemented("Loop::remove_writer", "fd-io"); }
+
+std::shared_ptr<Task> Loop::create_task(CoroutinePtr, std::optional<std::string>) { not_implemented("Loop::create_task", "tasks"); }
+std::shared_ptr<Task> Loop::current_task() { not_implemented("Loop::current_task", "tasks"); }
+CoroutinePtr Loop::sleep(double, const Value&) { not_implemented("Loop::sleep", "tasks"); }
+std::shared_ptr<Future> Loop::gather(std::vector<Awaitable>, bool) { not_implemented("Loop::gather", "tasks"); }
+std::shared_ptr<Future> Loop::shield(Awaitable) { not_implemented("Loop::shield", "tasks"); }
+CoroutinePtr Loop::wait_for(Awaitable, std::optional<double>) { not_implemented("Loop::wait_for", "tasks"); }
 CoroutinePtr Loop::wait(std::vector<std::shared_ptr<Future>>, std::optional<double>, ReturnWhen) {
-  not_implemented("wait", "tasks");
+  not_implemented("Loop::wait", "tasks");
 }
-std::shared_ptr<Timeout> Loop::timeout_at(std::optional<double>) { not_implemented("timeout_at", "timeouts"); }
-std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("task_group", "task-groups"); }
-void Loop::set_task_factory(TaskFactory) { not_implemented("set_task_factory", "eager-tasks"); }
-Value Loop::run(CoroutinePtr) { not_implemented("run", "runner"); }
+std::shared_ptr<Timeout> Loop::timeout_at(std::optional<double>) { not_implemented("Loop::timeout_at", "timeouts"); }
+std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("Loop::task_group", "task-groups"); }
+void Loop::set_task_factory(TaskFactory) { not_implemented("Loop::set_task_factory", "eager-tasks"); }
+Value Loop::run(CoroutinePtr) { not_implemented("Loop::run", "runner"); }
 
-void Loop::set_exception_handler(ExceptionHandler) { not_implemented("set_exception_handler", "exception-handler"); }
-bool Loop::has_exception_handler() const { not_implemented("get_exception_handler", "exception-handler"); }
+void Loop::set_exception_handler(ExceptionHandler) { not_implemented("Loop::set_exception_handler", "exception-handler"); }
+bool Loop::has_exception_handler() const { not_implemented("Loop::get_exception_handler", "exception-handler"); }
 void Loop::call_exception_handler(const ContextArgs&) {
-  not_implemented("call_exception_handler", "exception-handler");
+  not_implemented("Loop::call_exception_handler", "exception-handler");
 }
 void Loop::default_exception_handler(const ContextArgs&) {
-  not_implemented("default_exception_handler", "exception-handler");
+  not_implemented("Loop::default_exception_handler", "exception-handler");
 }
-void Loop::set_log_sink(LogSink) { not_implemented("set_log_sink", "log-trace"); }
-void Loop::set_debug(bool) { not_implemented("set_debug", "debug"); }
-bool Loop::get_debug() const { not_implemented("get_debug", "debug"); }
-void Loop::set_slow_callback_duration(double) { not_implemented("slow_callback_duration", "debug"); }
+void Loop::set_log_sink(LogSink) { not_implemented("Loop::set_log_sink", "log-trace"); }
+void Loop::set_debug(bool) { not_implemented("Loop::set_debug", "debug"); }
+bool Loop::get_debug() const { not_implemented("Loop::get_debug", "debug"); }
+void Loop::set_slow_callback_duration(double) { not_implemented("Loop::slow_callback_duration", "debug"); }
 void Loop::collect_garbage() {}
 
 }  // namespace aiospec::conformance

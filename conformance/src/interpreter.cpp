@@ -257,6 +257,9 @@ Trace Interpreter::Impl::run() {
   } catch (const Blocked&) {
     close_everything();
     throw InterpreterFault("a wait that could never end escaped the loop that made it");
+  } catch (const Unsupported& u) {
+    close_everything();
+    throw AdapterUnsupported(u.feature, u.method);
   }
   close_everything();
   if (!fault_.empty()) throw InterpreterFault(fault_);

@@ -475,12 +475,18 @@ class RefLoop final : public Loop {
           const ReferenceAdapter::LoopFactory& factory)
       : adapter_(adapter), clock_(time), keeper_(time) {
     translated([&] {
-      auto selector = std::make_unique<ref::VirtualSelector>(ref::make_selector(backend), clock_, keeper_);
-      auto* virtual_selector = selector.get();
       const ref::Profile& profile = adapter.profile();
-      loop_ = factory ? factory(std::move(selector), clock_, profile)
-                      : std::make_unique<ref::EventLoop>(std::move(selector), clock_, profile);
-      virtual_selector->attach(*loop_);
+      if (adapter.own_clock()) {
+        // Interposed time: the loop as it runs anywhere, on time.monotonic() and a real wait.
+        loop_ = factory ? factory(ref::make_selector(backend), monotonic_, profile)
+                        : std::make_unique<ref::EventLoop>(ref::make_selector(backend), monotonic_, profile);
+      } else {
+        auto selector = std::make_unique<ref::VirtualSelector>(ref::make_selector(backend), clock_, keeper_);
+        auto* virtual_selector = selector.get();
+        loop_ = factory ? factory(std::move(selector), clock_, profile)
+                        : std::make_unique<ref::EventLoop>(std::move(selector), clock_, profile);
+        virtual_selector->attach(*loop_);
+      }
       // The interpreter installs the handler it wants at once (its fault net, or None for the
       // report areas) and the log sink when it traces the log; until then records go nowhere.
       loop_->set_logger(std::make_shared<SinkLogger>(nullptr));
@@ -716,6 +722,7 @@ class RefLoop final : public Loop {
   ReferenceAdapter& adapter_;
   WorldClock clock_;
   WorldKeeper keeper_;
+  ref::MonotonicClock monotonic_;
   std::map<const ref::FutureBase*, std::weak_ptr<Future>> wrappers_;
   std::unique_ptr<ref::EventLoop> loop_;  // last: it uses the clock and the keeper until it dies
 };
@@ -761,9 +768,11 @@ ReferenceAdapter::ReferenceAdapter(std::string backend)
     : ReferenceAdapter(std::move(backend), ref::Profile::for_version(ref::kDefaultVersion)) {}
 
 std::set<std::string> ReferenceAdapter::features() const {
-  return {"threads", "fd-io",        "select-trace",   "timer-heap-ties", "multiple-loops",
-          "futures", "running-loop", "float-specials", "exact-clock",     "tasks",
-          "timeouts", "task-groups", "eager-tasks", "runner", "exception-handler", "log-trace", "debug"};
+  std::set<std::string> f = {"threads", "fd-io",        "select-trace",   "timer-heap-ties", "multiple-loops",
+                             "futures", "running-loop", "float-specials", "exact-clock",     "tasks",
+                             "timeouts", "task-groups", "eager-tasks", "runner", "exception-handler", "log-trace", "debug"};
+  if (own_clock_) f.erase("select-trace");  // its waits are the kernel's, not VirtualTime's
+  return f;
 }
 
 std::unique_ptr<Loop> ReferenceAdapter::new_loop(VirtualTime& time) {

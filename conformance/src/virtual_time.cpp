@@ -29,11 +29,16 @@ void VirtualTime::before_poll(std::optional<double> timeout) {
   run_due_externals();
 }
 
-bool VirtualTime::let_time_pass(std::optional<double> deadline) {
-  std::optional<double> next_external;
+std::optional<double> VirtualTime::next_external() const {
+  std::optional<double> next;
   for (const External& e : externals_) {
-    if (!next_external || e.at < *next_external) next_external = e.at;
+    if (!next || e.at < *next) next = e.at;
   }
+  return next;
+}
+
+bool VirtualTime::let_time_pass(std::optional<double> deadline) {
+  const std::optional<double> next_external = this->next_external();
   if (!deadline && !next_external) throw Blocked{};
   // An external event due at the deadline itself happens first: it is what a real selector
   // would have seen before its timeout expired.
@@ -48,7 +53,10 @@ bool VirtualTime::let_time_pass(std::optional<double> deadline) {
 
 void VirtualTime::advance_to(double t) {
   if (t > budget_.time) throw Abort{"time"};
-  if (t > now_) now_ = t;
+  if (t > now_) {
+    now_ = t;
+    if (follower_) follower_(now_);
+  }
 }
 
 void VirtualTime::run_due_externals() {

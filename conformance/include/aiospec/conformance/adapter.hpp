@@ -96,6 +96,14 @@ struct Fault {
   std::string message;
 };
 
+// What every Loop method of a feature throws until the adapter overrides it: the scenario that
+// reached it is UNSUPPORTED ("needs futures: the adapter does not implement Loop::create_future"),
+// so a minimal loop implements only what it has. Not a std::exception, for the same reason as Fault.
+struct Unsupported {
+  std::string feature;  // a name of spec/features.txt
+  std::string method;   // "Loop::create_future"
+};
+
 class Handle {
  public:
   virtual ~Handle() = default;
@@ -235,25 +243,33 @@ using LogSink = std::function<void(const LogRecord&)>;
 // must escape run_forever and run_until_complete the way SystemExit escapes an asyncio loop.
 // Every method reports the loop's own errors as LoopError; anything else it throws is a Fault of
 // the adapter.
+//
+// The first group is every loop's core and must be implemented. Every other method belongs to a
+// feature (named with it) and has a default that throws Unsupported: override the ones of the
+// features your adapter declares.
 class Loop {
  public:
   virtual ~Loop() = default;
   virtual std::shared_ptr<Handle> call_soon(Callback callback) = 0;
-  virtual std::shared_ptr<Handle> call_soon_threadsafe(Callback callback) = 0;
   virtual std::shared_ptr<Handle> call_later(double delay, Callback callback) = 0;
   virtual std::shared_ptr<Handle> call_at(double when, Callback callback) = 0;
   virtual double time() = 0;
   virtual void run_forever() = 0;
-  virtual Value run_until_complete(const std::shared_ptr<Future>& future) = 0;
   virtual void stop() = 0;
   virtual void close() = 0;
   virtual bool is_running() const = 0;
   virtual bool is_closed() const = 0;
-  virtual std::shared_ptr<Future> create_future() = 0;
-  virtual void add_reader(int fd, Callback callback) = 0;
-  virtual bool remove_reader(int fd) = 0;
-  virtual void add_writer(int fd, Callback callback) = 0;
-  virtual bool remove_writer(int fd) = 0;
+
+  // Feature "threads": loop.call_soon_threadsafe(callback), from any thread.
+  virtual std::shared_ptr<Handle> call_soon_threadsafe(Callback callback);
+  // Feature "futures": loop.create_future(); loop.run_until_complete(future).
+  virtual std::shared_ptr<Future> create_future();
+  virtual Value run_until_complete(const std::shared_ptr<Future>& future);
+  // Feature "fd-io": add_reader/add_writer (replacing the fd's callback), remove_* (whether one was set).
+  virtual void add_reader(int fd, Callback callback);
+  virtual bool remove_reader(int fd);
+  virtual void add_writer(int fd, Callback callback);
+  virtual bool remove_writer(int fd);
 
   // Feature "tasks". loop.create_task(coro, name=name) (nullopt: asyncio's Task-<n>); asyncio.current_task() (the object create_task
   // returned for it, nullptr when no task runs, and an unknown task as a Task the interpreter

@@ -31,6 +31,16 @@ class InterpreterFault : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The adapter reached a Loop method of a feature it does not implement (adapter.hpp, Unsupported):
+// the scenario is UNSUPPORTED for this loop, whatever the features it declared.
+class AdapterUnsupported : public std::runtime_error {
+ public:
+  AdapterUnsupported(std::string feature_name, const std::string& method)
+      : std::runtime_error("needs " + feature_name + " (the adapter does not implement " + method + ")"),
+        feature(std::move(feature_name)) {}
+  std::string feature;
+};
+
 // The features `scenario` needs that `adapter` does not declare; empty when it can run.
 std::vector<std::string> missing_features(const Adapter& adapter, const Scenario& scenario);
 // The features `scenario` needs that are not in `have` (what a loop host declared).

@@ -81,6 +81,12 @@ class ReferenceAdapter : public Adapter {
   // Throws the reference loop's exception for `type`.
   [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
 
+  // From now on its loops read time.monotonic() (ref::MonotonicClock) and wait in the real
+  // selector, as they do anywhere: for interposed time (interposed_time.hpp), where the
+  // preloaded library answers both. The features lose select-trace.
+  void use_own_clock() { own_clock_ = true; }
+  bool own_clock() const { return own_clock_; }
+
   // Bookkeeping for running_loop(): each wrapper registers the ref::EventLoop it owns.
   void enroll(const ref::EventLoop* native, Loop* wrapper) { wrappers_[native] = wrapper; }
   void withdraw(const ref::EventLoop* native) { wrappers_.erase(native); }
@@ -90,6 +96,7 @@ class ReferenceAdapter : public Adapter {
   ref::Profile profile_;
   std::string name_;
   LoopFactory factory_;
+  bool own_clock_ = false;
   std::map<const ref::EventLoop*, Loop*> wrappers_;
 };
 

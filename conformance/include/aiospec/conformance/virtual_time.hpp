@@ -70,15 +70,21 @@ class VirtualTime {
   // if that comes first, running it. True when the deadline itself was reached.
   bool let_time_pass(std::optional<double> deadline);
 
+  // For a clock kept elsewhere (interposed time, interposed_time.hpp), where the waiting happens
+  // outside this class: the time of the earliest pending external event; the due ones run; the
+  // clock moves to `t` (Abort "time" past the budget); and `follower`, called with the new time
+  // whenever now() moves (burn included), keeps the other clock equal to this one.
+  std::optional<double> next_external() const;
+  void run_due_externals();
+  void advance_to(double t);
+  void follow_clock(std::function<void(double)> follower) { follower_ = std::move(follower); }
+
  private:
   struct External {
     double at;
     std::uint64_t order;  // equal times run in the order they were added
     std::function<void()> action;
   };
-  void advance_to(double t);
-  void run_due_externals();
-
   Budget budget_;
   double now_ = 0.0;
   std::int64_t iterations_ = 0;
@@ -88,6 +94,7 @@ class VirtualTime {
   std::uint64_t next_order_ = 0;
   std::vector<External> externals_;
   SelectObserver select_observer_;
+  std::function<void(double)> follower_;
 };
 
 }  // namespace aiospec::conformance

@@ -1,0 +1,88 @@
+#include "aiospec/conformance/described_loop.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "aiospec/conformance/interpreter.hpp"
+
+namespace aiospec::conformance {
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string joined(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace
+
+DescribedLoop::DescribedLoop(LoopDescription description, std::string backend, std::string time)
+    : description_(std::move(description)), backend_(std::move(backend)), time_(std::move(time)) {
+  const auto& d = description_;
+  if (d.name.empty() || !d.make_adapter || d.backends.empty() || d.time_modes.empty()) {
+    throw DescriptionError("describe_loop() must give a name, make_adapter, and at least one backend and time mode");
+  }
+  for (const auto& mode : d.time_modes) {
+    if (mode != "virtual" && mode != "interposed") {
+      throw DescriptionError("describe_loop(): time mode '" + mode + "' is not virtual or interposed");
+    }
+  }
+  if (backend_.empty()) backend_ = d.backends.front();
+  if (!contains(d.backends, backend_)) {
+    throw DescriptionError(d.name + " has no backend '" + backend_ + "' (it has: " + joined(d.backends) + ")");
+  }
+  if (time_.empty()) {
+    const char* env = std::getenv("AIOSPEC_TIME");
+    time_ = env && contains(d.time_modes, env) ? env : d.time_modes.front();
+  }
+  if (!contains(d.time_modes, time_)) {
+    throw DescriptionError(d.name + " does not run in " + time_ + " time (it runs in: " + joined(d.time_modes) + ")");
+  }
+}
+
+std::string DescribedLoop::name() const {
+  return description_.backends.size() > 1 ? description_.name + "/" + backend_ : description_.name;
+}
+
+Adapter& DescribedLoop::adapter_for(const std::string& version) {
+  const std::string wanted = description_.versioned ? version : std::string(kDefaultProfile);
+  if (adapter_ && (!description_.versioned || adapter_version_ == wanted)) return *adapter_;
+  // Interposed time installs the library's hooks once per process: an InterposedAdapter
+  // replaces the previous one only after that one is gone.
+  interposed_ = nullptr;
+  adapter_.reset();
+  auto made = description_.make_adapter(AdapterRequest{backend_, wanted, time_});
+  if (!made) throw DescriptionError(description_.name + ": make_adapter returned no adapter");
+  if (time_ == "interposed") {
+    auto wrapped = std::make_unique<InterposedAdapter>(std::move(made));
+    interposed_ = wrapped.get();
+    adapter_ = std::move(wrapped);
+  } else {
+    adapter_ = std::move(made);
+  }
+  adapter_version_ = wanted;
+  return *adapter_;
+}
+
+std::set<std::string> DescribedLoop::features() { return adapter_for(kDefaultProfile).features(); }
+
+void DescribedLoop::probe() {
+  adapter_for(kDefaultProfile);
+  if (interposed_) interposed_->probe();
+}
+
+Outcome DescribedLoop::run(const Scenario& scenario, const std::string& version) {
+  Adapter& adapter = adapter_for(version);
+  if (!interposed_) return run_scenario(adapter, scenario, version);
+  interposed_->begin_scenario();
+  Outcome out = run_scenario(adapter, scenario, version);
+  interposed_->end_scenario();
+  return out;
+}
+
+}  // namespace aiospec::conformance
