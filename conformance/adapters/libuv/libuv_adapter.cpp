@@ -49,6 +49,19 @@ void UvLoop::rethrow_escaped() {
 
 // ---- the adapter ------------------------------------------------------------------------------
 
+namespace {
+int minor_of(const std::string& cpython) {  // "3.12" -> 12; anything else: the newest behaviour
+  const auto dot = cpython.find('.');
+  try {
+    return dot == std::string::npos ? 99 : std::stoi(cpython.substr(dot + 1));
+  } catch (const std::exception&) {
+    return 99;
+  }
+}
+}  // namespace
+
+LibuvAdapter::LibuvAdapter(const std::string& cpython) : cpython_minor_(minor_of(cpython)) {}
+
 std::string LibuvAdapter::name() const { return std::string("libuv-") + uv_version_string() + "/epoll"; }
 
 // What the loop's API offers (spec/features.txt). Not: select-trace (libuv does not report its
@@ -63,7 +76,7 @@ std::set<std::string> LibuvAdapter::features() const {
 std::unique_ptr<conformance::Loop> LibuvAdapter::new_loop(conformance::VirtualTime&) {
   // Interposed time only: libuv reads CLOCK_MONOTONIC and waits in epoll_wait, which the preloaded
   // library answers from the scenario's clock; there is no clock to hand it.
-  return std::make_unique<UvLoop>();
+  return std::make_unique<UvLoop>(cpython_minor_);
 }
 
 void LibuvAdapter::raise_in_callback(const std::string& type, const std::optional<std::string>& message) {

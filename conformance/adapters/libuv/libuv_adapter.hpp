@@ -86,7 +86,8 @@ class UvFuture;
 
 class UvLoop final : public conformance::Loop {
  public:
-  UvLoop();
+  // cpython_minor: the asyncio whose Future the adapter's UvFuture imitates (3.<minor>).
+  explicit UvLoop(int cpython_minor);
   ~UvLoop() override;
   UvLoop(const UvLoop&) = delete;
   UvLoop& operator=(const UvLoop&) = delete;
@@ -139,6 +140,7 @@ class UvLoop final : public conformance::Loop {
   void restart_poll(FdWatch& watch);
   void release_handles() noexcept;  // uv_close on every handle (close() and the destructor)
 
+  int cpython_minor_;
   uv_loop_t uv_{};
   uv_idle_t idle_{};
   uv_async_t async_{};
@@ -161,7 +163,9 @@ class UvLoop final : public conformance::Loop {
 // asyncio.Future on a UvLoop: done callbacks are scheduled with the loop's call_soon.
 class UvFuture final : public conformance::Future, public std::enable_shared_from_this<UvFuture> {
  public:
-  explicit UvFuture(UvLoop& loop) : loop_(loop) {}
+  // wraps_stop_iteration: 3.13's set_exception(StopIteration) (a RuntimeError from it; before:
+  // TypeError, refused).
+  UvFuture(UvLoop& loop, bool wraps_stop_iteration) : loop_(loop), wraps_stop_iteration_(wraps_stop_iteration) {}
   void set_result(const Value& value) override;
   Value result() const override;
   bool done() const override { return state_ != State::pending; }
@@ -182,6 +186,7 @@ class UvFuture final : public conformance::Future, public std::enable_shared_fro
   void schedule_callbacks();
 
   UvLoop& loop_;
+  bool wraps_stop_iteration_;
   State state_ = State::pending;
   Value result_;
   std::optional<LoopError> exception_;
@@ -190,13 +195,20 @@ class UvFuture final : public conformance::Future, public std::enable_shared_fro
   std::uint64_t next_id_ = 0;
 };
 
+// The loop is libuv's whatever the version judged; only the adapter's own Future follows the
+// requested CPython (versioned = true in describe.cpp), so that asyncio.Future's changes between
+// versions are not counted against libuv.
 class LibuvAdapter final : public conformance::Adapter {
  public:
+  explicit LibuvAdapter(const std::string& cpython);
   std::string name() const override;
   std::set<std::string> features() const override;
   std::unique_ptr<conformance::Loop> new_loop(conformance::VirtualTime& time) override;
   conformance::Loop* running_loop() override { return UvLoop::running_in_this_thread(); }
   [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
+
+ private:
+  int cpython_minor_;
 };
 
 }  // namespace aiospec::libuv

@@ -28,9 +28,17 @@ void UvFuture::set_result(const Value& value) {
 void UvFuture::set_exception(const LoopError& error) {
   if (done()) throw invalid_state("invalid state");
   if (error.type() == "StopIteration") {
-    throw LoopError("TypeError", "StopIteration interacts badly with generators and cannot be raised into a Future");
+    const std::string text = "StopIteration interacts badly with generators and cannot be raised into a Future";
+    if (!wraps_stop_iteration_) throw LoopError("TypeError", text);
+    // 3.13: `raise RuntimeError(...) from exception` inside set_exception's except block.
+    LoopError wrapped("RuntimeError", text);
+    const auto given = std::make_shared<const LoopError>(error);
+    wrapped.set_cause(given);
+    wrapped.set_context(given);
+    exception_ = std::move(wrapped);
+  } else {
+    exception_ = error;
   }
-  exception_ = error;
   state_ = State::finished;
   schedule_callbacks();
 }

@@ -40,7 +40,7 @@ void TimerHandle::cancel() {
   std::erase(loop_->deferred_, self);
 }
 
-UvLoop::UvLoop() : owner_(std::this_thread::get_id()) {
+UvLoop::UvLoop(int cpython_minor) : cpython_minor_(cpython_minor), owner_(std::this_thread::get_id()) {
   if (int err = uv_loop_init(&uv_)) throw conformance::os_error(-err);
   uv_.data = this;
   uv_idle_init(&uv_, &idle_);
@@ -106,8 +106,7 @@ void UvLoop::on_async(uv_async_t* async) {
 void UvLoop::on_idle(uv_idle_t* idle) { static_cast<UvLoop*>(idle->data)->run_batch(); }
 
 // One batch: the callbacks queued when it starts; what they queue waits for the next iteration
-// (asyncio's ntodo). stop() takes effect after the batch, as in asyncio: libuv finishes the
-// iteration it is in (its poll does not block once uv_stop was called) and uv_run returns.
+// (asyncio's ntodo). A stop() made before the run (or from another thread) ends it here.
 void UvLoop::run_batch() noexcept {
   std::size_t todo = 0;
   {
@@ -210,9 +209,21 @@ void UvLoop::run_forever() {
   if (escaping_) rethrow_escaped();
 }
 
+// Running, on its own thread: uv_stop. libuv ends the iteration it is in (the rest of the batch,
+// then a poll that does not block, then the check phase) and uv_run returns. Not running: uv_stop
+// would make the next uv_run return before its first iteration, while asyncio runs one, so the
+// flag makes the next batch end with uv_stop. From another thread: the same flag, woken through
+// the async handle.
 void UvLoop::stop() {
+  if (closed_) {
+    stopping_ = true;
+    return;
+  }
+  if (running_ && on_loop_thread()) {
+    uv_stop(&uv_);
+    return;
+  }
   stopping_ = true;
-  if (closed_) return;
   if (on_loop_thread()) {
     uv_idle_start(&idle_, &UvLoop::on_idle);  // the batch that ends the run, even if nothing is ready
   } else {
@@ -255,7 +266,9 @@ void UvLoop::release_handles() noexcept {
 
 // ---- futures ------------------------------------------------------------------------------------
 
-std::shared_ptr<conformance::Future> UvLoop::create_future() { return std::make_shared<UvFuture>(*this); }
+std::shared_ptr<conformance::Future> UvLoop::create_future() {
+  return std::make_shared<UvFuture>(*this, cpython_minor_ >= 13);
+}
 
 Value UvLoop::run_until_complete(const std::shared_ptr<conformance::Future>& future) {
   check_closed();
