@@ -154,7 +154,7 @@ class UvLoop final : public conformance::Loop {
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};  // stop() may come from a thread (call_soon_threadsafe(stop) is the safe way)
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};  // read by call_soon_threadsafe on other threads
   bool handles_released_ = false;
   std::exception_ptr escaping_;
   std::atomic<std::thread::id> owner_;  // the thread that made the loop or ran it last
