@@ -38,7 +38,9 @@ matrix: build
 	$(BUILD)/tools/aiospec matrix --out $(BUILD)/matrix
 	$(SPEC_ENV) $(PYTHON) -m aiospec_matrix.browser $(BUILD)/matrix
 
-# Puts `aiospec` on PATH (PREFIX, default /usr/local); it keeps using this tree and this build.
+# Installs the package a C or C++ loop builds against (find_package(aiospec): headers, libraries,
+# the bundle and the traces; spec/INTERPRETING.md) and `aiospec` on PATH (PREFIX, default
+# /usr/local). The command itself keeps reading this tree (spec/, the Python tools) and this build.
 PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -45,25 +45,6 @@ ExpectationFile read_expectations(const std::string& path) {
   return file;
 }
 
-const Expectation* applicable(const ExpectationFile& file, const std::string& id, const std::string& version,
-                              const std::string& time) {
-  const auto it = file.entries.find(id);
-  if (it == file.entries.end()) return nullptr;
-  const Expectation& e = it->second;
-  if (!e.cpython.empty() && std::find(e.cpython.begin(), e.cpython.end(), version) == e.cpython.end()) return nullptr;
-  if (!e.time.empty() && e.time != time) return nullptr;
-  return &e;
-}
-
-void apply(const Expectation& expectation, Outcome& outcome) {
-  if (to_string(outcome.status) == expectation.status) {
-    outcome.status = Status::xfail;
-  } else if (outcome.status == Status::pass) {
-    outcome.status = Status::xpass;
-    outcome.reason = "listed as " + expectation.status + " (" + expectation.reason + ") but passes";
-  }
-}
-
 namespace {
 
 std::string quoted(const std::string& s) { return nlohmann::json(s).dump(-1, ' ', true); }

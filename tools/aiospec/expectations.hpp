@@ -10,41 +10,24 @@
 #include <string>
 #include <vector>
 
+#include "aiospec/conformance/expectations.hpp"
 #include "aiospec/conformance/runner.hpp"
 
 namespace aiospec::cli {
 
-struct ExpectationError : std::runtime_error {  // one line `FILE:LINE:COL: why`, exit 2
-  using std::runtime_error::runtime_error;
-};
-
-struct Expectation {
-  std::string status;  // FAIL | ERROR | FLAKY
-  std::string reason;
-  std::string upstream;              // "" when none
-  std::vector<std::string> cpython;  // empty: every version
-  std::string time;                  // "": every time mode
-};
-
-struct ExpectationFile {
-  std::string path;
-  std::string loop;
-  std::map<std::string, Expectation> entries;  // by scenario id
-};
+// The entries and how they apply live in the conformance library (the installed package reads
+// the same files); the CLI reads them through the spec tools.
+using conformance::apply;
+using conformance::applicable;
+using conformance::Expectation;
+using conformance::ExpectationError;
+using conformance::ExpectationFile;
 
 // <source>/conformance/expectations/<name with '/' as '_'>.yaml
 std::string default_expectation_path(const std::string& loop_name);
 
 // Throws ExpectationError with the reader's one line.
 ExpectationFile read_expectations(const std::string& path);
-
-// The entry for `id` that applies to a result against CPython `version` in time mode `time`.
-const Expectation* applicable(const ExpectationFile& file, const std::string& id, const std::string& version,
-                              const std::string& time);
-
-// XFAIL when `outcome` is what `expectation` says, XPASS when it passes; otherwise unchanged (a
-// different failure than the listed one is still unexpected).
-void apply(const Expectation& expectation, conformance::Outcome& outcome);
 
 // The YAML of an expectation file, entries sorted by id, strings double-quoted.
 std::string render_expectations(const std::string& loop, const std::map<std::string, Expectation>& entries);

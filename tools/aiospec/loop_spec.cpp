@@ -99,6 +99,8 @@ conformance::HostCommand host_command(const LoopOptions& o) {
     }
   } else {
     command.argv = {"/bin/sh", "-c", o.spec.substr(4)};
+    // A host made with the package's host main takes its time mode from here (loop_description.hpp).
+    if (o.time != "auto") command.env.emplace_back("AIOSPEC_TIME", o.time);
     if (o.time == "interposed") {
       require_library("--time interposed preloads it into the host");
       command.env.emplace_back("LD_PRELOAD", interposition_library());

@@ -12,6 +12,7 @@
 
 #include "aiospec/conformance/freshness.hpp"
 #include "aiospec/conformance/runner.hpp"
+#include "aiospec/conformance/summary.hpp"
 #include "aiospec/oracle/cpython.hpp"
 #include "aiospec/ref/selectors.hpp"
 #include "expectations.hpp"
@@ -90,46 +91,6 @@ class OtherAsyncio {
   std::map<std::pair<std::string, std::string>, std::optional<std::vector<Event>>> cache_;
 };
 
-constexpr Status kColumns[] = {Status::pass,        Status::fail, Status::error, Status::stale,
-                               Status::unsupported, Status::skip, Status::flaky, Status::xfail, Status::xpass};
-constexpr const char* kTitles[] = {"passed", "failed", "errors", "stale", "unsupported", "skipped",
-                                   "flaky",  "xfail",  "xpass"};
-constexpr std::size_t kBaseColumns = 6;  // FLAKY, XFAIL, XPASS only when a run can give them
-
-struct Tally {
-  std::map<Status, int> n;
-  void add(Status s) { ++n[s]; }
-  int operator[](Status s) const {
-    const auto it = n.find(s);
-    return it == n.end() ? 0 : it->second;
-  }
-};
-
-struct Table {
-  std::size_t columns = kBaseColumns;
-  int width = 8;  // of the second column: the backend, or the loop's name
-
-  std::string header(const std::string& first, const std::string& second) const {
-    char head[64];
-    std::snprintf(head, sizeof head, "%-14s %-*s", first.c_str(), width, second.c_str());
-    std::string out = head;
-    for (std::size_t c = 0; c < columns; ++c) out += std::string(c ? "  " : " ") + kTitles[c];
-    return out;
-  }
-  std::string row(const std::string& first, const std::string& second, const Tally& t) const {
-    char cell[64];
-    std::snprintf(cell, sizeof cell, "%-14s %-*s", first.c_str(), width, second.c_str());
-    std::string out = cell;
-    for (std::size_t c = 0; c < columns; ++c) {
-      // Right-aligned under its title (titles are separated by two spaces, the first by one).
-      std::snprintf(cell, sizeof cell, "%*d", static_cast<int>(std::string(kTitles[c]).size()) + (c ? 2 : 1),
-                    t[kColumns[c]]);
-      out += cell;
-    }
-    return out;
-  }
-};
-
 std::string joined(const std::vector<std::string>& items, const char* separator = ", ") {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
@@ -180,10 +141,6 @@ struct Result {
   std::string expected;   // the applicable expectation's status, or ""
   std::string expected_reason, upstream;  // and why, from the expectation file
 };
-
-bool is_failure(Status s) {
-  return s == Status::fail || s == Status::error || s == Status::stale || s == Status::flaky || s == Status::xpass;
-}
 
 }  // namespace
 
@@ -322,7 +279,7 @@ int report(const ReportOptions& options) {
     const Status st = r.outcome.status;
     if (st == Status::flaky || st == Status::xfail || st == Status::xpass) any_expectation = true;
   }
-  if (any_expectation || runs > 1) table.columns = std::size(kColumns);
+  if (any_expectation || runs > 1) table.columns = std::size(kSummaryColumns);
   auto column = [&](std::size_t li) { return reference ? loops[li]->backend() : loops[li]->implementation().name; };
   for (std::size_t li = 0; li < loops.size(); ++li) table.width = std::max<int>(table.width, int(column(li).size()));
   const std::string second = reference ? "backend" : "loop";
@@ -392,44 +349,16 @@ int report(const ReportOptions& options) {
     std::cout << "XFAIL " << key << " against cpython-" << joined(xversions) << "\n  " << text << "\n";
   }
   if (!failures.empty()) std::cout << failures;
-  char closing[300];
-  std::snprintf(closing, sizeof closing,
-                "\nconformance: %d passed, %d failed, %d errors, %d stale, %d unsupported, %d skipped", total[Status::pass],
-                total[Status::fail], total[Status::error], total[Status::stale], total[Status::unsupported],
-                total[Status::skip]);
-  std::cout << closing;
-  if (table.columns > kBaseColumns) {
-    std::snprintf(closing, sizeof closing, ", %d flaky, %d xfail, %d xpass", total[Status::flaky], total[Status::xfail],
-                  total[Status::xpass]);
-    std::cout << closing;
-  }
-  std::snprintf(closing, sizeof closing, " in %.2f s\n", seconds);
-  std::cout << closing;
+  std::cout << closing_line(total, table.columns > kBaseColumns, seconds);
 
   // ---- JSON
   if (!options.json_path.empty()) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& r : results) {
       const Scenario& s = *r.scenario;
-      nlohmann::json item = {{"scenario", s.id},
-                             {"path", s.path},
-                             {"area", s.area},
-                             {"level", s.level},
-                             {"title", s.title},
-                             {"loop", loops[r.loop]->implementation().name},
-                             {"cpython", r.version},
-                             {"time", time},
-                             {"status", to_string(r.outcome.status)},
-                             {"message", r.outcome.reason}};
+      const Expectation* e = expectations[r.loop] ? applicable(*expectations[r.loop], s.id, r.version, time) : nullptr;
+      nlohmann::json item = result_record(s, loops[r.loop]->implementation().name, r.version, time, r.outcome, r.raw, e);
       if (reference) item["backend"] = loops[r.loop]->backend();
-      if (!r.expected.empty()) {
-        item["expected"] = r.expected;
-        item["expected_reason"] = r.expected_reason;
-        if (!r.upstream.empty()) item["upstream"] = r.upstream;
-      }
-      const bool failed = r.raw == "FAIL" || r.raw == "ERROR" || r.raw == "FLAKY";
-      if (r.raw == "FAIL") item["divergence"] = r.outcome.reason;
-      if (failed && !r.outcome.diff.empty()) item["diff"] = r.outcome.diff;
       items.push_back(std::move(item));
     }
     std::vector<std::string> names, used;

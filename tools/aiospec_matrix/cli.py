@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .loops import LOOPS
+from .loops import LOOPS, arguments, missing
 from .render import render
 
 
@@ -23,14 +23,15 @@ def _last_line(text):
 
 def run_loop(aiospec, loop, out_dir):
     """One loop's report (as a dict), or a not_run entry saying why there is none."""
-    why = loop["needs"]() if loop["needs"] else None
+    build = Path(aiospec).resolve().parent.parent
+    why = missing(loop, build)
     if why:
         return {"name": loop["name"], "title": loop["title"], "not_run": why}
     path = Path(out_dir) / ("report-%s.json" % loop["name"])
     if path.exists():
         path.unlink()
     started = time.monotonic()
-    proc = subprocess.run([aiospec, "report", *loop["args"], "--json", str(path)],
+    proc = subprocess.run([aiospec, "report", *arguments(loop, build), "--json", str(path)],
                           capture_output=True, text=True)
     seconds = time.monotonic() - started
     (Path(out_dir) / ("report-%s.txt" % loop["name"])).write_text(proc.stdout + proc.stderr)

@@ -1,8 +1,10 @@
 """The loops the matrix judges, and how to tell whether this machine has each.
 
-One entry per column group. `args` are the `aiospec report` options that select the loop;
-`needs` is a check that returns None when the loop can run here, else why not (the matrix then
-shows the loop as "not installed" instead of running it).
+One entry per column group. `args` are the `aiospec report` options that select the loop, or
+`host` a loop host this build makes (its path under the build directory) with the `time` mode to
+judge it in; `needs` is a check that returns None when the loop can run here, else why not (the
+matrix then shows the loop as "not installed" instead of running it). `arguments(loop, build)`
+and `missing(loop, build)` give both for any entry.
 """
 
 import os
@@ -49,9 +51,38 @@ LOOPS = [
      "args": ["--loop", "python:asyncio:SelectorEventLoop", "--interpreter", "/usr/bin/pypy3",
               "--time", "virtual"],
      "needs": _program("pypy3", "pypy3")},
+    {"name": "libuv",
+     "title": "libuv 1.44 (Debian libuv1-dev) through conformance/adapters/libuv, interposed time",
+     "host": "conformance/adapters/libuv/aiospec-libuv-host", "time": "interposed",
+     "needs": None},
+    {"name": "asio",
+     "title": "standalone Asio 1.22 (Debian libasio-dev) through conformance/adapters/asio, virtual time",
+     "host": "conformance/adapters/asio/aiospec-asio-host", "time": "virtual",
+     "needs": None},
+    {"name": "asio-interposed",
+     "title": "standalone Asio 1.22 on steady_timer and epoll, unchanged, interposed time",
+     "host": "conformance/adapters/asio/aiospec-asio-host", "time": "interposed",
+     "needs": None},
     {"name": "cpython-asyncio-interposed",
      "title": "CPython's own asyncio under the interposition library: the self-check of interposed time",
      "args": ["--loop", "python:asyncio:SelectorEventLoop", "--interpreter", DEBIAN_PYTHON,
               "--time", "interposed"],
      "needs": None},
 ]
+
+
+def arguments(loop, build):
+    """The `aiospec report` options that judge `loop` with the hosts of `build`."""
+    if "host" not in loop:
+        return loop["args"]
+    host = os.path.join(os.path.abspath(build), loop["host"])
+    return ["--loop", "cmd:exec %s --time %s" % (host, loop["time"]), "--time", loop["time"]]
+
+
+def missing(loop, build):
+    """None when `loop` can run here, else why not."""
+    if "host" in loop:
+        host = os.path.join(os.path.abspath(build), loop["host"])
+        if not os.access(host, os.X_OK):
+            return "%s is not built (its library is missing: see bootstrap/install-deps)" % host
+    return loop["needs"]() if loop["needs"] else None

@@ -5,7 +5,7 @@
   LOOP                `aiospec report` on that loop exits 0: every result is a PASS, UNSUPPORTED,
                       SKIP or an XFAIL its expectation file explains (a loop of
                       tools/aiospec_matrix/loops.py: uvloop, cpython-asyncio-pure, pypy-asyncio,
-                      cpython-asyncio-interposed)
+                      cpython-asyncio-interposed, libuv, asio, asio-interposed)
 
 A loop this machine does not have is a skip (exit 77) that says what is missing.
 Usage: test_real_loops.py NAME BUILD_DIR
@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "aiospec_matrix", ".."))
-from aiospec_matrix.loops import LOOPS  # noqa: E402  (the matrix's loop table: one source of truth)
+from aiospec_matrix.loops import LOOPS, arguments, missing  # noqa: E402  (the matrix's loop table: one source of truth)
 
 SKIP = 77
 
@@ -46,8 +46,8 @@ def main():
     name, build = sys.argv[1], sys.argv[2]
     aiospec = os.path.join(build, "tools", "aiospec")
     loop = loop_entry("uvloop" if name == "uvloop-repeatable" else name)
-    args, needs = loop["args"], loop["needs"]
-    why = needs() if needs else None
+    args = arguments(loop, build)
+    why = missing(loop, build)
     if why:
         print("SKIP: %s: %s" % (name, why))
         return SKIP
