@@ -21,15 +21,15 @@ std::string joined(const std::vector<std::string>& list) {
 
 }  // namespace
 
-DescribedLoop::DescribedLoop(LoopDescription description, std::string backend, std::string time)
-    : description_(std::move(description)), backend_(std::move(backend)), time_(std::move(time)) {
+DescribedLoop::DescribedLoop(LoopDescription description, std::string backend, std::string time, double scale)
+    : description_(std::move(description)), backend_(std::move(backend)), time_(std::move(time)), scale_(scale) {
   const auto& d = description_;
   if (d.name.empty() || !d.make_adapter || d.backends.empty() || d.time_modes.empty()) {
     throw DescriptionError("describe_loop() must give a name, make_adapter, and at least one backend and time mode");
   }
   for (const auto& mode : d.time_modes) {
-    if (mode != "virtual" && mode != "interposed") {
-      throw DescriptionError("describe_loop(): time mode '" + mode + "' is not virtual or interposed");
+    if (mode != "virtual" && mode != "interposed" && mode != "real") {
+      throw DescriptionError("describe_loop(): time mode '" + mode + "' is not virtual, interposed or real");
     }
   }
   if (backend_.empty()) backend_ = d.backends.front();
@@ -43,6 +43,11 @@ DescribedLoop::DescribedLoop(LoopDescription description, std::string backend, s
   if (!contains(d.time_modes, time_)) {
     throw DescriptionError(d.name + " does not run in " + time_ + " time (it runs in: " + joined(d.time_modes) + ")");
   }
+  if (scale_ == 0) {
+    const char* env = std::getenv("AIOSPEC_SCALE");
+    scale_ = env ? std::atof(env) : RealTimeAdapter::kDefaultScale;
+  }
+  if (!(scale_ > 0)) throw DescriptionError("the real-time scale must be a positive factor");
 }
 
 std::string DescribedLoop::name() const {
@@ -55,6 +60,7 @@ Adapter& DescribedLoop::adapter_for(const std::string& version) {
   // Interposed time installs the library's hooks once per process: an InterposedAdapter
   // replaces the previous one only after that one is gone.
   interposed_ = nullptr;
+  real_ = nullptr;
   adapter_.reset();
   auto made = description_.make_adapter(AdapterRequest{backend_, wanted, time_});
   if (!made) throw DescriptionError(description_.name + ": make_adapter returned no adapter");
@@ -62,6 +68,14 @@ Adapter& DescribedLoop::adapter_for(const std::string& version) {
     auto wrapped = std::make_unique<InterposedAdapter>(std::move(made));
     interposed_ = wrapped.get();
     adapter_ = std::move(wrapped);
+  } else if (time_ == "real") {
+    try {
+      auto wrapped = std::make_unique<RealTimeAdapter>(std::move(made), scale_);
+      real_ = wrapped.get();
+      adapter_ = std::move(wrapped);
+    } catch (const std::invalid_argument& e) {
+      throw DescriptionError(e.what());
+    }
   } else {
     adapter_ = std::move(made);
   }
@@ -78,11 +92,19 @@ void DescribedLoop::probe() {
 
 Outcome DescribedLoop::run(const Scenario& scenario, const std::string& version) {
   Adapter& adapter = adapter_for(version);
-  if (!interposed_) return run_scenario(adapter, scenario, version);
-  interposed_->begin_scenario();
-  Outcome out = run_scenario(adapter, scenario, version);
-  interposed_->end_scenario();
-  return out;
+  if (interposed_) {
+    interposed_->begin_scenario();
+    Outcome out = run_scenario(adapter, scenario, version);
+    interposed_->end_scenario();
+    return out;
+  }
+  if (real_) {
+    real_->begin_scenario();
+    Outcome out = run_scenario(adapter, scenario, version);
+    real_->end_scenario();
+    return out;
+  }
+  return run_scenario(adapter, scenario, version);
 }
 
 }  // namespace aiospec::conformance

@@ -4,9 +4,16 @@
 
 namespace aiospec::conformance {
 
-void VirtualTime::burn(double seconds) { advance_to(now_ + seconds); }
+void VirtualTime::burn(double seconds) {
+  if (sleep_until_) {
+    sleep_until_(now() + seconds);
+  } else {
+    advance_to(now_ + seconds);
+  }
+}
 
 void VirtualTime::add_external(double at, std::function<void()> action) {
+  std::lock_guard lock(externals_mutex_);
   externals_.push_back({at, next_order_++, std::move(action)});
 }
 
@@ -30,6 +37,7 @@ void VirtualTime::before_poll(std::optional<double> timeout) {
 }
 
 std::optional<double> VirtualTime::next_external() const {
+  std::lock_guard lock(externals_mutex_);
   std::optional<double> next;
   for (const External& e : externals_) {
     if (!next || e.at < *next) next = e.at;
@@ -62,14 +70,19 @@ void VirtualTime::advance_to(double t) {
 void VirtualTime::run_due_externals() {
   // Each action may add further externals, so pick the earliest due one afresh every time.
   for (;;) {
-    auto due = externals_.end();
-    for (auto it = externals_.begin(); it != externals_.end(); ++it) {
-      if (it->at > now_) continue;
-      if (due == externals_.end() || it->at < due->at || (it->at == due->at && it->order < due->order)) due = it;
+    std::function<void()> action;
+    {
+      std::lock_guard lock(externals_mutex_);
+      const double t = now();
+      auto due = externals_.end();
+      for (auto it = externals_.begin(); it != externals_.end(); ++it) {
+        if (it->at > t) continue;
+        if (due == externals_.end() || it->at < due->at || (it->at == due->at && it->order < due->order)) due = it;
+      }
+      if (due == externals_.end()) return;
+      action = std::move(due->action);
+      externals_.erase(due);
     }
-    if (due == externals_.end()) return;
-    auto action = std::move(due->action);
-    externals_.erase(due);
     action();
   }
 }

@@ -11,11 +11,11 @@ aiospec::conformance::LoopDescription aiospec::conformance::describe_loop() {
   d.name = "aiospec-reference";
   d.version = AIOSPEC_VERSION;
   d.backends = ref::available_backends();
-  d.time_modes = {"virtual", "interposed"};
+  d.time_modes = {"virtual", "interposed", "real"};
   d.versioned = true;
   d.make_adapter = [](const AdapterRequest& request) {
     auto adapter = std::make_unique<ReferenceAdapter>(request.backend, ref::Profile::for_version(request.cpython));
-    if (request.time == "interposed") adapter->use_own_clock();
+    if (request.time != "virtual") adapter->use_own_clock();
     return adapter;
   };
   return d;

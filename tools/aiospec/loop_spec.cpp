@@ -101,6 +101,12 @@ conformance::HostCommand host_command(const LoopOptions& o) {
     command.argv = {"/bin/sh", "-c", o.spec.substr(4)};
     // A host made with the package's host main takes its time mode from here (loop_description.hpp).
     if (o.time != "auto") command.env.emplace_back("AIOSPEC_TIME", o.time);
+    if (o.scale) {
+      std::ostringstream s;
+      s.precision(17);
+      s << *o.scale;
+      command.env.emplace_back("AIOSPEC_SCALE", s.str());
+    }
     if (o.time == "interposed") {
       require_library("--time interposed preloads it into the host");
       command.env.emplace_back("LD_PRELOAD", interposition_library());

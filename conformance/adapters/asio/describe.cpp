@@ -7,10 +7,11 @@ aiospec::conformance::LoopDescription aiospec::conformance::describe_loop() {
   d.name = "asio";
   d.version = asio_adapter::asio_version();
   d.backends = {"select"};  // the reactor this build compiles in (ASIO_DISABLE_EPOLL, CMakeLists.txt)
-  d.time_modes = {"virtual", "interposed"};
+  d.time_modes = {"virtual", "interposed", "real"};
   d.versioned = false;  // one Asio, whatever CPython judges it
   d.make_adapter = [](const AdapterRequest& request) {
-    const auto mode = request.time == "interposed" ? asio_adapter::TimeMode::interposed : asio_adapter::TimeMode::virtual_time;
+    // Interposed and real time: the same steady_timer loop; only what answers its clock differs.
+    const auto mode = request.time == "virtual" ? asio_adapter::TimeMode::virtual_time : asio_adapter::TimeMode::interposed;
     return std::make_unique<asio_adapter::AsioAdapter>(mode);
   };
   return d;

@@ -12,8 +12,8 @@ LoopDescription describe_loop() {
   description.version = uv_version_string();  // the libuv linked in, not the headers': "1.44.2"
   description.backends = {"epoll"};             // what libuv waits with on Linux; there is no other
   // libuv keeps its own clock (CLOCK_MONOTONIC, read by uv_update_time): it runs on the suite's
-  // time only through the preloaded interposition library.
-  description.time_modes = {"interposed"};
+  // time through the preloaded interposition library, or in real time.
+  description.time_modes = {"interposed", "real"};
   // Only the adapter's Future (libuv has none) follows the version judged; see LibuvAdapter.
   description.versioned = true;
   description.make_adapter = [](const AdapterRequest& request) -> std::unique_ptr<Adapter> {

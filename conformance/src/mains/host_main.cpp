@@ -1,10 +1,12 @@
 // aiospec::host — the loop host (spec/PROTOCOL.md) of any loop that has a LoopDescription
 // (loop_description.hpp): link this main with the adapter's sources.
 //
-//   HOST [--backend B] [--time virtual|interposed]     requests on stdin, answers on stdout
+//   HOST [--backend B] [--time virtual|interposed|real] [--scale F]   requests on stdin, answers on stdout
 //
 // In interposed time the host must run with libaiospec_interpose.so preloaded (`aiospec report
-// --loop cmd:HOST --time interposed` does it) and checks at start that the loop follows it.
+// --loop cmd:HOST --time interposed` does it) and checks at start that the loop follows it. In
+// real time every scenario time is multiplied by F (default 0.05, or $AIOSPEC_SCALE).
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -16,20 +18,27 @@ int main(int argc, char** argv) {
   using namespace aiospec::conformance;
   const std::string self = "aiospec host";
   std::string backend, time;
+  double scale = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if ((a == "--backend" || a == "--time") && i + 1 < argc) {
       (a == "--backend" ? backend : time) = argv[++i];
+    } else if (a == "--scale" && i + 1 < argc) {
+      scale = std::atof(argv[++i]);
+      if (!(scale > 0)) {
+        std::cerr << self << ": --scale must be a positive factor\n";
+        return 2;
+      }
     } else {
       std::cerr << self << ": unknown argument " << a << " (usage: " << argv[0]
-                << " [--backend B] [--time virtual|interposed])\n";
+                << " [--backend B] [--time virtual|interposed|real] [--scale F])\n";
       return 2;
     }
   }
   std::unique_ptr<DescribedLoop> loop;
   protocol::Implementation implementation;
   try {
-    loop = std::make_unique<DescribedLoop>(describe_loop(), backend, time);
+    loop = std::make_unique<DescribedLoop>(describe_loop(), backend, time, scale);
     loop->probe();
     implementation.name = implementation.producer = loop->name();
     implementation.version = loop->description().version;

@@ -70,6 +70,10 @@ Options parse(int argc, char** argv) {
     else throw BadInput("unknown argument " + flag);
   }
   if (o.bundle.empty() || o.expected.empty()) throw BadInput("--bundle and --expected are required");
+  if (o.time == "real") {
+    throw BadInput("real time is judged by several runs within a tolerance: `aiospec report --loop cmd:HOST "
+                   "--time real`, with HOST this loop linked with aiospec::host");
+  }
   return o;
 }
 

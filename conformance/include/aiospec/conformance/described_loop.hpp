@@ -1,6 +1,7 @@
 // A loop as its LoopDescription says (loop_description.hpp), run in one time mode: what the
 // package's host and runner mains share. Interposed time wraps every adapter in an
-// InterposedAdapter (interposed_time.hpp), made once per process.
+// InterposedAdapter (interposed_time.hpp), made once per process; real time in a RealTimeAdapter
+// (real_time.hpp).
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "aiospec/conformance/interposed_time.hpp"
 #include "aiospec/conformance/loop_description.hpp"
+#include "aiospec/conformance/real_time.hpp"
 #include "aiospec/conformance/runner.hpp"
 #include "aiospec/conformance/scenario.hpp"
 
@@ -22,8 +24,9 @@ class DescriptionError : public std::runtime_error {
 class DescribedLoop {
  public:
   // `time` empty: $AIOSPEC_TIME when it is one of the loop's modes (the harness sets it for
-  // cmd: hosts), else the loop's first mode. Throws DescriptionError.
-  DescribedLoop(LoopDescription description, std::string backend, std::string time);
+  // cmd: hosts), else the loop's first mode. `scale` (real time only) 0: $AIOSPEC_SCALE, else
+  // RealTimeAdapter::kDefaultScale. Throws DescriptionError.
+  DescribedLoop(LoopDescription description, std::string backend, std::string time, double scale = 0);
 
   const LoopDescription& description() const { return description_; }
   const std::string& backend() const { return backend_; }
@@ -44,6 +47,8 @@ class DescribedLoop {
   std::string adapter_version_;  // what adapter_ was made for
   std::unique_ptr<Adapter> adapter_;
   InterposedAdapter* interposed_ = nullptr;  // adapter_, in interposed time
+  RealTimeAdapter* real_ = nullptr;          // adapter_, in real time
+  double scale_ = 0;
 };
 
 }  // namespace aiospec::conformance

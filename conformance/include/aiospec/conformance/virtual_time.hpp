@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,8 +53,9 @@ class VirtualTime {
   using SelectObserver = std::function<void(std::optional<double> timeout)>;
 
   explicit VirtualTime(Budget budget = {}) : budget_(budget) {}
+  const Budget& budget() const { return budget_; }
 
-  double now() const { return now_; }
+  double now() const { return clock_ ? clock_() : now_; }
   void burn(double seconds);
 
   // `action` runs (on the caller's thread of choice: the interpreter uses a fresh thread) when a
@@ -78,6 +80,13 @@ class VirtualTime {
   void run_due_externals();
   void advance_to(double t);
   void follow_clock(std::function<void(double)> follower) { follower_ = std::move(follower); }
+  // Real time (real_time.hpp): now() is `clock` (real seconds since the run began, scaled), and
+  // burn sleeps with `sleep_until`; nothing else moves the clock. External events are then run
+  // by a timer thread, so adding, finding and running them is safe from any thread.
+  void use_real_clock(std::function<double()> clock, std::function<void(double)> sleep_until) {
+    clock_ = std::move(clock);
+    sleep_until_ = std::move(sleep_until);
+  }
 
  private:
   struct External {
@@ -86,7 +95,7 @@ class VirtualTime {
     std::function<void()> action;
   };
   Budget budget_;
-  double now_ = 0.0;
+  double now_ = 0.0;  // virtual and interposed time
   std::int64_t iterations_ = 0;
   std::int64_t callbacks_ = 0;
   std::int64_t operations_ = 0;
@@ -95,6 +104,9 @@ class VirtualTime {
   std::vector<External> externals_;
   SelectObserver select_observer_;
   std::function<void(double)> follower_;
+  std::function<double()> clock_;
+  std::function<void(double)> sleep_until_;
+  mutable std::mutex externals_mutex_;  // never held while an action runs
 };
 
 }  // namespace aiospec::conformance
