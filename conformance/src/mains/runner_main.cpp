@@ -89,7 +89,6 @@ void check_install(const std::vector<Scenario>& scenarios, const Options& o, con
                        " is missing (a partial install: reinstall aiospec)");
       }
       Trace expected;
-      Outcome verdict;
       if (auto standing = verdict_without_running(s, o.expected, version, expected);
           standing && standing->status != Status::skip) {
         throw BadInput("the installed traces do not match the installed bundle " + o.bundle + ": " + path + ": " +
