@@ -154,6 +154,22 @@ class Package(unittest.TestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("do not match the installed bundle", r.stderr)
 
+    def test_the_runner_refuses_what_the_loop_has_not_with_one_line(self):
+        self.assertEqual(self.built.returncode, 0, self.built.stdout + self.built.stderr)
+        share = self.prefix / "share" / "aiospec"
+        common = [self.example / "tiny_loop_conformance", "--bundle", share / "bundle.json",
+                  "--expected", share / "expected"]
+        for args, line in [
+                (["--backend", "epoll", "--report"], "aiospec runner: tiny_loop has no backend 'epoll' (it has: default)"),
+                (["--time", "interposed", "--report"],
+                 "aiospec runner: tiny_loop does not run in interposed time (it runs in: virtual)"),
+                (["--time", "real", "--report"], "aiospec runner: real time is judged by several runs"),
+                (["--python", "3.7", "--report"], "aiospec runner: no traces for CPython 3.7")]:
+            r = run(*common, *args)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith(line), r.stderr)
+
     def test_pkg_config_gives_the_package(self):
         env = dict(os.environ, PKG_CONFIG_PATH=str(self.prefix / "lib" / "pkgconfig"))
         r = run("pkg-config", "--cflags", "--libs", "aiospec", env=env)
