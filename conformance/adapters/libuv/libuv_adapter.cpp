@@ -74,8 +74,8 @@ std::set<std::string> LibuvAdapter::features() const {
 }
 
 std::unique_ptr<conformance::Loop> LibuvAdapter::new_loop(conformance::VirtualTime&) {
-  // Interposed time only: libuv reads CLOCK_MONOTONIC and waits in epoll_wait, which the preloaded
-  // library answers from the scenario's clock; there is no clock to hand it.
+  // libuv reads CLOCK_MONOTONIC and waits in epoll_wait: the preloaded library answers both from
+  // the scenario's clock in interposed time, the kernel in real time; there is no clock to hand it.
   return std::make_unique<UvLoop>(cpython_minor_);
 }
 
