@@ -59,26 +59,19 @@ Adapter& DescribedLoop::adapter_for(const std::string& version) {
   if (adapter_ && (!description_.versioned || adapter_version_ == wanted)) return *adapter_;
   // Interposed time installs the library's hooks once per process: an InterposedAdapter
   // replaces the previous one only after that one is gone.
-  interposed_ = nullptr;
-  real_ = nullptr;
+  own_clock_ = nullptr;
   adapter_.reset();
   auto made = description_.make_adapter(AdapterRequest{backend_, wanted, time_});
   if (!made) throw DescriptionError(description_.name + ": make_adapter returned no adapter");
-  if (time_ == "interposed") {
-    auto wrapped = std::make_unique<InterposedAdapter>(std::move(made));
-    interposed_ = wrapped.get();
-    adapter_ = std::move(wrapped);
-  } else if (time_ == "real") {
-    try {
-      auto wrapped = std::make_unique<RealTimeAdapter>(std::move(made), scale_);
-      real_ = wrapped.get();
-      adapter_ = std::move(wrapped);
-    } catch (const std::invalid_argument& e) {
-      throw DescriptionError(e.what());
-    }
-  } else {
-    adapter_ = std::move(made);
+  std::unique_ptr<OwnClockAdapter> wrapped;
+  try {
+    if (time_ == "interposed") wrapped = std::make_unique<InterposedAdapter>(std::move(made));
+    if (time_ == "real") wrapped = std::make_unique<RealTimeAdapter>(std::move(made), scale_);
+  } catch (const std::invalid_argument& e) {
+    throw DescriptionError(e.what());
   }
+  own_clock_ = wrapped.get();
+  adapter_ = wrapped ? std::move(wrapped) : std::move(made);
   adapter_version_ = wanted;
   return *adapter_;
 }
@@ -87,24 +80,16 @@ std::set<std::string> DescribedLoop::features() { return adapter_for(kDefaultPro
 
 void DescribedLoop::probe() {
   adapter_for(kDefaultProfile);
-  if (interposed_) interposed_->probe();
+  if (own_clock_) own_clock_->probe();
 }
 
 Outcome DescribedLoop::run(const Scenario& scenario, const std::string& version) {
   Adapter& adapter = adapter_for(version);
-  if (interposed_) {
-    interposed_->begin_scenario();
-    Outcome out = run_scenario(adapter, scenario, version);
-    interposed_->end_scenario();
-    return out;
-  }
-  if (real_) {
-    real_->begin_scenario();
-    Outcome out = run_scenario(adapter, scenario, version);
-    real_->end_scenario();
-    return out;
-  }
-  return run_scenario(adapter, scenario, version);
+  if (!own_clock_) return run_scenario(adapter, scenario, version);
+  own_clock_->begin_scenario();
+  Outcome out = run_scenario(adapter, scenario, version);
+  own_clock_->end_scenario();
+  return out;
 }
 
 }  // namespace aiospec::conformance

@@ -225,8 +225,8 @@ struct InterposedAdapter::State {
 };
 
 InterposedAdapter::InterposedAdapter(std::unique_ptr<Adapter> inner)
-    : inner_(std::move(inner)), state_(std::make_unique<State>()) {
-  state_->adapter = inner_.get();
+    : OwnClockAdapter(std::move(inner)), state_(std::make_unique<State>()) {
+  state_->adapter = &this->inner();
   state_->api = load_api();
   state_->hooks = {state_.get(), &State::begin_wait, &State::next_external, &State::run_externals, &State::advance,
                    &State::blocked};
@@ -239,14 +239,9 @@ InterposedAdapter::~InterposedAdapter() {
 }
 
 std::set<std::string> InterposedAdapter::features() const {
-  auto f = inner_->features();
+  auto f = inner().features();
   f.erase("select-trace");  // the loop's waits are not asyncio's select calls
   return f;
-}
-
-void InterposedAdapter::raise_in_callback(const std::string& type, const std::optional<std::string>& message) {
-  inner_->raise_in_callback(type, message);
-  throw Fault{inner_->name() + ": raise_in_callback returned"};
 }
 
 void InterposedAdapter::begin_scenario() {
@@ -288,7 +283,7 @@ std::unique_ptr<Loop> InterposedAdapter::new_loop(VirtualTime& time) {
       s->api.set_clock_ns(seconds_to_ns(now));
     });
   }
-  return inner_->new_loop(time);
+  return inner().new_loop(time);
 }
 
 void InterposedAdapter::probe() {
@@ -320,7 +315,7 @@ void InterposedAdapter::probe() {
   const std::int64_t start_ns = 12'345'000'000;
   state_->api.set_clock_ns(start_ns);
   VirtualTime time;
-  auto loop = inner_->new_loop(time);  // not bound: begin_scenario leaves `time` unset until here
+  auto loop = inner().new_loop(time);  // not bound: begin_scenario leaves `time` unset until here
   const double read = loop->time();
   if (std::fabs(read - 12.345) > 1e-3) {
     end_scenario();

@@ -29,7 +29,6 @@ const std::set<std::string>& translated_features() {
 
 // One scenario's real clock and its timer thread.
 struct RealTimeAdapter::State {
-  Adapter* inner = nullptr;
   double scale = kDefaultScale;
 
   std::mutex mutex;
@@ -179,14 +178,13 @@ class ScaledLoop final : public Loop {
 }  // namespace
 
 RealTimeAdapter::RealTimeAdapter(std::unique_ptr<Adapter> inner, double scale)
-    : inner_(std::move(inner)), state_(std::make_unique<State>()) {
+    : OwnClockAdapter(std::move(inner)), state_(std::make_unique<State>()) {
   if (!(scale > 0)) throw std::invalid_argument("real time: the scale must be a positive factor");
-  if (!inner_->features().count("threads")) {
-    throw std::invalid_argument("real time: " + inner_->name() +
+  if (!this->inner().features().count("threads")) {
+    throw std::invalid_argument("real time: " + this->inner().name() +
                                 " does not declare threads: the timer thread reaches a loop only through "
                                 "call_soon_threadsafe");
   }
-  state_->inner = inner_.get();
   state_->scale = scale;
 }
 
@@ -194,7 +192,7 @@ RealTimeAdapter::~RealTimeAdapter() { end_scenario(); }
 
 std::set<std::string> RealTimeAdapter::features() const {
   std::set<std::string> out;
-  for (const auto& f : inner_->features()) {
+  for (const auto& f : inner().features()) {
     if (translated_features().count(f)) out.insert(f);
   }
   return out;
@@ -210,7 +208,7 @@ void RealTimeAdapter::begin_scenario() {
 void RealTimeAdapter::end_scenario() { state_->stop_timer(); }
 
 std::unique_ptr<Loop> RealTimeAdapter::new_loop(VirtualTime& time) {
-  auto inner = inner_->new_loop(time);
+  auto made = inner().new_loop(time);
   bool first = false;
   {
     std::lock_guard lock(state_->mutex);
@@ -222,7 +220,7 @@ std::unique_ptr<Loop> RealTimeAdapter::new_loop(VirtualTime& time) {
     }
   }
   if (first) {
-    state_->loop_origin = inner->time();
+    state_->loop_origin = made->time();
     State* s = state_.get();
     time.use_real_clock([s] { return seconds_since(s->origin) / s->scale; },
                         [s](double t) {
@@ -232,19 +230,15 @@ std::unique_ptr<Loop> RealTimeAdapter::new_loop(VirtualTime& time) {
                         });
     state_->timer = std::thread([s] { s->run_timer(); });
   }
-  return std::make_unique<ScaledLoop>(std::move(inner), *state_);
+  return std::make_unique<ScaledLoop>(std::move(made), *state_);
 }
 
 Loop* RealTimeAdapter::running_loop() {
-  Loop* inner = inner_->running_loop();
+  Loop* native = inner().running_loop();
   std::lock_guard lock(state_->mutex);
-  const auto it = state_->wrappers.find(inner);
+  const auto it = state_->wrappers.find(native);
   return it == state_->wrappers.end() ? nullptr : it->second;
 }
 
-void RealTimeAdapter::raise_in_callback(const std::string& type, const std::optional<std::string>& message) {
-  inner_->raise_in_callback(type, message);
-  throw Fault{inner_->name() + ": raise_in_callback returned"};
-}
 
 }  // namespace aiospec::conformance

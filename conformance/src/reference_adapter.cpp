@@ -476,17 +476,20 @@ class RefLoop final : public Loop {
       : adapter_(adapter), clock_(time), keeper_(time) {
     translated([&] {
       const ref::Profile& profile = adapter.profile();
-      if (adapter.own_clock()) {
-        // Interposed time: the loop as it runs anywhere, on time.monotonic() and a real wait.
-        loop_ = factory ? factory(ref::make_selector(backend), monotonic_, profile)
-                        : std::make_unique<ref::EventLoop>(ref::make_selector(backend), monotonic_, profile);
-      } else {
-        auto selector = std::make_unique<ref::VirtualSelector>(ref::make_selector(backend), clock_, keeper_);
-        auto* virtual_selector = selector.get();
-        loop_ = factory ? factory(std::move(selector), clock_, profile)
-                        : std::make_unique<ref::EventLoop>(std::move(selector), clock_, profile);
-        virtual_selector->attach(*loop_);
+      // Interposed time: the loop as it runs anywhere, on time.monotonic() and a real wait;
+      // otherwise on the world's clock, waiting through the VirtualSelector.
+      std::unique_ptr<ref::Selector> selector = ref::make_selector(backend);
+      ref::Clock* clock = &monotonic_;
+      ref::VirtualSelector* virtual_selector = nullptr;
+      if (!adapter.own_clock()) {
+        auto wrapped = std::make_unique<ref::VirtualSelector>(std::move(selector), clock_, keeper_);
+        virtual_selector = wrapped.get();
+        selector = std::move(wrapped);
+        clock = &clock_;
       }
+      loop_ = factory ? factory(std::move(selector), *clock, profile)
+                      : std::make_unique<ref::EventLoop>(std::move(selector), *clock, profile);
+      if (virtual_selector) virtual_selector->attach(*loop_);
       // The interpreter installs the handler it wants at once (its fault net, or None for the
       // report areas) and the log sink when it traces the log; until then records go nowhere.
       loop_->set_logger(std::make_shared<SinkLogger>(nullptr));

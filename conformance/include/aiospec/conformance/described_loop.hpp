@@ -46,8 +46,7 @@ class DescribedLoop {
   std::string backend_, time_;
   std::string adapter_version_;  // what adapter_ was made for
   std::unique_ptr<Adapter> adapter_;
-  InterposedAdapter* interposed_ = nullptr;  // adapter_, in interposed time
-  RealTimeAdapter* real_ = nullptr;          // adapter_, in real time
+  OwnClockAdapter* own_clock_ = nullptr;  // adapter_, in interposed or real time
   double scale_ = 0;
 };
 

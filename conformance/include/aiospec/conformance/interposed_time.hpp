@@ -22,6 +22,7 @@
 #include <string>
 
 #include "aiospec/conformance/adapter.hpp"
+#include "aiospec/conformance/own_clock.hpp"
 #include "aiospec/conformance/virtual_time.hpp"
 
 namespace aiospec::conformance {
@@ -40,7 +41,7 @@ std::int64_t seconds_to_ns(double seconds);
 // library's clock, which follows the scenario's VirtualTime from the first new_loop() on.
 // Create one per process (it installs the library's hooks); throws InterposedTimeError with one
 // line when libaiospec_interpose.so is not preloaded or speaks another control API.
-class InterposedAdapter : public Adapter {
+class InterposedAdapter : public OwnClockAdapter {
  public:
   explicit InterposedAdapter(std::unique_ptr<Adapter> inner);
   ~InterposedAdapter() override;
@@ -50,24 +51,21 @@ class InterposedAdapter : public Adapter {
   // call_later(7.25, stop), stops 7.25 s later through at least one interposed wait, in under
   // 2 real seconds (a watchdog exits the process with status 2 after 3 s). Throws
   // InterposedTimeError with the one line to print.
-  void probe();
+  void probe() override;
 
-  std::string name() const override { return inner_->name(); }
   std::set<std::string> features() const override;  // the inner's, without select-trace
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
-  Loop* running_loop() override { return inner_->running_loop(); }
-  [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
+  Loop* running_loop() override { return inner().running_loop(); }
 
   // A new scenario: the clock back to 0, the hooks' state cleared; the next new_loop() binds
   // the library to that loop's VirtualTime. Call before every run.
-  void begin_scenario();
+  void begin_scenario() override;
   // After a run: the library inert again (pass-through) until the next scenario.
-  void end_scenario();
+  void end_scenario() override;
 
   struct State;  // the hooks' side, in interposed_time.cpp
 
  private:
-  std::unique_ptr<Adapter> inner_;
   std::unique_ptr<State> state_;
 };
 

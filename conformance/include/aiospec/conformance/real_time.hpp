@@ -20,11 +20,12 @@
 #include <string>
 
 #include "aiospec/conformance/adapter.hpp"
+#include "aiospec/conformance/own_clock.hpp"
 #include "aiospec/conformance/virtual_time.hpp"
 
 namespace aiospec::conformance {
 
-class RealTimeAdapter : public Adapter {
+class RealTimeAdapter : public OwnClockAdapter {
  public:
   static constexpr double kDefaultScale = 0.05;  // one scenario second is 50 real milliseconds
   static constexpr double kHorizon = 10.0;       // real seconds (host.py, REAL_HORIZON)
@@ -34,21 +35,18 @@ class RealTimeAdapter : public Adapter {
   RealTimeAdapter(std::unique_ptr<Adapter> inner, double scale = kDefaultScale);
   ~RealTimeAdapter() override;
 
-  std::string name() const override { return inner_->name(); }
   std::set<std::string> features() const override;
   std::unique_ptr<Loop> new_loop(VirtualTime& time) override;
   Loop* running_loop() override;
-  [[noreturn]] void raise_in_callback(const std::string& type, const std::optional<std::string>& message) override;
 
   // Around every run: the first new_loop() after begin_scenario() starts the scenario's clock
   // and the timer thread; end_scenario() stops the thread.
-  void begin_scenario();
-  void end_scenario();
+  void begin_scenario() override;
+  void end_scenario() override;
 
   struct State;  // in real_time.cpp
 
  private:
-  std::unique_ptr<Adapter> inner_;
   std::unique_ptr<State> state_;
 };
 
