@@ -222,6 +222,11 @@ class VirtualSelector(selectors.BaseSelector):
         self._inner = inner if inner is not None else selectors.DefaultSelector()
         self._loop = None
 
+    @property
+    def inner(self):
+        """The selector registrations are delegated to."""
+        return self._inner
+
     def attach(self, loop):
         """Give the selector the loop whose timer heap it reads."""
         self._loop = loop

@@ -215,17 +215,29 @@ int diff(const Args& args) {
       std::cout << " (nothing to compare)\n";
       continue;
     }
-    // One run, compared as report compares (with the tolerance in real time).
-    const std::optional<double> tolerance =
-        impl.time == "real" ? std::optional<double>(options.tolerance) : std::nullopt;
+    // Compared as report compares (with the tolerance in real time). In real time, the declared
+    // exception to determinism, a run that differs is retried: up to --runs attempts (3 unless
+    // told), the first identical one passes and the output says which attempt it was. Report
+    // judges the other way round (all runs alike, or FLAKY); diff answers "can it match at all".
+    const bool real = impl.time == "real";
+    const std::optional<double> tolerance = real ? std::optional<double>(options.tolerance) : std::nullopt;
+    const int attempts = real ? options.runs.value_or(3) : 1;
     // Against the live oracle a versioned loop imitates its very patch release ("3.11.2").
     const std::string imitated = version == py.minor_version() ? py.version() : version;
-    Outcome o = judge_run(expected, loop->run(scenario, imitated),
-                          {"expected (" + producer + ")", "actual (" + impl.name + ")"}, want_color(args), tolerance);
+    Outcome o;
+    int attempt = 0;
+    do {
+      ++attempt;
+      o = judge_run(expected, loop->run(scenario, imitated),
+                    {"expected (" + producer + ")", "actual (" + impl.name + ")"}, want_color(args), tolerance);
+    } while (o.status == Status::fail && attempt < attempts);
     if (o.status == Status::pass) {
       std::cout << scenario.path << ": identical on " << impl.name << " (" << impl.time << " time, "
-                << expected.events.size() << " events, " << producer << ")\n";
+                << expected.events.size() << " events, " << producer;
+      if (real) std::cout << "; attempt " << attempt << " of " << attempts;
+      std::cout << ")\n";
     } else {
+      if (attempt > 1) o.reason += " (each of " + std::to_string(attempt) + " attempts differed; the last is shown)";
       print_outcome(scenario, impl.name, o);
     }
     status = worse_exit(status, exit_code(o));

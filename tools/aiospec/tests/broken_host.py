@@ -7,7 +7,7 @@ real host (the C++ aiospec-host) and back, except when scenario ID is run or at 
 MODE: crash (killed by SIGSEGV), raise (a Python exception: traceback, exit 1), hang, garbage,
 wrong-seq, malformed-trace. --start exit: one line on stderr, exit 2 (a host that cannot start).
 To imitate a loop on the real clock: --claim-time real says so in the handshake, --jitter S adds
-S seconds to every "t" and `time` value, --flaky ID changes a label of ID every other run, --late ID
+S seconds to every "t" and `time` value, --flaky ID changes a label of ID in every other run, from the first, --late ID
 makes every event of ID late by a different amount in each run (always beyond the tolerance).
 Standard library only.
 """
@@ -74,7 +74,7 @@ def main(argv):
             if request["scenario"].get("id") == flaky:
                 flaky_runs += 1
                 records = [e for e in data.get("trace", {}).get("events", []) if e.get("ev") == "record"]
-                if flaky_runs % 2 == 0 and records:
+                if flaky_runs % 2 == 1 and records:
                     records[0]["label"] = "flaky"
             answer = json.dumps(data) + "\n"
         if fault == "wrong-seq" and request.get("cmd") == "run" and request["scenario"].get("id") == target:

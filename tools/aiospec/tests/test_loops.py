@@ -214,8 +214,21 @@ class RealTime(unittest.TestCase):
             self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
             _, got = results(tmp + "/r.json")
             self.assertEqual(got[TARGET]["status"], "FLAKY")
-            self.assertRegex(got[TARGET]["message"], r"^runs disagree: PASS, FAIL, PASS; FAIL: first divergence")
+            self.assertRegex(got[TARGET]["message"], r"^runs disagree: FAIL, PASS, FAIL; FAIL: first divergence")
             self.assertIn("FLAKY spec/timers/equal-deadlines-3.yaml (tmr-0004)", proc.stdout)
+
+    def test_diff_in_real_time_retries_and_says_which_attempt_matched(self):
+        proc = aiospec("diff", "spec/timers/equal-deadlines-3.yaml", "--python", VERSION, "--time", "real",
+                       "--loop", broken("--claim-time", "real", "--flaky", TARGET))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"identical on .*; attempt 2 of 3\)\n$")
+
+    def test_diff_in_real_time_fails_when_every_attempt_differs(self):
+        proc = aiospec("diff", "spec/timers/equal-deadlines-3.yaml", "--python", VERSION, "--time", "real",
+                       "--loop", broken("--claim-time", "real", "--late", TARGET))
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("(each of 3 attempts differed; the last is shown)", proc.stdout)
+        self.assertIn("actual 2.25", proc.stdout)  # the third run: late by 1.25 s
 
     def test_runs_that_fail_alike_are_a_fail_whatever_the_clock_read(self):
         # Late by 0.75, 1.0, 1.25 s in the three runs: the same divergence, other clock values.
