@@ -234,7 +234,10 @@ def cmd_bless(args, stream=None):
                                                elapsed))
     printer.line("bless: %d interpreters, %d failed%s, total %.1fs" % (
         len(results), len(failed), (" (" + ", ".join(failed) + ")") if failed else "", total))
-    return 1 if failed else 0
+    # An oracle that could not start or run (a Pyodide that fails to start, exit 3) is exit 3;
+    # any other refusal exit 1. The traces of the other versions are written all the same.
+    codes = {results[tag][0] for tag in failed}
+    return 0 if not failed else 3 if 3 in codes else 1
 
 
 EXIT_SKIP = 77     # ctest SKIP_RETURN_CODE in oracle/CMakeLists.txt
@@ -258,8 +261,8 @@ def cmd_fresh(args, stream=None):
         return 1
     runtime = getattr(args, "runtime", None)
     extra = []
-    if runtime == "pyodide" or (runtime is None and wanted not in interpreters
-                                and wanted in by_runtime({})[0]):
+    declared = load_catalog().oracles["versions"].get("%d.%d" % wanted)
+    if runtime == "pyodide" or (runtime is None and wanted not in interpreters and declared == "pyodide"):
         command, version = pyodide(wanted[1])
         if command is None:
             print("fresh: skipped: cpython-%d.%d: %s" % (wanted + (version,)), file=stream)

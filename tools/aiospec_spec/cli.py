@@ -1,7 +1,10 @@
 """python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh,loader-fuzz,expectations}  (PYTHONPATH=tools:oracle).
 
 Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems
-(bless/fresh: an oracle run failed), 77 fresh skipped (no interpreter of that version).
+(bless/fresh: an oracle run failed or refused), 3 bless: an oracle could not start or run (a
+Pyodide that fails to start: its one line, nothing written for that version), 77 fresh skipped
+(no interpreter of that version). bless without Node or a Pyodide package says which versions it
+skipped and why, and blesses the native ones (exit 0).
 """
 
 import argparse
