@@ -45,8 +45,10 @@ PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# Every CPython 3.8+ of this machine, and Pyodide for the versions spec/oracles.yaml gives it.
+# A trace another patch release made is not replaced unless `make bless ALLOW_PATCH_CHANGE=1`.
 bless: bootstrap
-	$(SPEC_ENV) $(PYTHON) -m aiospec_spec bless
+	$(SPEC_ENV) $(PYTHON) -m aiospec_spec bless $(if $(ALLOW_PATCH_CHANGE),--allow-patch-change)
 
 lint: bootstrap
 	$(SPEC_ENV) $(PYTHON) -m aiospec_spec lint

@@ -141,6 +141,11 @@ std::optional<Outcome> verdict_without_running(const Scenario& scenario, const s
     out.reason = "no trace for CPython " + version + " (scenario's python range excludes it)";
     return out;
   }
+  if (const auto why = scenario.no_oracle.find(version); why != scenario.no_oracle.end()) {
+    out.status = Status::skip;
+    out.reason = "no oracle for cpython-" + version + ": " + why->second;
+    return out;
+  }
   const std::string path = expected_trace_path(expected_root, version, scenario.id);
   const std::string rebless = "re-bless with a CPython " + version +
                               " on the machine (`make bless`; `aiospec bless --list` shows the interpreters it finds)";

@@ -66,11 +66,27 @@ std::vector<Scenario> read_bundle(const std::string& path) {
     throw std::runtime_error(path + ": " + e.what());
   }
   if (doc.value("format", "") != "aiospec-bundle/1") throw std::runtime_error(path + ": not an aiospec-bundle/1 file");
+  // version -> {feature: why} its runtime lacks.
+  std::map<std::string, nlohmann::json> lacks;
+  if (const auto oracles = doc.find("oracles"); oracles != doc.end()) {
+    for (const auto& [version, runtime] : oracles->at("versions").items()) {
+      lacks[version] = oracles->at("runtimes").at(runtime.get<std::string>()).at("lacks");
+    }
+  }
   std::vector<Scenario> scenarios;
   for (const auto& entry : doc.at("scenarios")) {
-    scenarios.push_back(Scenario::from_canonical(entry.at("scenario"), entry.at("path").get<std::string>(),
-                                                 entry.at("area").get<std::string>(),
-                                                 entry.at("sha256").get<std::string>()));
+    Scenario s = Scenario::from_canonical(entry.at("scenario"), entry.at("path").get<std::string>(),
+                                          entry.at("area").get<std::string>(), entry.at("sha256").get<std::string>());
+    for (const auto& [version, lacked] : lacks) {
+      // The first feature of the scenario's list the runtime lacks, as the oracle names it.
+      for (const auto& feature : entry.at("scenario").value("features", nlohmann::json::array())) {
+        if (const auto why = lacked.find(feature.get<std::string>()); why != lacked.end()) {
+          s.no_oracle[version] = "needs " + feature.get<std::string>() + " (" + why->get<std::string>() + ")";
+          break;
+        }
+      }
+    }
+    scenarios.push_back(std::move(s));
   }
   return scenarios;
 }

@@ -4,8 +4,14 @@ A bundle is what the loader (tools/aiospec_spec) writes: every scenario of
 spec/, validated and in canonical form::
 
     {"format": "aiospec-bundle/1",
+     "oracles": {"runtimes": {"pyodide": {"description": "...",
+                                          "lacks": {"threads": "why", ...}}},
+                 "versions": {"3.14": "pyodide", ...}},
      "scenarios": [{"path": "spec/ordering/fifo.yaml", "area": "ordering",
                     "sha256": "...", "scenario": {...}}]}
+
+``oracles`` is spec/oracles.yaml (optional: without it every runtime lacks nothing). An entry's
+``no_oracle`` says why this interpreter's runtime (``platform.RUNTIME``) cannot run it, or is None.
 
 Anything unreadable or malformed raises ``InputError`` with a one-line
 message that names the file.
@@ -15,6 +21,7 @@ import json
 import re
 import sys
 
+from . import platform
 from .trace import FORMAT as TRACE_FORMAT, scenario_sha256
 
 __all__ = ('BUNDLE_FORMAT', 'InputError', 'Entry', 'read_json',
@@ -35,11 +42,12 @@ class InputError(Exception):
 class Entry:
     """One scenario of a bundle."""
 
-    def __init__(self, path, area, sha256, scenario):
+    def __init__(self, path, area, sha256, scenario, no_oracle=None):
         self.path = path
         self.area = area
         self.sha256 = sha256
         self.scenario = scenario
+        self.no_oracle = no_oracle
 
     @property
     def id(self):
@@ -79,8 +87,10 @@ def parse_bundle(data, filename):
 
     if not is_bundle(data):
         bad('not an %s bundle' % BUNDLE_FORMAT)
-    if sorted(data) != ['format', 'scenarios'] or not isinstance(data['scenarios'], list):
-        bad('a bundle has exactly the keys "format" and "scenarios" (a list)')
+    if not {'format', 'scenarios'} <= set(data) <= {'format', 'oracles', 'scenarios'} \
+            or not isinstance(data['scenarios'], list):
+        bad('a bundle has the keys "format", "scenarios" (a list) and "oracles" (optional)')
+    lacks = _lacks(data.get('oracles'), bad)
     entries = []
     seen = set()
     for index, item in enumerate(data['scenarios']):
@@ -105,8 +115,21 @@ def parse_bundle(data, filename):
             python_range(scenario)
         except ValueError as exc:
             bad('%s: %s' % (where, exc))
-        entries.append(Entry(item['path'], item['area'], item['sha256'], scenario))
+        missing = [f for f in scenario.get('features', ()) if f in lacks]
+        no_oracle = 'needs %s (%s)' % (missing[0], lacks[missing[0]]) if missing else None
+        entries.append(Entry(item['path'], item['area'], item['sha256'], scenario, no_oracle))
     return entries
+
+
+def _lacks(oracles, bad):
+    """{feature: why} that this interpreter's runtime lacks, from the bundle's oracle table."""
+    if oracles is None:
+        return {}
+    runtimes = oracles.get('runtimes') if isinstance(oracles, dict) else None
+    if not isinstance(runtimes, dict) or not all(
+            isinstance(r, dict) and isinstance(r.get('lacks'), dict) for r in runtimes.values()):
+        bad('oracles: expected {"runtimes": {NAME: {"lacks": {FEATURE: WHY}}}, "versions": {...}}')
+    return dict(runtimes.get(platform.RUNTIME, {}).get('lacks', {}))
 
 
 def load_bundle(filename):

@@ -14,23 +14,30 @@ run FILE|- [--id ID]
     scenario included); 3 when the oracle itself failed (one line, no
     trace).
 
-bless --bundle BUNDLE --out DIR
-    For every scenario whose ``python`` range includes this interpreter:
-    run it twice; refuse (exit 1, one line per scenario naming file and id,
-    nothing written) if the runs differ or a trace ends in
-    ``budget_exceeded``.  Otherwise write DIR/<id>.json where the events or
-    the scenario hash changed (so that another patch release does not
-    rewrite every file just for ``producer``), delete DIR/*.json of ids
-    that no longer apply, print one line per new, changed or removed trace
-    and a final count line.
+bless --bundle BUNDLE --out DIR [--allow-patch-change]
+    For every scenario whose ``python`` range includes this interpreter
+    and that this interpreter's runtime can run (the bundle's oracle
+    table, spec/oracles.yaml): run it twice; refuse (exit 1, one line per
+    scenario naming file and id, nothing written) if the runs differ or a
+    trace ends in ``budget_exceeded``.  Refuse as well, printing what
+    changed, when a trace another patch release produced (its
+    ``producer``) would get other events, unless --allow-patch-change.
+    Otherwise write DIR/<id>.json where the events or the scenario hash
+    changed (so that another patch release does not rewrite every file
+    just for ``producer``), delete DIR/*.json of ids that no longer apply
+    or have no oracle here, print one line per new, changed or removed
+    trace and a final count line.
 
-check --bundle BUNDLE --expected DIR
+check --bundle BUNDLE --expected DIR [--known-patch-differences]
     Freshness: every applicable scenario is run twice and both runs must
     equal the committed events, for the committed scenario hash; a missing
     file and a file of an id that does not apply are failures.  One line
     per failure with the first divergence, then exactly
     ``N passed, N failed`` (``, N skipped`` follows when scenarios did not
-    apply).  Exit 0 only when nothing failed.
+    apply, ``, N without an oracle here`` when the runtime cannot run
+    them).  With --known-patch-differences, a failure that patches.py
+    explains for this patch release is a ``KNOWN`` line, counted as
+    ``N known patch differences``.  Exit 0 only when nothing failed.
 
 Exit status 2, with a one-line message naming the file, for input that
 cannot be read or is malformed.
@@ -44,6 +51,7 @@ from .bundle import InputError, is_bundle, load_bundle, load_trace, parse_bundle
     read_json, applies
 from .compare import first_divergence
 from .exceptions import OracleFailure, ScenarioError
+from .patches import differences
 from .trace import producer, render_events, render_trace, scenario_sha256
 
 __all__ = ('main',)
@@ -102,11 +110,15 @@ def _parser():
     bless = commands.add_parser('bless', help='write the expected traces')
     bless.add_argument('--bundle', required=True)
     bless.add_argument('--out', required=True, metavar='DIR')
+    bless.add_argument('--allow-patch-change', action='store_true',
+                       help='replace traces another patch release of this version produced')
     bless.set_defaults(command=cmd_bless)
 
     check = commands.add_parser('check', help='check the expected traces are fresh')
     check.add_argument('--bundle', required=True)
     check.add_argument('--expected', required=True, metavar='DIR')
+    check.add_argument('--known-patch-differences', action='store_true',
+                       help="report patches.py's differences of this patch release as KNOWN")
     check.set_defaults(command=cmd_check)
 
     commands.add_parser('host', help='the loop host of spec/PROTOCOL.md (see host --help)')
@@ -180,9 +192,10 @@ def _same_trace(old, new):
 def cmd_bless(args):
     entries = load_bundle(args.bundle)
     applicable = [e for e in entries if applies(e.scenario)]
+    runnable = [e for e in applicable if e.no_oracle is None]
     traces = {}
     refusals = []
-    for entry in applicable:
+    for entry in runnable:
         trace, problem = _run_twice(entry)
         if problem is None and trace['events'] and \
                 trace['events'][-1]['ev'] == 'budget_exceeded':
@@ -198,34 +211,78 @@ def cmd_bless(args):
               % len(refusals), file=sys.stderr)
         return 1
 
+    plan, patch_changes = _plan(args.out, traces)
+    for sid, entry, old, trace in patch_changes:
+        divergence = first_divergence(old['events'], trace['events']) or 'the scenario changed'
+        print('patch-level change: %s (%s): %s -> %s: %s'
+              % (sid, entry.path, old.get('producer'), producer(), divergence), file=sys.stderr)
+    if patch_changes and not args.allow_patch_change:
+        print('bless refused: %d trace(s) of another patch release would change (above); '
+              'nothing written; --allow-patch-change replaces them'
+              % len(patch_changes), file=sys.stderr)
+        return 1
+
     os.makedirs(args.out, exist_ok=True)
     counts = {'new': 0, 'changed': 0, 'removed': 0, 'unchanged': 0}
-    for sid in sorted(traces):
-        entry, trace = traces[sid]
-        filename = _trace_file(args.out, sid)
-        if not os.path.exists(filename):
-            status = 'new'
-        else:
-            try:
-                old = load_trace(filename)
-            except InputError:
-                old = None
-            status = 'unchanged' if old is not None and _same_trace(old, trace) \
-                else 'changed'
+    for sid, entry, status, trace in plan:
         counts[status] += 1
         if status != 'unchanged':
-            _write(filename, render_trace(trace))
+            _write(_trace_file(args.out, sid), render_trace(trace))
             print('%-8s %s (%s)' % (status, sid, entry.path))
     for sid in _json_ids(args.out):
         if sid not in traces:
             os.remove(_trace_file(args.out, sid))
             counts['removed'] += 1
             print('%-8s %s' % ('removed', sid))
+    without = len(applicable) - len(runnable)
     print('%s: %d traces in %s: %d new, %d changed, %d removed, %d unchanged; '
-          '%d scenario(s) not applicable'
+          '%d scenario(s) not applicable%s'
           % (producer(), len(traces), args.out, counts['new'], counts['changed'],
-             counts['removed'], counts['unchanged'], len(entries) - len(applicable)))
+             counts['removed'], counts['unchanged'], len(entries) - len(applicable),
+             '; %d without an oracle here (%s)' % (without, _reasons(applicable))
+             if without else ''))
     return 0
+
+
+def _plan(directory, traces):
+    """([(id, entry, new|changed|unchanged, trace)], [(id, entry, old, trace)] of the changed
+    traces that another patch release produced)."""
+    plan, patch_changes = [], []
+    for sid in sorted(traces):
+        entry, trace = traces[sid]
+        filename = _trace_file(directory, sid)
+        old = None
+        if os.path.exists(filename):
+            try:
+                old = load_trace(filename)
+            except InputError:
+                old = None
+        if not os.path.exists(filename):
+            status = 'new'
+        else:
+            status = 'unchanged' if old is not None and _same_trace(old, trace) else 'changed'
+        if status == 'changed' and old is not None and _other_patch(old.get('producer')) \
+                and render_events(old['events']) != render_events(trace['events']):
+            patch_changes.append((sid, entry, old, trace))
+        plan.append((sid, entry, status, trace))
+    return plan, patch_changes
+
+
+def _other_patch(committed):
+    """Whether ``committed`` (a trace's producer) is another patch release of this minor."""
+    mine = producer()
+    minor = mine[:mine.rindex('.') + 1]            # 'cpython-3.13.'
+    return isinstance(committed, str) and committed.startswith(minor) and committed != mine
+
+
+def _reasons(entries):
+    """'needs threads: 9, needs fd-io: 11' for the entries without an oracle here."""
+    counts = {}
+    for e in entries:
+        if e.no_oracle is not None:
+            key = e.no_oracle.split(' (')[0]
+            counts[key] = counts.get(key, 0) + 1
+    return ', '.join('%s: %d' % kv for kv in sorted(counts.items()))
 
 
 def _write(filename, text):
@@ -238,16 +295,24 @@ def _write(filename, text):
 
 def cmd_check(args):
     entries = load_bundle(args.bundle)
-    passed = failed = skipped = 0
+    known_here = differences(sys.version_info) if args.known_patch_differences else {}
+    passed = failed = known = skipped = without = 0
     applicable = set()
     for entry in entries:
         if not applies(entry.scenario):
             skipped += 1
             continue
         applicable.add(entry.id)
+        if entry.no_oracle is not None:
+            # A trace another runtime made may be there (this version's native one): not judged.
+            without += 1
+            continue
         problem = _check_one(entry, args.expected)
         if problem is None:
             passed += 1
+        elif entry.id in known_here:
+            known += 1
+            print('KNOWN %s (%s): %s; %s' % (entry.id, entry.path, known_here[entry.id], problem))
         else:
             failed += 1
             print('FAIL %s (%s): %s' % (entry.id, entry.path, problem))
@@ -257,8 +322,13 @@ def cmd_check(args):
             print('FAIL %s: stale trace %s: no applicable scenario has this id'
                   % (sid, _trace_file(args.expected, sid)))
     line = '%d passed, %d failed' % (passed, failed)
+    if known:
+        line += ', %d known patch differences' % known
     if skipped:
         line += ', %d skipped' % skipped
+    if without:
+        line += ', %d without an oracle here (%s)' % (
+            without, _reasons([e for e in entries if e.id in applicable]))
     print(line)
     return 0 if failed == 0 else 1
 

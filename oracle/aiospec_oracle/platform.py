@@ -15,23 +15,19 @@ The stand-ins are exactly what the oracle's loop asks of them on Linux, and no m
   default selector (``selectors.EpollSelector.select``), so that a timeout that selector rejects
   (a NaN) is rejected with the same exception and message.
 
-Which scenarios cannot run here follows from ``LACKS`` (features of spec/features.txt); the
-bundle records them per CPython version (spec/oracles.yaml), never discovered by a failing run.
+Which scenarios cannot run here is not discovered by a failing run: spec/oracles.yaml says what
+each runtime lacks (features of spec/features.txt), the bundle carries that table, and
+``RUNTIME`` names this interpreter's row.
 """
 
 import math
 import selectors
 import sys
 
-__all__ = ('LACKS', 'NATIVE', 'MemorySelector')
+__all__ = ('NATIVE', 'RUNTIME', 'MemorySelector')
 
 NATIVE = sys.platform != 'emscripten'
-
-# feature -> why this interpreter cannot run scenarios that need it.
-LACKS = {} if NATIVE else {
-    'threads': 'no threads in CPython for WebAssembly',
-    'fd-io': 'no socketpairs in CPython for WebAssembly',
-}
+RUNTIME = 'native' if NATIVE else 'pyodide'     # a runtime of spec/oracles.yaml
 
 # The self-pipe's descriptor: a number no real descriptor of this process has.
 _SELF_PIPE_FD = 1 << 20

@@ -52,10 +52,15 @@ def scenario_sha256(scenario):
     return hashlib.sha256(text.encode('ascii')).hexdigest()
 
 
+_PRE_RELEASE = {'alpha': 'a', 'beta': 'b', 'candidate': 'rc'}
+
+
 def producer():
-    """``cpython-<major>.<minor>.<micro>`` of the running interpreter."""
+    """``cpython-<major>.<minor>.<micro>`` of the running interpreter, with its pre-release tag
+    when it is one (``cpython-3.15.0rc1``), as ``sys.version`` spells it."""
     v = sys.version_info
-    return 'cpython-%d.%d.%d' % (v.major, v.minor, v.micro)
+    tag = '' if v.releaselevel == 'final' else '%s%d' % (_PRE_RELEASE[v.releaselevel], v.serial)
+    return 'cpython-%d.%d.%d%s' % (v.major, v.minor, v.micro, tag)
 
 
 def make_trace(scenario, events):

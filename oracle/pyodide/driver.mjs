@@ -47,7 +47,7 @@ const write = (stream) => ({ write: (buffer) => { stream.write(buffer); return b
 let py;
 try {
   const env = { HOME: "/home/pyodide", PYTHONHASHSEED: "0" };
-  for (const key of ["PYTHONUNBUFFERED", "AIOSPEC_BLESS_ALLOW_PATCH_CHANGE"]) {
+  for (const key of ["PYTHONUNBUFFERED"]) {
     if (process.env[key] !== undefined) env[key] = process.env[key];
   }
   py = await loadPyodide({ env, enableRunUntilComplete: false, stdout: () => {}, stderr: () => {} });

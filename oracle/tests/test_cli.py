@@ -210,6 +210,78 @@ class BlessTests(CliTestCase):
         self.assertIn('(tst-0001): invalid scenario', err)
 
 
+class PinnedPatchTests(CliTestCase):
+    """A trace another patch release of this minor produced is not replaced silently."""
+
+    def setUp(self):
+        super().setUp()
+        self.out = os.path.join(self.dir, 'expected')
+        self.other = 'cpython-%d.%d.%d' % (sys.version_info[0], sys.version_info[1],
+                                           sys.version_info[2] + 1)
+        self.assertEqual(self.main('bless', '--bundle', self.write('b.json', bundle(['fifo'])),
+                                   '--out', self.out)[0], 0)
+        self.path = os.path.join(self.out, 'ord-9001.json')
+        with open(self.path) as f:
+            text = f.read()
+        # As if that other patch release had blessed it, and behaved otherwise.
+        self.committed = text.replace(producer(), self.other).replace('"label": "a"', '"label": "z"', 1)
+        self.assertNotEqual(self.committed, text)
+        with open(self.path, 'w') as f:
+            f.write(self.committed)
+
+    def bless(self, *extra):
+        return self.main('bless', '--bundle', os.path.join(self.dir, 'b.json'), '--out', self.out,
+                         *extra)
+
+    def test_refused_with_what_changed(self):
+        status, out, err = self.bless()
+        self.assertEqual(status, 1)
+        self.assertIn('patch-level change: ord-9001 (spec/ordering/fifo.yaml): %s -> %s: '
+                      'first divergence at event' % (self.other, producer()), err)
+        self.assertIn('bless refused: 1 trace(s) of another patch release would change', err)
+        with open(self.path) as f:
+            self.assertEqual(f.read(), self.committed)
+
+    def test_replaced_when_allowed(self):
+        status, out, err = self.bless('--allow-patch-change')
+        self.assertEqual(status, 0, err)
+        self.assertIn('changed  ord-9001', out)
+        with open(self.path) as f:
+            self.assertIn('"producer": "%s"' % producer(), f.read())
+
+
+class NoOracleTests(CliTestCase):
+    """Scenarios needing what this runtime lacks (the bundle's oracle table) are not run."""
+
+    def data(self):
+        lacking = scenario([record('x')], id='tst-0005', features=['threads'])
+        data = bundle(['fifo', lacking])
+        data['oracles'] = {'runtimes': {'native': {'description': 'a test runtime',
+                                                   'lacks': {'threads': 'none here'}}},
+                           'versions': {}}
+        return data
+
+    def test_bless_and_check_skip_them_and_say_why(self):
+        out_dir = os.path.join(self.dir, 'expected')
+        path = self.write('b.json', self.data())
+        status, out, err = self.main('bless', '--bundle', path, '--out', out_dir)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(os.listdir(out_dir), ['ord-9001.json'])
+        self.assertIn('1 without an oracle here (needs threads: 1)', out)
+        status, out, _ = self.main('check', '--bundle', path, '--expected', out_dir)
+        self.assertEqual(status, 0, out)
+        self.assertIn('1 passed, 0 failed, 1 without an oracle here (needs threads: 1)', out)
+
+    def test_a_malformed_table_is_one_line(self):
+        data = self.data()
+        data['oracles'] = {'runtimes': {'native': {'lacks': 'threads'}}}
+        status, _, err = self.main('check', '--bundle', self.write('b.json', data),
+                                   '--expected', self.dir)
+        self.assertEqual(status, 2)
+        self.assertEqual(err.count('\n'), 1)
+        self.assertIn('oracles: expected', err)
+
+
 class CheckTests(CliTestCase):
 
     def setUp(self):

@@ -172,3 +172,20 @@ class FirstDivergenceTests(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ProducerTests(unittest.TestCase):
+    """The producer names the exact release, a pre-release with its tag."""
+
+    def test_final_and_pre_releases(self):
+        from types import SimpleNamespace
+        from unittest import mock
+
+        from aiospec_oracle import trace
+        for info, expected in (((3, 14, 2, 'final', 0), 'cpython-3.14.2'),
+                               ((3, 15, 0, 'candidate', 1), 'cpython-3.15.0rc1'),
+                               ((3, 15, 0, 'alpha', 7), 'cpython-3.15.0a7')):
+            version = SimpleNamespace(major=info[0], minor=info[1], micro=info[2],
+                                      releaselevel=info[3], serial=info[4])
+            with mock.patch.object(trace, 'sys', SimpleNamespace(version_info=version)):
+                self.assertEqual(trace.producer(), expected)

@@ -147,6 +147,10 @@ std::size_t FutureBase::remove_done_callback(DoneCallbackId id) {
   return std::erase_if(callbacks_, [id](const auto& entry) { return entry.first == id; });
 }
 
+std::size_t FutureBase::remove_done_callbacks_named(std::string_view name) {
+  return std::erase_if(callbacks_, [name](const auto& entry) { return entry.second.name == name; });
+}
+
 std::vector<FutureBase::DoneCallback> FutureBase::take_callbacks() {
   std::vector<DoneCallback> out;
   for (auto& entry : callbacks_) out.push_back(std::move(entry.second));

@@ -11,13 +11,13 @@
 namespace aiospec::ref {
 
 const std::vector<std::string>& Profile::versions() {
-  static const std::vector<std::string> all = {"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"};
+  static const std::vector<std::string> all = {"3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"};
   return all;
 }
 
 Profile Profile::for_version(std::string_view version) {
   const auto refuse = [&]() -> Profile {
-    throw ValueError("no reference-loop profile for CPython '" + std::string(version) + "' (3.8-3.13)");
+    throw ValueError("no reference-loop profile for CPython '" + std::string(version) + "' (3.8-3.15)");
   };
   // "3.11.2": the minor, then the patch number.
   std::string_view minor = version;
@@ -63,7 +63,8 @@ Profile Profile::for_version(std::string_view version) {
   p.sleep_rejects_nan = at_least("3.13");
   p.timeout_exit_handles_every_exception = at_least("3.13");
   p.wait_takes_only_futures = at_least("3.11");
-  p.task_group_handles_done_task_at_once = at_least("3.12");
+  p.task_group_handles_done_task_at_once = at_least("3.12") && !at_least_patch("3.13", 2);
+  p.shield_logs_orphaned_exception = at_least("3.14");
   p.task_group_names_task_at_creation = at_least("3.13");
   p.task_group_exit_matches_cancelled_subclasses = at_least("3.13");
   p.task_group_uncancels_after_wait = at_least("3.13");

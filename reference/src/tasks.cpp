@@ -10,6 +10,24 @@
 
 namespace aiospec::ref {
 
+void detail::log_on_exception(FutureBase& fut) {
+  if (fut.cancelled()) return;
+  const std::exception_ptr exc = fut.exception();
+  if (!exc) return;
+  std::string class_name = "Exception";  // f'{exc.__class__.__name__} exception in shielded future'
+  try {
+    std::rethrow_exception(exc);
+  } catch (const BaseException& e) {
+    class_name = e.python_type();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a foreign exception keeps the generic name
+  }
+  ExceptionContext context{{"message", class_name + " exception in shielded future"},
+                           {"exception", exc},
+                           {"future", static_cast<const FutureBase*>(&fut)}};
+  if (!fut.source_traceback().empty()) context.set("source_traceback", fut.source_traceback());
+  fut.get_loop().call_exception_handler(context);
+}
+
 namespace {
 // tasks._task_name_counter: one counter for the whole process, as in Python.
 std::atomic<std::uint64_t> task_name_counter{0};

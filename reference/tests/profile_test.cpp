@@ -15,11 +15,11 @@ namespace {
 
 using Order = std::vector<std::string>;
 
-TEST(Profile, EveryVersionFrom38To313HasOne) {
-  EXPECT_EQ(Profile::versions(), (Order{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}));
+TEST(Profile, EveryVersionFrom38To315HasOne) {
+  EXPECT_EQ(Profile::versions(), (Order{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"}));
   for (const auto& v : Profile::versions()) EXPECT_EQ(Profile::for_version(v).version, v);
   EXPECT_THROW(Profile::for_version("3.7"), ValueError);
-  EXPECT_THROW(Profile::for_version("3.14"), ValueError);
+  EXPECT_THROW(Profile::for_version("3.16"), ValueError);
   EXPECT_EQ(EventLoop().profile().version, kDefaultVersion);
 }
 
@@ -146,6 +146,23 @@ TEST(Profile, APatchReleaseIsItsMinorsProfileWithThePatchLevelMembers) {
   for (const char* bad : {"3.11.", "3.11.x", "3.11.2.1", "3.7.1", "3", ""}) {
     EXPECT_THROW(Profile::for_version(bad), ValueError) << bad;
   }
+}
+
+}  // namespace
+}  // namespace aiospec::ref::testing
+
+
+namespace aiospec::ref::testing {
+namespace {
+// The 3.14 changes of the reference loop's areas, and 3.13's patch-level one (gh-128550).
+TEST(Profile, WhatChangedIn314) {
+  EXPECT_FALSE(Profile::for_version("3.13").shield_logs_orphaned_exception);
+  EXPECT_TRUE(Profile::for_version("3.14").shield_logs_orphaned_exception);
+  EXPECT_TRUE(Profile::for_version("3.15").shield_logs_orphaned_exception);
+  EXPECT_TRUE(Profile::for_version("3.13").task_group_handles_done_task_at_once);    // 3.13.0
+  EXPECT_TRUE(Profile::for_version("3.13.1").task_group_handles_done_task_at_once);
+  EXPECT_FALSE(Profile::for_version("3.13.2").task_group_handles_done_task_at_once);
+  EXPECT_FALSE(Profile::for_version("3.14").task_group_handles_done_task_at_once);
 }
 
 }  // namespace

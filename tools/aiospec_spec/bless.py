@@ -7,12 +7,21 @@ traces of ids that no longer apply.  This module only finds interpreters, compil
 once (YAML is never read by the oracle), runs one oracle per CPython minor version in parallel,
 and streams their output with a `cpython-X.Y: ` prefix so interleaved lines stay attributable.
 
+A version no native interpreter provides is judged by the runtime spec/oracles.yaml names for
+it: `pyodide` is CPython for WebAssembly under Node (oracle/pyodide/driver.mjs, a `python -c/-m`
+command for the builds pinned in oracle/pyodide/package.json). Node or the Pyodide package
+missing: bless says which versions it skipped and why, and blesses the native ones.
+
 fresh: the CI side of the same thing, for one version (`fresh --version 3.11`): run
 `PY -m aiospec_oracle check` against the committed traces; exit 77 (ctest's skip code) when this
 machine has no interpreter of that version, so a missing CPython is a skip, not a failure.
+`fresh --version 3.12 --runtime pyodide` is the faithfulness check of the WebAssembly oracle: the
+Pyodide build of a version that also has a native interpreter, against the native traces, where
+only the differences patches.py explains (another patch release) are allowed.
 """
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -25,6 +34,7 @@ from pathlib import Path
 from . import paths
 from .bundle import EXIT_ERRORS, build_bundle, write_bundle
 from .bundle import print_diags as _print_diags
+from .catalog import load_catalog
 
 MIN_VERSION = (3, 8)
 _PROBE = "import sys; print(sys.implementation.name, *sys.version_info[:3])"
@@ -82,6 +92,43 @@ def discover(explicit=()):
     return dict(sorted(chosen.items())), errors
 
 
+PYODIDE_DRIVER = paths.REPO / "oracle" / "pyodide" / "driver.mjs"
+
+
+def pyodide(minor):
+    """(command, (3, minor, micro)) running the pinned Pyodide build of CPython 3.minor, or
+    (None, why not)."""
+    node = shutil.which("node")
+    if node is None:
+        return None, "no node on PATH (bootstrap/install-deps installs nodejs)"
+    package = PYODIDE_DRIVER.parent / "node_modules" / ("pyodide-3.%d" % minor)
+    try:
+        info = json.loads((package / "pyodide-lock.json").read_text(encoding="utf-8"))["info"]
+    except (OSError, ValueError, KeyError):
+        return None, "no Pyodide for 3.%d in %s (bootstrap/install-deps runs npm ci there)" % (
+            minor, paths.display(package.parent))
+    micro = info["python"].split(".")[2]
+    digits = len(micro) - len(micro.lstrip("0123456789"))
+    version = (3, minor, int(micro[:digits]))
+    return [node, str(PYODIDE_DRIVER), "3.%d" % minor], version
+
+
+def by_runtime(native):
+    """The versions spec/oracles.yaml gives another runtime and no native interpreter provides:
+    ({(3, minor): (command, version)}, ["cpython-3.X: skipped: why"])."""
+    chosen, skipped = {}, []
+    for text, runtime in sorted(load_catalog().oracles["versions"].items()):
+        key = tuple(int(x) for x in text.split("."))
+        if key in native or runtime != "pyodide":
+            continue
+        command, version = pyodide(key[1])
+        if command is None:
+            skipped.append("cpython-%d.%d: skipped: %s" % (key + (version,)))
+        else:
+            chosen[key] = (command, version)
+    return chosen, skipped
+
+
 def _child_env(oracle_dir):
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     if oracle_dir is not None:
@@ -114,11 +161,12 @@ def _stream(cmd, oracle_dir, printer, prefix):
     return proc.wait()
 
 
-def _run_one(python, version, bundle, out_dir, oracle_dir, printer, results):
+def _run_one(command, version, bundle, out_dir, oracle_dir, printer, results, extra=()):
     tag = "cpython-%d.%d" % version[:2]
-    cmd = [python, "-m", "aiospec_oracle", "bless", "--bundle", str(bundle), "--out", out_dir]
+    cmd = command + ["-m", "aiospec_oracle", "bless", "--bundle", str(bundle), "--out", out_dir,
+                     *extra]
     start = time.monotonic()
-    printer.line("%s: %s (%d.%d.%d)" % (tag, python, *version))
+    printer.line("%s: %s (%d.%d.%d)" % (tag, " ".join(command), *version))
     code = _stream(cmd, oracle_dir, printer, tag + ": ")
     elapsed = time.monotonic() - start
     results[tag] = (code, elapsed)
@@ -141,9 +189,17 @@ def cmd_bless(args, stream=None):
     if not interpreters:
         print("bless: no CPython %d.%d+ interpreter found" % MIN_VERSION, file=sys.stderr)
         return 1
+    commands = {key: ([python], version) for key, (python, version) in interpreters.items()}
+    skipped = []
+    if not args.python:
+        others, skipped = by_runtime(interpreters)
+        commands.update(others)
+        commands = dict(sorted(commands.items()))
+    for line in skipped:
+        print("bless: " + line, file=stream)
     if getattr(args, "list", False):
-        for python, version in interpreters.values():
-            print("cpython-%d.%d  %d.%d.%d  %s" % (version[:2] + version + (python,)),
+        for command, version in commands.values():
+            print("cpython-%d.%d  %d.%d.%d  %s" % (version[:2] + version + (" ".join(command),)),
                   file=stream)
         return 0
     bundle, diags = build_bundle([str(paths.SPEC)])
@@ -154,17 +210,18 @@ def cmd_bless(args, stream=None):
     printer = _Printer(stream)
     printer.line("bless: %d scenarios, interpreters: %s" % (
         len(bundle["scenarios"]),
-        ", ".join("%d.%d.%d" % v for _, v in interpreters.values())))
+        ", ".join("%d.%d.%d" % v for _, v in commands.values())))
     results = {}
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aiospec-bless-") as tmp:
         bundle_path = Path(tmp) / "bundle.json"
         write_bundle(bundle, bundle_path)
         threads = []
-        for (major, minor), (python, version) in interpreters.items():
+        extra = ["--allow-patch-change"] if getattr(args, "allow_patch_change", False) else []
+        for (major, minor), (command, version) in commands.items():
             out_dir = "conformance/expected/cpython-%d.%d" % (major, minor)
-            t = threading.Thread(target=_run_one, args=(python, version, bundle_path, out_dir,
-                                                        oracle_dir, printer, results))
+            t = threading.Thread(target=_run_one, args=(command, version, bundle_path, out_dir,
+                                                        oracle_dir, printer, results, extra))
             t.start()
             threads.append(t)
         for t in threads:
@@ -177,7 +234,10 @@ def cmd_bless(args, stream=None):
                                                elapsed))
     printer.line("bless: %d interpreters, %d failed%s, total %.1fs" % (
         len(results), len(failed), (" (" + ", ".join(failed) + ")") if failed else "", total))
-    return 1 if failed else 0
+    # An oracle that could not start or run (a Pyodide that fails to start, exit 3) is exit 3;
+    # any other refusal exit 1. The traces of the other versions are written all the same.
+    codes = {results[tag][0] for tag in failed}
+    return 0 if not failed else 3 if 3 in codes else 1
 
 
 EXIT_SKIP = 77     # ctest SKIP_RETURN_CODE in oracle/CMakeLists.txt
@@ -199,12 +259,25 @@ def cmd_fresh(args, stream=None):
         print("fresh: " + e, file=sys.stderr)
     if errors:
         return 1
-    if wanted not in interpreters:
+    runtime = getattr(args, "runtime", None)
+    extra = []
+    declared = load_catalog().oracles["versions"].get("%d.%d" % wanted)
+    if runtime == "pyodide" or (runtime is None and wanted not in interpreters and declared == "pyodide"):
+        command, version = pyodide(wanted[1])
+        if command is None:
+            print("fresh: skipped: cpython-%d.%d: %s" % (wanted + (version,)), file=stream)
+            return EXIT_SKIP
+        if runtime == "pyodide":
+            extra = ["--known-patch-differences"]   # another patch release than the native one
+        python = " ".join(command)
+    elif wanted not in interpreters:
         print("fresh: skipped: no CPython %d.%d interpreter on this machine (found: %s)" % (
             wanted + (", ".join("%d.%d.%d" % v for _, v in interpreters.values()) or "none",)),
             file=stream)
         return EXIT_SKIP
-    python, version = interpreters[wanted]
+    else:
+        python, version = interpreters[wanted]
+        command = [python]
     expected = Path(args.expected) if args.expected else (
         paths.EXPECTED / ("cpython-%d.%d" % wanted))
     printer = _Printer(stream)
@@ -218,6 +291,6 @@ def cmd_fresh(args, stream=None):
                 return EXIT_ERRORS
             bundle_path = Path(tmp) / "bundle.json"
             write_bundle(bundle, bundle_path)
-        cmd = [python, "-m", "aiospec_oracle", "check", "--bundle", str(bundle_path),
-               "--expected", str(expected)]
+        cmd = command + ["-m", "aiospec_oracle", "check", "--bundle", str(bundle_path),
+                         "--expected", str(expected), *extra]
         return _stream(cmd, oracle_dir, printer, "")

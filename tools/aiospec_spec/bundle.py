@@ -30,7 +30,7 @@ def build_bundle(targets):
     entries = [{"path": paths.repo_relative(s.path), "area": s.area, "sha256": s.sha256,
                 "scenario": s.canonical} for s in tree.scenarios]
     entries.sort(key=lambda e: e["path"])
-    return {"format": BUNDLE_FORMAT, "scenarios": entries}, diags
+    return {"format": BUNDLE_FORMAT, "oracles": catalog.oracles, "scenarios": entries}, diags
 
 
 def write_bundle(bundle, out):

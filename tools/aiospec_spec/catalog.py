@@ -1,4 +1,5 @@
-"""The clause catalogue (spec/clauses.yaml) and the feature vocabulary (spec/features.txt)."""
+"""The clause catalogue (spec/clauses.yaml), the feature vocabulary (spec/features.txt) and the
+oracle table (spec/oracles.yaml: which runtime judges each CPython version, what it lacks)."""
 
 import re
 from dataclasses import dataclass, field
@@ -41,10 +42,34 @@ CLAUSES_SCHEMA = {
 }
 
 
+# oracles.yaml: runtimes and the versions they judge; the bundle carries it as it is.
+ORACLES_SCHEMA = {
+    "type": "object",
+    "required": ["runtimes", "versions"],
+    "additionalProperties": False,
+    "properties": {
+        "runtimes": {"type": "object", "additionalProperties": {
+            "type": "object",
+            "required": ["description", "lacks"],
+            "additionalProperties": False,
+            "properties": {
+                "description": {"type": "string", "description": "one line"},
+                "lacks": {"type": "object", "additionalProperties": {"type": "string"},
+                          "description": "feature: why the runtime cannot run it"},
+            }}},
+        "versions": {"type": "object",
+                     "propertyNames": {"pattern": r"^3\.[0-9]+$"},
+                     "additionalProperties": {"type": "string"},
+                     "description": '"3.X": runtime'},
+    },
+}
+
+
 @dataclass
 class Catalog:
     clauses: Dict[str, dict] = field(default_factory=dict)
     features: Dict[str, str] = field(default_factory=dict)
+    oracles: dict = field(default_factory=lambda: {"runtimes": {}, "versions": {}})
     diagnostics: List[Diagnostic] = field(default_factory=list)   # problems in the files
 
 
@@ -76,6 +101,52 @@ def _load_clauses(path, cat):
         cat.clauses[cid] = entry
 
 
+def _load_oracles(path, cat):
+    # Optional: without it every version is judged by a native interpreter.
+    if not Path(path).exists():
+        return
+    shown = paths.display(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        cat.diagnostics.append(Diagnostic(shown, 1, 1, (), "cannot read: %s" % exc.strerror))
+        return
+    data, marks, errs = parse(text, shown)
+    cat.diagnostics.extend(errs)
+    if data is None:
+        return
+    problems = []
+    for error in jsonschema.Draft202012Validator(ORACLES_SCHEMA).iter_errors(data):
+        for p, prefer_key, message in messages(error):
+            problems.append((p[:-1] if prefer_key else p, marks.at(p, prefer_key), message))
+    if not problems:
+        for version, runtime in data["versions"].items():
+            if runtime not in data["runtimes"]:
+                problems.append((("versions", version), marks.at(("versions", version)),
+                                 "unknown runtime '%s' (runtimes: %s)"
+                                 % (runtime, ", ".join(sorted(data["runtimes"])) or "none")))
+        for name, runtime in data["runtimes"].items():
+            for feature in runtime["lacks"]:
+                if feature not in cat.features:
+                    where = ("runtimes", name, "lacks", feature)
+                    problems.append((where, marks.at(where, True), "unknown feature '%s'" % feature))
+    for where, (line, col), message in problems:
+        cat.diagnostics.append(Diagnostic(shown, line, col, where, message))
+    if not problems:
+        cat.oracles = data
+
+
+def no_oracle(oracles, features):
+    """{"3.X": "needs F (why)"} for the versions whose runtime lacks one of ``features``."""
+    out = {}
+    for version, runtime in oracles["versions"].items():
+        lacks = oracles["runtimes"][runtime]["lacks"]
+        missing = [f for f in features if f in lacks]
+        if missing:
+            out[version] = "needs %s (%s)" % (missing[0], lacks[missing[0]])
+    return out
+
+
 def _load_features(path, cat):
     shown = paths.display(path)
     try:
@@ -98,4 +169,5 @@ def load_catalog(clauses_path=None, features_path=None):
     cat = Catalog()
     _load_clauses(clauses_path or paths.CLAUSES, cat)
     _load_features(features_path or paths.FEATURES, cat)
+    _load_oracles(paths.ORACLES, cat)
     return cat

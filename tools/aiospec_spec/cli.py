@@ -1,7 +1,10 @@
 """python3 -m aiospec_spec {lint,coverage,compile,next-id,show,bless,fresh,loader-fuzz,expectations}  (PYTHONPATH=tools:oracle).
 
 Exit codes: 0 clean, 2 any error in the scenarios/traces, 1 usage or environment problems
-(bless/fresh: an oracle run failed), 77 fresh skipped (no interpreter of that version).
+(bless/fresh: an oracle run failed or refused), 3 bless: an oracle could not start or run (a
+Pyodide that fails to start: its one line, nothing written for that version), 77 fresh skipped
+(no interpreter of that version). bless without Node or a Pyodide package says which versions it
+skipped and why, and blesses the native ones (exit 0).
 """
 
 import argparse
@@ -14,7 +17,7 @@ from pathlib import Path
 from aiospec_oracle import ops
 
 from . import paths
-from .catalog import load_catalog
+from .catalog import load_catalog, no_oracle
 from .errors import Diagnostic, LoadError
 from .loader import discover, is_spec_root, load_scenario, load_tree
 from aiospec_oracle.bundle import applies
@@ -47,7 +50,8 @@ def cmd_lint(args):
         for d in trace_dirs():
             for s in tree.scenarios:
                 ver = tuple(int(x) for x in d.name.split("-")[1].split("."))
-                if applies(s.canonical, ver) and d.name not in have.get(s.id, ()):
+                if applies(s.canonical, ver) and d.name not in have.get(s.id, ()) \
+                        and "%d.%d" % ver not in no_oracle(catalog.oracles, s.canonical.get("features", ())):
                     missing.setdefault(d.name, []).append(s.id)
         for name, ids in sorted(missing.items(), key=lambda kv: int(kv[0].rsplit(".", 1)[1])):
             print("note: %d scenario(s) have no expected trace in %s yet (make bless): %s"
@@ -237,6 +241,8 @@ def make_parser():
                        help="interpreter to use (repeatable); default: discover 3.8+")
     bless.add_argument("--list", action="store_true",
                        help="only print the interpreters that would be used")
+    bless.add_argument("--allow-patch-change", action="store_true",
+                       help="replace traces that another patch release of the version produced")
     bless.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)   # tests: fake oracle
     bless.set_defaults(func=_cmd_bless)
     fresh = sub.add_parser("fresh", help="check the committed traces of one CPython version "
@@ -247,6 +253,8 @@ def make_parser():
                        help="trace directory (default: conformance/expected/cpython-X.Y)")
     fresh.add_argument("--python", action="append", metavar="PY", default=[],
                        help="interpreter(s) to choose from; default: discover 3.8+")
+    fresh.add_argument("--runtime", choices=["pyodide"],
+                       help="judge with the Pyodide build of the version (the faithfulness check)")
     fresh.add_argument("--oracle", metavar="DIR", help=argparse.SUPPRESS)
     fresh.set_defaults(func=_cmd_fresh)
     exp = sub.add_parser("expectations", help="check an expectation file and print it as canonical JSON")

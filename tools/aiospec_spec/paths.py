@@ -11,6 +11,7 @@ REPO = Path(os.environ.get("AIOSPEC_ROOT") or Path(__file__).resolve().parents[2
 SPEC = REPO / "spec"
 CLAUSES = SPEC / "clauses.yaml"
 FEATURES = SPEC / "features.txt"
+ORACLES = SPEC / "oracles.yaml"
 SCENARIO_SCHEMA = SPEC / "schema" / "scenario.schema.json"
 TRACE_SCHEMA = SPEC / "schema" / "trace.schema.json"
 EXPECTED = REPO / "conformance" / "expected"

@@ -15,6 +15,7 @@ from pathlib import Path
 from aiospec_oracle.bundle import applies
 
 from . import paths
+from .catalog import load_catalog, no_oracle
 from .errors import Diagnostic
 from .validate import messages, validator_for
 
@@ -40,6 +41,7 @@ def trace_dirs(expected=None):
 def check_traces(tree, whole_tree, expected=None):
     """Diagnostics for every trace file; returns (diagnostics, {id: set(version dirs)})."""
     out, have = [], {}
+    oracles = load_catalog().oracles
     for d in trace_dirs(expected):
         m = _DIR.match(d.name)
         version = (int(m.group(1)), int(m.group(2)))
@@ -79,6 +81,12 @@ def check_traces(tree, whole_tree, expected=None):
                                       "(python: %s); run make bless (it removes it)" % (
                                           scenario.shown, d.name,
                                           json.dumps(scenario.canonical.get("python")))))
+            elif ("%d.%d" % version) in no_oracle(oracles, scenario.canonical.get("features", ())):
+                out.append(Diagnostic(shown, 1, 1, (), "stale trace: no oracle for %s can run %s: %s"
+                                      " (spec/oracles.yaml); run make bless (it removes it)" % (
+                                          d.name, scenario.shown,
+                                          no_oracle(oracles, scenario.canonical.get("features", ()))[
+                                              "%d.%d" % version])))
             elif data.get("scenario_sha256") != scenario.sha256:
                 out.append(Diagnostic(shown, 1, 1, ("scenario_sha256",), "stale trace: %s changed"
                                       " since it was blessed; run make bless" % scenario.shown))

@@ -2,6 +2,7 @@
 // into the bundle: the C++ side never reads YAML.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,9 @@ struct Scenario {
   nlohmann::json program;
   nlohmann::json canonical;  // the whole scenario as the bundle holds it: what a loop host is sent
   std::string sha256;
+  // "3.14" -> "needs threads (no threads in CPython for WebAssembly)": the versions whose oracle
+  // (spec/oracles.yaml, carried by the bundle) cannot run this scenario, so it has no trace.
+  std::map<std::string, std::string> no_oracle;
 
   static Scenario from_canonical(const nlohmann::json& canonical, std::string path, std::string area,
                                  std::string sha256);
@@ -32,7 +36,8 @@ struct Scenario {
   bool applies_to(const std::string& version) const;
 };
 
-// Reads the bundle written by `python3 -m aiospec_spec compile`; throws std::runtime_error.
+// Reads the bundle written by `python3 -m aiospec_spec compile` (with its oracle table, which
+// fills Scenario::no_oracle); throws std::runtime_error.
 std::vector<Scenario> read_bundle(const std::string& path);
 
 // "3.9" < "3.10": compares dotted version numbers numerically.

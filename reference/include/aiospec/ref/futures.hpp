@@ -101,6 +101,8 @@ class FutureBase : public std::enable_shared_from_this<FutureBase> {
   DoneCallbackId add_done_callback(DoneCallback callback);
   // The number of callbacks removed: 0 or 1.
   std::size_t remove_done_callback(DoneCallbackId id);
+  // remove_done_callback(fn) for a module-level fn: every callback of that name goes.
+  std::size_t remove_done_callbacks_named(std::string_view name);
 
   // Future._make_cancelled_error(): the CancelledError to raise for this cancelled future, per
   // profile (Profile::cancelled_error_chains_saved / cancelled_error_is_saved).

@@ -17,10 +17,10 @@ inline constexpr std::string_view kDefaultVersion = "3.12";
 inline constexpr struct {
   std::string_view minor;
   int patch;
-} kBlessedPatches[] = {{"3.8", 18}, {"3.9", 18}, {"3.10", 13}, {"3.11", 7}, {"3.12", 1}, {"3.13", 0}};
+} kBlessedPatches[] = {{"3.8", 18}, {"3.9", 18}, {"3.10", 13}, {"3.11", 7}, {"3.12", 1}, {"3.13", 0}, {"3.14", 2}, {"3.15", 0}};
 
 struct Profile {
-  std::string version;  // the minor release: "3.8" .. "3.13"
+  std::string version;  // the minor release: "3.8" .. "3.15"
   // The patch release imitated: what for_version was given ("3.11.2" -> 2), else the one the
   // traces were blessed with (kBlessedPatches). Only the patch-level members below depend on it.
   int patch = 0;
@@ -134,12 +134,23 @@ struct Profile {
   //             an empty fs is ValueError('Set of Tasks/Futures is empty.').
   bool wait_takes_only_futures = true;
 
+  // tasks.shield, once the outer future is done (cancelled) before the inner:
+  //   3.8-3.13: the inner's exception, when it comes, is marked retrieved by _inner_done_callback
+  //             and never reported.
+  //   3.14+:    _outer_done_callback gives the inner one _log_on_exception callback, which
+  //             reports "<Class> exception in shielded future" to the exception handler when the
+  //             inner fails (exc-0039).
+  bool shield_logs_orphaned_exception = false;
+
   // ---- TaskGroup (taskgroups.py, 3.11+) ----
 
   // TaskGroup.create_task for a task that is already done when create_task returns (an eager
   // task that finished without suspending):
   //   3.11:  (no eager tasks) every task gets _on_task_done as a done callback (call_soon).
   //   3.12+: _on_task_done runs at once and the task never joins the group's set.
+  //   3.13.2+ and 3.14+: always the done callback again (gh-128550: an eager task that failed
+  //          would otherwise cancel the parent too early), so the exit waits one iteration
+  //          (tsk-0039).
   bool task_group_handles_done_task_at_once = true;
 
   // TaskGroup.create_task(coro, name=name):

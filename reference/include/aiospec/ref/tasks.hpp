@@ -454,16 +454,25 @@ std::shared_ptr<Future<std::vector<Gathered<typename F::result_type>>>> gather(s
 
 // ---- shield ---------------------------------------------------------------------------------
 
+namespace detail {
+// tasks._log_on_exception (3.14): once the outer is done, the inner's exception goes to the
+// exception handler ({message: '<Class> exception in shielded future', exception, future}).
+void log_on_exception(FutureBase& fut);
+inline constexpr std::string_view kLogOnException = "_log_on_exception";
+}  // namespace detail
+
 // asyncio.shield(aw): the inner itself when it is done; otherwise a new future that follows it,
-// whose cancellation does not reach the inner.
+// whose cancellation does not reach the inner. What becomes of the inner's exception once the
+// outer is gone: Profile::shield_logs_orphaned_exception.
 template <class T>
 std::shared_ptr<Future<T>> shield(Awaitable<T> arg) {
   auto inner = ensure_future(std::move(arg));
   if (inner->done()) return inner;
   auto outer = inner->get_loop().template create_future<T>();
-  const DoneCallbackId inner_callback = inner->add_done_callback([outer](Future<T>& in) {
+  const bool logs = inner->get_loop().profile().shield_logs_orphaned_exception;
+  const DoneCallbackId inner_callback = inner->add_done_callback([outer, logs](Future<T>& in) {
     if (outer->cancelled()) {
-      if (!in.cancelled()) (void)in.exception();  // mark it retrieved
+      if (!logs && !in.cancelled()) (void)in.exception();  // mark it retrieved (3.8-3.13)
       return;
     }
     if (in.cancelled()) {
@@ -474,8 +483,15 @@ std::shared_ptr<Future<T>> shield(Awaitable<T> arg) {
       outer->set_result(in.stored_result());
     }
   });
-  outer->add_done_callback([inner, inner_callback](Future<T>&) {
-    if (!inner->done()) inner->remove_done_callback(inner_callback);
+  outer->add_done_callback([inner, inner_callback, logs](Future<T>&) {
+    if (inner->done()) return;
+    inner->remove_done_callback(inner_callback);
+    if (logs) {
+      // Keep only one callback to log on cancel
+      inner->remove_done_callbacks_named(detail::kLogOnException);
+      inner->add_done_callback(
+          DoneCallback([](FutureBase& f) { detail::log_on_exception(f); }, std::string(detail::kLogOnException)));
+    }
   });
   return outer;
 }
