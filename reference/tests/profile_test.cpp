@@ -117,6 +117,7 @@ TEST(Profile, WaitTaskGroupAndRunMembersPerVersion) {
     EXPECT_EQ(p.run_checks_main_inside_runner, r.only_futures) << r.version;  // both 3.11
     EXPECT_FALSE(p.run_accepts_any_awaitable) << r.version;                   // 3.14
   }
+  EXPECT_TRUE(Profile::for_version("3.14").run_accepts_any_awaitable);
 }
 
 }  // namespace

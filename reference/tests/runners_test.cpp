@@ -110,8 +110,7 @@ Coroutine<int> answer() {
 }
 
 // asyncio.run(1): the class and text of the refusal, and whether the loop was taken and closed
-// (3.11+ make it in Runner.__enter__ before Runner.run checks main). 3.14+'s TypeError is the
-// profile member's other side (Profile has no 3.14 yet: the member is set by hand).
+// (3.11+ make it in Runner.__enter__ before Runner.run checks main).
 TEST(Runners, NotAwaitableIsRefused) {
   for (const char* version : {"3.8", "3.10", "3.11", "3.13"}) {
     VirtualWorld w("poll", Profile::for_version(version));
@@ -122,9 +121,7 @@ TEST(Runners, NotAwaitableIsRefused) {
     }
     EXPECT_EQ(w.loop->is_closed(), Profile::for_version(version).run_checks_main_inside_runner) << version;
   }
-  Profile later = Profile::for_version("3.13");
-  later.run_accepts_any_awaitable = true;
-  VirtualWorld w("poll", later);
+  VirtualWorld w("poll", Profile::for_version("3.14"));
   try {
     run_not_awaitable(Arg{std::string("x")}, *w.loop);
   } catch (const TypeError& e) {
