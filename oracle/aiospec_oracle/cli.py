@@ -252,14 +252,13 @@ def _plan(directory, traces):
         entry, trace = traces[sid]
         filename = _trace_file(directory, sid)
         old = None
-        if os.path.exists(filename):
-            try:
-                old = load_trace(filename)
-            except InputError:
-                old = None
         if not os.path.exists(filename):
             status = 'new'
         else:
+            try:
+                old = load_trace(filename)
+            except InputError:
+                old = None                      # unreadable: rewritten
             status = 'unchanged' if old is not None and _same_trace(old, trace) else 'changed'
         if status == 'changed' and old is not None and _other_patch(old.get('producer')) \
                 and render_events(old['events']) != render_events(trace['events']):

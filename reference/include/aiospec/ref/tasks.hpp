@@ -489,8 +489,7 @@ std::shared_ptr<Future<T>> shield(Awaitable<T> arg) {
     if (logs) {
       // Keep only one callback to log on cancel
       inner->remove_done_callbacks_named(detail::kLogOnException);
-      inner->add_done_callback(
-          DoneCallback([](FutureBase& f) { detail::log_on_exception(f); }, std::string(detail::kLogOnException)));
+      inner->add_done_callback([](Future<T>& f) { detail::log_on_exception(f); }, std::string(detail::kLogOnException));
     }
   });
   return outer;
