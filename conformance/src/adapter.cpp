@@ -94,6 +94,7 @@ CoroutinePtr Loop::wait(std::vector<std::shared_ptr<Future>>, std::optional<doub
 }
 std::shared_ptr<Timeout> Loop::timeout_at(std::optional<double>) { not_implemented("Loop::timeout_at", "timeouts"); }
 std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("Loop::task_group", "task-groups"); }
+void TaskGroup::cancel() { not_implemented("TaskGroup::cancel", "task-groups"); }
 void Loop::set_task_factory(TaskFactory) { not_implemented("Loop::set_task_factory", "eager-tasks"); }
 Value Loop::run(CoroutinePtr) { not_implemented("Loop::run", "runner"); }
 Value Loop::run_not_awaitable(const Value&) { not_implemented("Loop::run_not_awaitable", "runner"); }

@@ -203,6 +203,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"expired", {{"timeout"}, {}, &Impl::op_expired}},
       {"deadline", {{"timeout"}, {}, &Impl::op_deadline}},
       {"task_group", {{"do"}, {"as"}, nullptr, &Impl::op_task_group}},
+      {"cancel_task_group", {{"group"}, {}, &Impl::op_cancel_task_group}},
       {"set_task_factory", {{"factory"}, {"loop"}, &Impl::op_set_task_factory}},
       {"run", {{}, {"do", "value", "as"}, &Impl::op_run, &Impl::op_run_async}},
       // I/O on socket pairs

@@ -542,10 +542,12 @@ void Interpreter::Impl::op_deadline(const Op& op) {
 }
 
 // TaskGroup.__aexit__ waits for the children: a coroutine of the loop's, so yield_from chains what
-// it raises to the block's exception. When it returns, what left the block goes on.
+// it raises to the block's exception. When it returns None, what left the block goes on; when it
+// returns True (3.15, after cancel()), `async with` suppresses it.
 Body<std::optional<LoopError>> Interpreter::Impl::task_group_exit(std::shared_ptr<TaskGroup> group,
                                                                   std::optional<LoopError> leaving) {
-  co_await yield_from(group->exit(leaving));
+  const Value returned = co_await yield_from(group->exit(leaving));
+  if (returned == true) co_return std::nullopt;
   co_return leaving;
 }
 
@@ -560,6 +562,11 @@ Body<void> Interpreter::Impl::op_task_group(const Op& op) {
         bind_scope(op, groups_, "task group", group);
       },
       [&](std::optional<LoopError> leaving) { return task_group_exit(group, std::move(leaving)); });
+}
+
+// TaskGroup.cancel() (3.15+; the loop raises AttributeError before): returns None.
+void Interpreter::Impl::op_cancel_task_group(const Op& op) {
+  lookup(groups_, "task group", op, name(op, "group"))->cancel();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -460,6 +460,7 @@ class RefTaskGroup final : public TaskGroup {
   void enter() override { translated([&] { group_->enter(); }); }
   std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name) override;
   CoroutinePtr exit(std::optional<LoopError> error) override;
+  void cancel() override;
 
  private:
   RefLoop& loop_;
@@ -743,12 +744,18 @@ std::shared_ptr<Task> RefTaskGroup::create_task(CoroutinePtr coroutine, std::opt
 }
 
 namespace {
-// `await tg.__aexit__(...)`: null when __aexit__ returned, else what it raised.
+// `await tg.__aexit__(...)`: what __aexit__ returned (null for None, true), else what it raised.
 ref::Coroutine<Value> group_exit(std::shared_ptr<ref::TaskGroup> group, std::exception_ptr exc) {
-  co_await group->exit(std::move(exc));
-  co_return Value(nullptr);
+  const bool suppressed = co_await group->exit(std::move(exc));
+  co_return suppressed ? Value(true) : Value(nullptr);
 }
 }  // namespace
+
+// A scenario's group is always entered (its name is bound after __aenter__), so the group knows
+// its loop's profile and refuses cancel() before 3.15 itself.
+void RefTaskGroup::cancel() {
+  translated([&] { group_->cancel(); });
+}
 
 CoroutinePtr RefTaskGroup::exit(std::optional<LoopError> error) {
   const std::exception_ptr exc = error ? to_ref(*error) : nullptr;

@@ -250,6 +250,10 @@ class Coroutines:
         self.world.record('deadline', timeout=args['timeout'],
                           value=None if when is None else float(self._clock.scenario_time(when)))
 
+    def _op_cancel_task_group(self, op, args):
+        # 3.15+; older TaskGroups have no cancel() and the AttributeError is recorded.
+        self._lookup(self._groups, GROUP, op, args['group']).cancel()
+
     def _op_set_task_factory(self, op, args):
         loop = self._loop(op, args)
         factory = args['factory']

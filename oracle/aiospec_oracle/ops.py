@@ -300,6 +300,11 @@ OPS: Dict[str, Op] = {
                      coroutine_blocks=("do",), inline_blocks=("do",), feature="task-groups",
                      since="3.11",
                      doc="async with asyncio.TaskGroup() around the block; outcome recorded"),
+    # TaskGroup.cancel() (3.15+): on a group the scenario named (entered, since the name is bound
+    # after __aenter__), from the body, a child, or a callback; returns None.
+    "cancel_task_group": _op({"group": NAME}, ["group"], SHORT_STRING, "group",
+                             feature="task-groups", uses={"group": GROUP}, since="3.15",
+                             doc="TaskGroup.cancel(): cancel the children and the body"),
     # Eager tasks (3.12+) and asyncio.run.
     "set_task_factory": _op({"factory": TASK_FACTORY, "loop": NAME}, ["factory"], SHORT_STRING,
                             "factory", feature="eager-tasks", uses=_LOOP_USE, since="3.12",

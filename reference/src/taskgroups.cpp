@@ -1,4 +1,4 @@
-// asyncio/taskgroups.py: TaskGroup, line by line (3.11, 3.12 and 3.13 through Profile).
+// asyncio/taskgroups.py: TaskGroup, line by line (3.11 to 3.15 through Profile).
 #include "aiospec/ref/taskgroups.hpp"
 
 #include <algorithm>
@@ -25,6 +25,7 @@ void TaskGroup::enter() {
   parent_task_ = current_task(loop_);
   if (!parent_task_) throw RuntimeError("TaskGroup " + repr() + " cannot determine the parent task");
   entered_ = true;
+  if (cancel_on_enter_) cancel();
 }
 
 void TaskGroup::check_can_create() const {
@@ -97,7 +98,7 @@ bool TaskGroup::is_cancelled_error(const std::exception_ptr& exc) const {
   return base != nullptr && typeid(*base) == typeid(CancelledError);  // `et is CancelledError`
 }
 
-Coroutine<void> TaskGroup::exit(std::exception_ptr exc) {
+Coroutine<bool> TaskGroup::exit(std::exception_ptr exc) {
   // `async with` never calls __aexit__ without a successful __aenter__; here it would find no loop.
   if (!entered_) throw RuntimeError("TaskGroup " + repr() + " has not been entered");
   const Profile& profile = loop_->profile();
@@ -161,6 +162,29 @@ Coroutine<void> TaskGroup::exit(std::exception_ptr exc) {
     auto errors = std::exchange(errors_, {});
     std::exception_ptr me = make_exception_group("unhandled errors in a TaskGroup", std::move(errors));
     std::rethrow_exception(chain_context(std::move(me), exc));
+  }
+  // Not modelled: 3.15's bare re-raise of a body's lone GeneratorExit (no generators here).
+
+  // 3.15: "Suppress any remaining exception (exceptions deserving to be raised were raised
+  // above)": `return True`. Before, __aexit__ returns None and what left the body goes on.
+  co_return profile.task_group_has_cancel;
+}
+
+void TaskGroup::cancel() {
+  if (!entered_) {
+    cancel_on_enter_ = true;
+    return;
+  }
+  if (!loop_->profile().task_group_has_cancel) {
+    throw Error("AttributeError", "'TaskGroup' object has no attribute 'cancel'");
+  }
+  if (exiting_ && tasks_.empty()) return;
+  if (!aborting_) {
+    abort();
+    if (parent_task_ && !parent_cancel_requested_) {
+      parent_cancel_requested_ = true;
+      parent_task_->cancel();
+    }
   }
 }
 

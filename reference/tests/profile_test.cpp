@@ -166,5 +166,11 @@ TEST(Profile, WhatChangedIn314) {
   EXPECT_FALSE(Profile::for_version("3.14").task_group_handles_done_task_at_once);
 }
 
+TEST(Profile, WhatChangedIn315) {
+  EXPECT_FALSE(Profile::for_version("3.11").task_group_has_cancel);
+  EXPECT_FALSE(Profile::for_version("3.14").task_group_has_cancel);
+  EXPECT_TRUE(Profile::for_version("3.15").task_group_has_cancel);
+}
+
 }  // namespace
 }  // namespace aiospec::ref::testing

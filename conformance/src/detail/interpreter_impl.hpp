@@ -230,6 +230,7 @@ class Interpreter::Impl {
   void op_reschedule(const Op& op);
   void op_expired(const Op& op);
   void op_deadline(const Op& op);
+  void op_cancel_task_group(const Op& op);
   Body<void> op_task_group(const Op& op);
   void op_set_task_factory(const Op& op);
   void op_run(const Op& op);

@@ -198,9 +198,13 @@ class TaskGroup {
   // TaskGroup.create_task(coro, name=name): nullopt leaves asyncio's own name (Task-<n>).
   virtual std::shared_ptr<Task> create_task(CoroutinePtr coroutine, std::optional<std::string> name = std::nullopt) = 0;
   // __aexit__ with the exception leaving the block (nullopt: none): a coroutine that waits for
-  // the children, then returns when the given exception (or none) leaves the group as it is,
-  // or raises what leaves instead (the ExceptionGroup, a CancelledError, a bare SystemExit).
+  // the children, then returns __aexit__'s value, null (None: the given exception, or none,
+  // leaves the group as it is) or true (3.15's `return True`: nothing leaves), or raises what
+  // leaves instead (the ExceptionGroup, a CancelledError, a bare SystemExit).
   virtual CoroutinePtr exit(std::optional<LoopError> error) = 0;
+  // TaskGroup.cancel() (3.15+; AttributeError before): cancels the unfinished children and the
+  // parent task. The default: not implemented (the scenario is UNSUPPORTED).
+  virtual void cancel();
 };
 
 // ---- Exception handlers, logging, debug mode (features "exception-handler", "log-trace", "debug")

@@ -179,6 +179,13 @@ struct Profile {
   //              delivered again at the parent's next await.
   bool task_group_redelivers_external_cancel = false;
 
+  // TaskGroup.cancel() and _cancel_on_enter (3.15+): cancel the unfinished children and the
+  // parent, so the `async with` exits without CancelledError. It comes with __aexit__'s final
+  // `return True`, which is what suppresses the body's CancelledError:
+  //   3.11-3.14: no cancel() (AttributeError); __aexit__ returns None.
+  //   3.15+:     cancel(); __aexit__ returns True.
+  bool task_group_has_cancel = false;
+
   // Not modelled: 3.13's TaskGroup.create_task closing a coroutine it refuses (coro.close());
   // 3.11-3.12 leave it to the garbage collector, which only prints a "never awaited" warning.
   // A C++ coroutine handed over is destroyed either way, and a refused one has never run.

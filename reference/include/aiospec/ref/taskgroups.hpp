@@ -10,14 +10,15 @@
 //   } catch (...) {
 //     raised = std::current_exception();
 //   }
-//   co_await tg->exit(raised);            // raises the ExceptionGroup, a CancelledError, ...
-//   if (raised) std::rethrow_exception(raised);  // __aexit__ returned: `raised` goes on
+//   const bool suppressed = co_await tg->exit(raised);  // raises the ExceptionGroup, ...
+//   if (raised && !suppressed) std::rethrow_exception(raised);  // __aexit__ returned None
 //
 // The first child to fail with anything but CancelledError cancels its siblings and the parent
 // task (_parent_cancel_requested); exit() waits for every child, then raises
 // ExceptionGroup('unhandled errors in a TaskGroup', errors) (a BaseExceptionGroup if one is not
 // an Exception), or re-raises a SystemExit / KeyboardInterrupt bare, or propagates the parent's
-// own cancellation. The versions differ in five places, each a Profile member (task_group_*).
+// own cancellation. The versions differ in six places, each a Profile member (task_group_*);
+// 3.15 adds cancel() (Profile::task_group_has_cancel).
 // With a profile older than 3.11 the group behaves as 3.11's, and Task.cancelling()/uncancel()
 // raise AttributeError where it needs them.
 #pragma once
@@ -60,11 +61,19 @@ class TaskGroup : public std::enable_shared_from_this<TaskGroup> {
     return create_task<T>(std::make_unique<Coroutine<T>>(std::move(coro)), std::move(name));
   }
 
-  // __aexit__ with what the body raised (nullptr: nothing, or a return). Returns when that (or
-  // nothing) leaves the group as it is; raises what leaves instead. What it raises has
+  // __aexit__ with what the body raised (nullptr: nothing, or a return). Returns __aexit__'s
+  // value: false (None) when that (or nothing) leaves the group as it is, true when 3.15's
+  // `return True` suppresses it; raises what leaves instead. What it raises has
   // __context__ = `exc` (Python raises it inside __aexit__, where `exc` is being handled).
   // RuntimeError before enter() (a C++ guard: `async with` cannot get there).
-  Coroutine<void> exit(std::exception_ptr exc);
+  Coroutine<bool> exit(std::exception_ptr exc);
+
+  // TaskGroup.cancel() (3.15+): cancels the unfinished children and the parent task, so that
+  // the `async with` exits without CancelledError; before enter() it only marks the group to be
+  // cancelled on entry (_cancel_on_enter). Idempotent, and a no-op once the group has exited.
+  // An entered group with an older profile raises AttributeError, as Python's has no such
+  // method (before entering the group knows no loop, hence no profile: callers check).
+  void cancel();
 
   // repr(tg): <TaskGroup tasks=1 errors=1 entered>, as the refusals' messages show it.
   std::string repr() const;
@@ -87,6 +96,7 @@ class TaskGroup : public std::enable_shared_from_this<TaskGroup> {
   EventLoop* loop_ = nullptr;
   std::shared_ptr<TaskBase> parent_task_;
   bool parent_cancel_requested_ = false;
+  bool cancel_on_enter_ = false;  // cancel() before enter() (3.15+)
   // _tasks: a set in Python (iterated in an order of its own); here in creation order.
   std::vector<std::shared_ptr<TaskBase>> tasks_;
   std::vector<std::exception_ptr> errors_;
