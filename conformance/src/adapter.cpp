@@ -97,6 +97,7 @@ std::shared_ptr<TaskGroup> Loop::task_group() { not_implemented("Loop::task_grou
 void TaskGroup::cancel() { not_implemented("TaskGroup::cancel", "task-groups"); }
 void Loop::set_task_factory(TaskFactory) { not_implemented("Loop::set_task_factory", "eager-tasks"); }
 Value Loop::run(CoroutinePtr) { not_implemented("Loop::run", "runner"); }
+Value Loop::run_not_awaitable(const Value&) { not_implemented("Loop::run_not_awaitable", "runner"); }
 
 void Loop::set_exception_handler(ExceptionHandler) { not_implemented("Loop::set_exception_handler", "exception-handler"); }
 bool Loop::has_exception_handler() const { not_implemented("Loop::get_exception_handler", "exception-handler"); }

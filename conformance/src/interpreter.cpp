@@ -205,7 +205,7 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"task_group", {{"do"}, {"as"}, nullptr, &Impl::op_task_group}},
       {"cancel_task_group", {{"group"}, {}, &Impl::op_cancel_task_group}},
       {"set_task_factory", {{"factory"}, {"loop"}, &Impl::op_set_task_factory}},
-      {"run", {{"do"}, {"as"}, &Impl::op_run, &Impl::op_run_async}},
+      {"run", {{}, {"do", "value", "as"}, &Impl::op_run, &Impl::op_run_async}},
       // I/O on socket pairs
       {"socketpair", {{"names"}, {}, &Impl::op_socketpair}},
       {"add_reader", {{"fd", "do"}, {"loop"}, &Impl::op_add_reader}},
@@ -231,6 +231,8 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
       {"contextvar_get", {{"var"}, {}, &Impl::op_python_only}},
       {"set_event_loop", {{"loop"}, {}, &Impl::op_python_only}},
       {"get_event_loop", {{}, {}, &Impl::op_python_only}},
+      {"set_event_loop_policy", {{"policy"}, {}, &Impl::op_python_only}},
+      {"get_event_loop_policy", {{}, {}, &Impl::op_python_only}},
       {"coroutine_origin_depth", {{}, {}, &Impl::op_python_only}},
   };
   return table;

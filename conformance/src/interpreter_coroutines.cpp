@@ -583,12 +583,21 @@ void Interpreter::Impl::op_set_task_factory(const Op& op) {
   }
 }
 
-// asyncio.run on a new loop, made as new_loop makes one and named by `as`.
+// asyncio.run on a new loop, made as new_loop makes one and named by `as`: of a coroutine whose
+// body is `do`, or of `value`, a plain value (no awaitable: asyncio.run refuses it).
 Value Interpreter::Impl::run_main(const Op& op) {
   std::optional<std::string> as;
   if (op.args.contains("as")) {
     as = name(op, "as");
     check_free(loops_, "loop", op, *as);
+  }
+  const bool plain = op.args.contains("value");
+  if (plain == op.args.contains("do")) fail("run: exactly one of 'do' and 'value' is needed");
+  if (plain) {
+    const json& value = op.args.at("value");
+    if (!(value.is_null() || value.is_string() || value.is_number() || value.is_boolean())) {
+      fail("run: value must be a string, number, boolean or null");
+    }
   }
   std::unique_ptr<Loop> made = adapter_.new_loop(time_);
   Loop& l = *made;
@@ -599,6 +608,7 @@ Value Interpreter::Impl::run_main(const Op& op) {
   } else {
     unnamed_loops_.push_back(std::move(made));
   }
+  if (plain) return l.run_not_awaitable(op.args.at("value"));
   return l.run(coroutine(block(op, "do")));
 }
 

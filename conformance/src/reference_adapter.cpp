@@ -590,6 +590,9 @@ class RefLoop final : public Loop {
     std::unique_ptr<ref::AnyCoroutine<Value>> native = std::make_unique<SuiteCoroutine>(std::move(main));
     return translated([&] { return ref::run<Value>(std::move(native), *loop_); });
   }
+  Value run_not_awaitable(const Value& main) override {
+    return translated([&]() -> Value { ref::run_not_awaitable(to_arg(main), *loop_); });
+  }
 
   // ---- features "exception-handler", "log-trace", "debug" ----
   void set_exception_handler(ExceptionHandler handler) override {

@@ -35,6 +35,7 @@ what both share is values.py.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import copy
 import errno
@@ -51,6 +52,7 @@ from .exceptions import (Abort, BudgetExceeded, InvalidScenarioAbort,
 from .coroutines import _HANDLED_IN_THIS_RUN, Coroutines, _settle
 from .handlers import Callback, Handlers
 from .loop import virtual_loop
+from .reprs import normalise
 from .values import (FUTURE, HANDLE, LOOP, RAISABLE, SETTABLE, SOCKET, _fail, _num, _value,
                      describe, trace_value)
 # Re-exported: tools and tests import these from here.
@@ -142,7 +144,8 @@ def _quiet(function, *args):
 
     get_event_loop() and the policy functions warn on some versions
     (3.10.0-3.10.8, 3.12+ for implicit loop creation, 3.14 for policies);
-    a warning is not part of the observed behaviour.
+    a warning is not part of the observed behaviour, except in scenarios that list
+    `warning-trace` (see Interpreter._policy_call).
     """
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)
@@ -259,7 +262,8 @@ class Interpreter(Coroutines, Handlers):
             main = self._new_loop('main')
             _quiet(asyncio.set_event_loop, main)
             try:
-                contextvars.Context().run(self._run_block, self.scenario['program'])
+                with self._warnings_traced():
+                    contextvars.Context().run(self._run_block, self.scenario['program'])
             except BudgetExceeded as exc:
                 self.world.record('budget_exceeded', limit=exc.limit)
             except InvalidScenarioAbort as exc:
@@ -281,6 +285,32 @@ class Interpreter(Coroutines, Handlers):
                 _quiet(asyncio.set_event_loop, None)
                 _quiet(asyncio.set_event_loop_policy, saved_policy)
         return self.world.events
+
+    @contextlib.contextmanager
+    def _warnings_traced(self):
+        """Feature `warning-trace`: every warning the program emits is a `warning` event (its
+        class name and its text, normalised).  `always`, so that neither the filters of the
+        host (-W, -X dev) nor the once-per-place registry decide what is recorded.  Elsewhere
+        warnings are not part of the trace and go wherever the host sends them."""
+        if 'warning-trace' not in self.features:
+            yield
+            return
+        world = self.world
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            world.record('warning', category=category.__name__, message=normalise(str(message)))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter('always')
+            warnings.showwarning = show
+            yield
+
+    def _policy_call(self, function, *args):
+        """``function(*args)`` of the policy API, as a scenario operation: its warnings are what
+        `warning-trace` records (3.14 deprecates the policies), else silenced as by _quiet."""
+        if 'warning-trace' in self.features:
+            return function(*args)
+        return _quiet(function, *args)
 
     def _cleanup(self):
         """Close every scenario coroutine (a pending one gets GeneratorExit, for which no
@@ -605,14 +635,20 @@ class Interpreter(Coroutines, Handlers):
         name = args.get('as')
         if name is not None:
             name = self._unbound(self._loops, LOOP, op, self._name(op, 'as', name))
-        main = self._new_coroutine(op, args['do'])
+        if ('do' in args) == ('value' in args):
+            _fail("run: exactly one of 'do' and 'value' is needed")
+        if 'do' in args:
+            main = self._new_coroutine(op, args['do'])
+        else:
+            main = _value(op, 'value', args['value'])   # no awaitable: asyncio.run refuses it
         loop = self._new_loop(name)
         try:
             value = self._run_loop(self._asyncio_run, main, loop)
         except (Abort, WouldBlockForever):
             raise
         except BaseException as exc:
-            main.close()        # refused: never started; otherwise already finished
+            if inspect.iscoroutine(main):
+                main.close()    # refused: never started; otherwise already finished
             self.world.record('run', raised=describe(exc))
             raise
         self.world.record('run', value=trace_value(value))
@@ -794,8 +830,28 @@ class Interpreter(Coroutines, Handlers):
     def _op_set_event_loop(self, op, args):
         name = args['loop']
         loop = None if name is None else self._lookup(self._loops, LOOP, op, name)
-        _quiet(asyncio.set_event_loop, loop)
+        self._policy_call(asyncio.set_event_loop, loop)
 
     def _op_get_event_loop(self, op, args):
-        loop = _quiet(asyncio.get_event_loop)
+        loop = self._policy_call(asyncio.get_event_loop)
         self.world.record('get_event_loop', value=self._loop_name(loop))
+
+    def _op_set_event_loop_policy(self, op, args):
+        """asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy()): a policy with no
+        current loop on which set_event_loop was never called, so that get_event_loop() in the
+        main thread may make one (3.8-3.13).  The class is read from asyncio here, as a program
+        does (3.14 warns on that too); the one instance overrides new_event_loop so that such a
+        loop is a loop of the run (the scenario has no name for it)."""
+        if args['policy'] != 'default':
+            _fail("set_event_loop_policy: policy must be 'default', not %r" % (args['policy'],))
+        base = self._policy_call(getattr, asyncio, 'DefaultEventLoopPolicy')
+        interpreter = self
+
+        class DefaultEventLoopPolicy(base):
+            def new_event_loop(self):
+                return interpreter._new_loop(None)
+
+        self._policy_call(asyncio.set_event_loop_policy, DefaultEventLoopPolicy())
+
+    def _op_get_event_loop_policy(self, op, args):
+        self._policy_call(asyncio.get_event_loop_policy)   # the host's object: not recorded

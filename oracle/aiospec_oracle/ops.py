@@ -42,6 +42,7 @@ HANDLER = "handler"      # set_exception_handler.handler: "record", "raise" or n
 EXC_SPEC = "exc_spec"    # {type: one of RAISABLE, message?: LABEL}: an exception to put in a context
 CONTEXT_KEYS = "context_keys"   # {name: string}: extra keys of a context (call_exception_handler)
 CALLBACK_OBJECT = "callback_object"   # "coroutine", "coroutine-function" or a number (call_soon)
+POLICY = "policy"        # set_event_loop_policy.policy: "default" (asyncio.DefaultEventLoopPolicy())
 
 RETURN_WHEN_VALUES = ("FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED")
 TASK_FACTORIES = ("eager", None)
@@ -50,6 +51,9 @@ TASK_FACTORIES = ("eager", None)
 HANDLER_POLICIES = ("record", "raise", None)
 # What call_soon's `object` schedules instead of a block (feature callback-checks, DBG-04).
 CALLBACK_OBJECTS = ("coroutine", "coroutine-function")
+# What set_event_loop_policy installs: a new asyncio.DefaultEventLoopPolicy() (no current loop,
+# set_event_loop never called on it).
+POLICIES = ("default",)
 # The keys call_exception_handler's own arguments fill; `keys` may not name them.
 CONTEXT_ARGS = ("message", "exception", "future", "task", "handle")
 CONTEXT_KEY_PATTERN = r"^[a-z_][a-z0-9_]*(?![\s\S])"
@@ -305,10 +309,12 @@ OPS: Dict[str, Op] = {
     "set_task_factory": _op({"factory": TASK_FACTORY, "loop": NAME}, ["factory"], SHORT_STRING,
                             "factory", feature="eager-tasks", uses=_LOOP_USE, since="3.12",
                             doc="loop.set_task_factory(asyncio.eager_task_factory or None)"),
-    "run": _op({"do": BLOCK, "as": NAME}, ["do"], feature="runner", defines={"as": LOOP},
-               coroutine_blocks=("do",),
-               doc="asyncio.run(a coroutine running the block) on a new loop; outcome "
-                   "recorded"),
+    # `value` instead of `do` hands asyncio.run a plain value, which is no awaitable: ValueError
+    # before 3.14, TypeError from it (LIF-08).
+    "run": _op({"do": BLOCK, "value": VALUE, "as": NAME}, (), feature="runner",
+               defines={"as": LOOP}, coroutine_blocks=("do",), exactly_one=("do", "value"),
+               doc="asyncio.run(a coroutine running the block, or a plain value) on a new "
+                   "loop; outcome recorded"),
     # I/O on socket pairs
     "socketpair": _op({"names": NAMES2}, ["names"], SHORT_NAMES, "names", feature="fd-io",
                       defines={"names": FD}, doc="two connected non-blocking stream sockets"),
@@ -373,6 +379,14 @@ OPS: Dict[str, Op] = {
                           python_only=True),
     "get_event_loop": _op({}, (), SHORT_NULL, feature="policies",
                           doc="asyncio.get_event_loop(), recorded", python_only=True),
+    # The policy API (deprecated in 3.14).  The policy object is the host's: nothing recorded.
+    "set_event_loop_policy": _op({"policy": POLICY}, ["policy"], SHORT_STRING, "policy",
+                                 feature="policies",
+                                 doc="asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())",
+                                 python_only=True),
+    "get_event_loop_policy": _op({}, (), SHORT_NULL, feature="policies",
+                                 doc="asyncio.get_event_loop_policy(), not recorded",
+                                 python_only=True),
     "coroutine_origin_depth": _op({}, (), SHORT_NULL, feature="coroutine-origin",
                                   doc="sys.get_coroutine_origin_tracking_depth(), recorded",
                                   python_only=True),

@@ -537,6 +537,37 @@ class FutureAndLoopTests(unittest.TestCase):
         run_scenario(scenario([{'get_event_loop': {}}], ['policies']))
         self.assertIs(asyncio.get_event_loop_policy(), policy)
 
+    def test_a_fresh_policy_and_its_implicit_loop_are_undone(self):
+        policy = asyncio.get_event_loop_policy()
+        program = [{'set_event_loop_policy': {'policy': 'default'}}, {'get_event_loop': {}}]
+        lines = events(program, ['policies'])
+        if version() >= (3, 14):
+            self.assertIn('"type": "RuntimeError"', lines[0])
+        else:
+            self.assertEqual(lines, ['{"t": 0.0, "ev": "get_event_loop", "value": null}'])
+        self.assertIs(asyncio.get_event_loop_policy(), policy)
+
+    def test_warnings_are_traced_only_with_warning_trace(self):
+        program = [{'set_event_loop_policy': {'policy': 'default'}}, {'get_event_loop': {}}]
+        warned = [line for line in events(program, ['policies', 'warning-trace'])
+                  if '"ev": "warning"' in line]
+        if (3, 12) <= version() < (3, 14):
+            self.assertEqual(warned, ['{"t": 0.0, "ev": "warning", "category": '
+                                      '"DeprecationWarning", "message": "There is no current '
+                                      'event loop"}'])
+        self.assertFalse([line for line in events(program, ['policies'])
+                          if '"ev": "warning"' in line])
+
+    def test_run_of_a_plain_value(self):
+        text = ('a coroutine was expected, got 1' if version() < (3, 14)
+                else 'An asyncio.Future, a coroutine or an awaitable is required')
+        kind = 'ValueError' if version() < (3, 14) else 'TypeError'
+        self.assertEqual(events([{'run': {'value': 1, 'as': 'r'}}, {'is_closed': {'loop': 'r'}}],
+                                ['runner']), [
+            '{"t": 0.0, "ev": "run", "raised": {"args": ["%s"], "type": "%s"}}' % (text, kind),
+            '{"t": 0.0, "ev": "is_closed", "value": %s}'
+            % ('true' if version() >= (3, 11) else 'false')])
+
 
 class MalformedTests(unittest.TestCase):
 
@@ -716,6 +747,8 @@ class OperationTableTests(unittest.TestCase):
                                        'contextvar_get': 'contextvars',
                                        'set_event_loop': 'policies',
                                        'get_event_loop': 'policies',
+                                       'set_event_loop_policy': 'policies',
+                                       'get_event_loop_policy': 'policies',
                                        'coroutine_origin_depth': 'coroutine-origin'})
         self.assertIs(RAISABLE['SystemExit'], SystemExit)
 

@@ -71,6 +71,8 @@ Profile Profile::for_version(std::string_view version) {
   p.task_group_redelivers_external_cancel = at_least("3.13");
   p.task_group_has_cancel = at_least("3.15");
   p.run_shuts_down_default_executor = at_least("3.9");
+  p.run_checks_main_inside_runner = at_least("3.11");
+  p.run_accepts_any_awaitable = at_least("3.14");
   p.timeout_error_raised_from_cancel = at_least_patch("3.11", 3);
   p.timeout_counts_cancels_from_entry = at_least_patch("3.11", 3);
   return p;

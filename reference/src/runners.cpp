@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "aiospec/ref/format_helpers.hpp"
+
 namespace aiospec::ref {
 
 namespace detail {
@@ -47,6 +49,34 @@ void cancel_all_tasks(EventLoop& loop) {
 }
 
 }  // namespace detail
+
+void run_not_awaitable(const Arg& main, EventLoop& loop) {
+  detail::refuse_running_loop();
+  const Profile& profile = loop.profile();
+  // Runner.run's check (asyncio.run's own before 3.11).
+  const auto refuse = [&] {
+    if (profile.run_accepts_any_awaitable) {
+      throw TypeError("An asyncio.Future, a coroutine or an awaitable is required");
+    }
+    throw ValueError("a coroutine was expected, got " + python_repr(main));
+  };
+  if (!profile.run_checks_main_inside_runner) refuse();
+  // `with Runner(loop_factory=...) as runner: return runner.run(main)`, as detail::run_in.
+  Runner runner(loop);
+  runner.get_loop();  // __enter__
+  std::exception_ptr failure;
+  try {
+    refuse();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  try {
+    runner.close();  // __exit__
+  } catch (...) {
+    std::rethrow_exception(chain_context(std::current_exception(), failure));
+  }
+  std::rethrow_exception(failure);
+}
 
 Runner::~Runner() {
   try {

@@ -114,7 +114,10 @@ TEST(Profile, WaitTaskGroupAndRunMembersPerVersion) {
     EXPECT_EQ(p.task_group_uncancels_after_wait, r.uncancel_after) << r.version;
     EXPECT_EQ(p.task_group_redelivers_external_cancel, r.redeliver) << r.version;
     EXPECT_EQ(p.run_shuts_down_default_executor, r.executor) << r.version;
+    EXPECT_EQ(p.run_checks_main_inside_runner, r.only_futures) << r.version;  // both 3.11
+    EXPECT_FALSE(p.run_accepts_any_awaitable) << r.version;                   // 3.14
   }
+  EXPECT_TRUE(Profile::for_version("3.14").run_accepts_any_awaitable);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,6 +107,27 @@ TEST(Runners, RefusedInsideARunningLoop) {
 Coroutine<int> answer() {
   co_await sleep(0.001);
   co_return 42;
+}
+
+// asyncio.run(1): the class and text of the refusal, and whether the loop was taken and closed
+// (3.11+ make it in Runner.__enter__ before Runner.run checks main).
+TEST(Runners, NotAwaitableIsRefused) {
+  for (const char* version : {"3.8", "3.10", "3.11", "3.13"}) {
+    VirtualWorld w("poll", Profile::for_version(version));
+    try {
+      run_not_awaitable(Arg{std::int64_t{1}}, *w.loop);
+    } catch (const ValueError& e) {
+      EXPECT_STREQ(e.what(), "a coroutine was expected, got 1") << version;
+    }
+    EXPECT_EQ(w.loop->is_closed(), Profile::for_version(version).run_checks_main_inside_runner) << version;
+  }
+  VirtualWorld w("poll", Profile::for_version("3.14"));
+  try {
+    run_not_awaitable(Arg{std::string("x")}, *w.loop);
+  } catch (const TypeError& e) {
+    EXPECT_STREQ(e.what(), "An asyncio.Future, a coroutine or an awaitable is required");
+  }
+  EXPECT_TRUE(w.loop->is_closed());
 }
 
 TEST(Runners, OnALoopOfItsOwn) {

@@ -76,6 +76,7 @@ ARG_SCHEMAS = {
                        "additionalProperties": {"$ref": "#/$defs/arg.label"}},
     ops.CALLBACK_OBJECT: {"description": "'coroutine', 'coroutine-function' or a number",
                           "anyOf": [{"enum": list(ops.CALLBACK_OBJECTS)}, {"type": "number"}]},
+    ops.POLICY: {"enum": list(ops.POLICIES), "description": "'default'"},
     ops.ASCII: {"type": "string", "pattern": "^[\\u0000-\\u007f]*" + ops.END,
                 "maxLength": ops.MAX_SEND_DATA,
                 "description": "ASCII text"},
@@ -131,6 +132,8 @@ def _short_schema(name, op):
         desc = "a label string, or " + _shape(op)
     if op.short == ops.SHORT_STRING and op.args[op.short_key] == ops.HANDLER:
         desc = "'record', 'raise' or null, or " + _shape(op)
+    if op.short == ops.SHORT_STRING and op.args[op.short_key] == ops.POLICY:
+        desc = "'default', or " + _shape(op)
     if op.short == ops.SHORT_BLOCK:
         return {"type": "array", "items": {"$ref": "#/$defs/operation"}, "description": desc}
     if op.short == ops.SHORT_NULL:
@@ -306,6 +309,10 @@ TRACE_EVENTS = {
             "level": {"enum": ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
                       "description": "a logging level name"},
             "message": _STR},
+    # A warning an operation emitted (feature warning-trace, Python only).
+    "warning": {"category": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*" + ops.END,
+                             "description": "a Python warning class name"},
+                "message": _STR},
     "deadline": {"timeout": _TNAME, "value": {"description": "a number or null",
                                               "anyOf": [{"type": "null"}, _TRACE_NUM]}},
 }

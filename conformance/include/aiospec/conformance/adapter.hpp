@@ -304,6 +304,12 @@ class Loop {
   // completion, the remaining tasks cancelled and awaited (CXL-12), async generators shut
   // down, the loop closed, and main's value returned or its exception raised (LIF-08).
   virtual Value run(CoroutinePtr main);
+  // asyncio.run(main, loop_factory=<this loop>) of a plain value (`run: {value: V}`), which is no
+  // awaitable: the RuntimeError inside a running loop as above; else asyncio.run's refusal
+  // (ValueError "a coroutine was expected, got <repr(main)>" before 3.14, TypeError "An
+  // asyncio.Future, a coroutine or an awaitable is required" from 3.14), after making and
+  // closing the loop as that version's asyncio.run does (3.11+ make it first).
+  virtual Value run_not_awaitable(const Value& main);
 
   // Feature "exception-handler". loop.set_exception_handler(handler) (an empty function: None,
   // the default handler); whether a custom handler is set (get_exception_handler() is not None);

@@ -200,6 +200,15 @@ struct Profile {
 
   // Not modelled: Runner's SIGINT handler (no signals here), contextvars, debug mode.
 
+  // asyncio.run(main) of a main that is no coroutine (runners.run_not_awaitable):
+  //   3.8-3.10: asyncio.run checks it before making a loop (ValueError).
+  //   3.11+:    Runner.run checks it, after `with Runner()` made the loop, which __exit__ closes.
+  bool run_checks_main_inside_runner = true;
+  //   3.8-3.13: ValueError("a coroutine was expected, got <repr>").
+  //   3.14+:    any awaitable is wrapped in a coroutine; anything else is TypeError("An
+  //             asyncio.Future, a coroutine or an awaitable is required").
+  bool run_accepts_any_awaitable = false;
+
   // ---- Patch-level differences (a minor's profile for another patch release) ----
 
   // Timeout.__aexit__ after expiry (3.11.0-3.11.2 vs 3.11.3+, gh-102780 and its follow-up):
@@ -214,8 +223,8 @@ struct Profile {
   // already been entered" check, and reschedule() before entering is an AssertionError there.
 
   // Not modelled: the 3.13.0-3.13.2 run_forever clean-up that also runs when the "already
-  // running" checks fail (gh-130145, fixed in 3.13.3). Scenarios that would see it (lif-0028)
-  // stop at python max 3.12.
+  // running" checks fail (gh-130145, fixed in 3.13.3). The scenario that would see it stops at
+  // python max 3.12 (lif-0028) and its copy starts at 3.14 (lif-0040).
 
   // The profile of CPython `version`: a minor ("3.12", meaning its blessed patch release) or a
   // patch release ("3.11.2"); ValueError for a version outside 3.8-3.13 or a malformed one.

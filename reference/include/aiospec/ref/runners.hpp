@@ -133,6 +133,18 @@ T run(Coroutine<T> main, EventLoop& loop) {
   return run<T>(std::make_unique<Coroutine<T>>(std::move(main)), loop);
 }
 
+// asyncio.run(main, loop_factory=lambda: loop) of a `main` that is no awaitable: a plain value,
+// given as the Arg whose repr the message shows. C++ code cannot pass run() anything but a
+// coroutine; a replayed Python program can (the conformance interpreter's `run: {value: V}`).
+// Always raises:
+//   RuntimeError when a loop runs in this thread, first in every version;
+//   3.8-3.10:  ValueError("a coroutine was expected, got <repr(main)>"), before `loop` is used;
+//   3.11-3.13: the same, from Runner.run inside `with Runner(...)`: `loop` is taken on entry and
+//              torn down and closed on exit (Profile::run_checks_main_inside_runner);
+//   3.14+:     TypeError("An asyncio.Future, a coroutine or an awaitable is required"), the same
+//              way (Profile::run_accepts_any_awaitable: anything awaitable would be wrapped).
+[[noreturn]] void run_not_awaitable(const Arg& main, EventLoop& loop);
+
 // asyncio.run(main): on a loop of its own (real time), imitating `profile`.
 template <class T>
 T run(Coroutine<T> main, Profile profile = Profile::for_version(kDefaultVersion)) {
