@@ -59,6 +59,7 @@ PYPY_DIFFERENCES = {
     'dbg-0026': 'PyPy: the same, in debug mode',
     'exc-0039': 'PyPy: a failed task once shielded (the shield cancelled) is not finalized by '
                 'gc.collect(): no "Task exception was never retrieved"',
+    'exc-0040': 'PyPy: the same, behind two cancelled shields',
 }
 
 
