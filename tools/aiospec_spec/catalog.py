@@ -73,17 +73,24 @@ class Catalog:
     diagnostics: List[Diagnostic] = field(default_factory=list)   # problems in the files
 
 
-def _load_clauses(path, cat):
+def _read_yaml(path, cat):
+    """(data, marks, shown) of a YAML file of spec/, or None with its problems in ``cat``."""
     shown = paths.display(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         cat.diagnostics.append(Diagnostic(shown, 1, 1, (), "cannot read: %s" % exc.strerror))
-        return
+        return None
     data, marks, errs = parse(text, shown)
     cat.diagnostics.extend(errs)
-    if data is None:
+    return None if data is None else (data, marks, shown)
+
+
+def _load_clauses(path, cat):
+    read = _read_yaml(path, cat)
+    if read is None:
         return
+    data, marks, shown = read
     for error in jsonschema.Draft202012Validator(CLAUSES_SCHEMA).iter_errors(data):
         for p, prefer_key, message in messages(error):
             line, col = marks.at(p, prefer_key)
@@ -105,16 +112,10 @@ def _load_oracles(path, cat):
     # Optional: without it every version is judged by a native interpreter.
     if not Path(path).exists():
         return
-    shown = paths.display(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        cat.diagnostics.append(Diagnostic(shown, 1, 1, (), "cannot read: %s" % exc.strerror))
+    read = _read_yaml(path, cat)
+    if read is None:
         return
-    data, marks, errs = parse(text, shown)
-    cat.diagnostics.extend(errs)
-    if data is None:
-        return
+    data, marks, shown = read
     problems = []
     for error in jsonschema.Draft202012Validator(ORACLES_SCHEMA).iter_errors(data):
         for p, prefer_key, message in messages(error):
