@@ -48,6 +48,15 @@ void cancel_all_tasks(EventLoop& loop) {
   }
 }
 
+void exit_runner(Runner& runner, const std::exception_ptr& failure) {
+  try {
+    runner.close();
+  } catch (...) {
+    std::rethrow_exception(chain_context(std::current_exception(), failure));
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace detail
 
 void run_not_awaitable(const Arg& main, EventLoop& loop) {
@@ -70,12 +79,8 @@ void run_not_awaitable(const Arg& main, EventLoop& loop) {
   } catch (...) {
     failure = std::current_exception();
   }
-  try {
-    runner.close();  // __exit__
-  } catch (...) {
-    std::rethrow_exception(chain_context(std::current_exception(), failure));
-  }
-  std::rethrow_exception(failure);
+  detail::exit_runner(runner, failure);
+  std::rethrow_exception(failure);  // not reached: exit_runner raised failure or close()'s error
 }
 
 Runner::~Runner() {

@@ -87,6 +87,10 @@ T Runner::run(std::unique_ptr<AnyCoroutine<T>> coro) {
 }
 
 namespace detail {
+// Runner.__exit__ after a body that raised `failure` (or nothing): close(), whose own exception
+// replaces `failure`, chained to it as in a finally block; then `failure` itself, if any.
+void exit_runner(Runner& runner, const std::exception_ptr& failure);
+
 // `with Runner(...) as runner: return runner.run(main)`: close() runs however run() ends; what
 // close() raises replaces run()'s exception (chained to it, as in a finally block).
 template <class T>
@@ -104,12 +108,7 @@ T run_in(Runner& runner, std::unique_ptr<AnyCoroutine<T>> main) {
   } catch (...) {
     failure = std::current_exception();
   }
-  try {
-    runner.close();  // __exit__
-  } catch (...) {
-    std::rethrow_exception(chain_context(std::current_exception(), failure));
-  }
-  if (failure) std::rethrow_exception(failure);
+  exit_runner(runner, failure);
   if constexpr (!std::is_void_v<T>) return std::move(*value);
 }
 
