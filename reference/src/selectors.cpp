@@ -1,5 +1,7 @@
 #include "aiospec/ref/selectors.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "aiospec/ref/exceptions.hpp"
@@ -38,13 +40,41 @@ std::optional<unsigned> SelectorMap::get(int fd) const {
   return it->second;
 }
 
+void raise_os_error(int error) {
+  // OSError.__new__ picks the subclass by errno; these are the ones a selector can meet.
+  const char* type = error == EPERM || error == EACCES ? "PermissionError"
+                     : error == EEXIST                 ? "FileExistsError"
+                     : error == ENOENT                 ? "FileNotFoundError"
+                                                       : "OSError";
+  throw Error(type, "[Errno " + std::to_string(error) + "] " + std::strerror(error));
+}
+
+#if AIOSPEC_HAVE_IO_URING
+std::unique_ptr<Selector> make_io_uring_selector();  // io_uring_selector.cpp
+#endif
+
 std::unique_ptr<Selector> make_selector(std::string_view backend) {
   if (backend == "select") return std::make_unique<SelectSelector>();
   if (backend == "poll") return std::make_unique<PollSelector>();
-  throw ValueError("unknown selector backend: '" + std::string(backend) +
-                   "' (available: select, poll)");
+  if (backend == "epoll") return std::make_unique<EpollSelector>();
+#if AIOSPEC_HAVE_IO_URING
+  if (backend == "io_uring") return make_io_uring_selector();
+#else
+  if (backend == "io_uring") {
+    throw ValueError("selector backend 'io_uring' was not built (liburing was not found when aiospec was configured)");
+  }
+#endif
+  std::string available;
+  for (const auto& name : available_backends()) available += (available.empty() ? "" : ", ") + name;
+  throw ValueError("unknown selector backend: '" + std::string(backend) + "' (available: " + available + ")");
 }
 
-std::vector<std::string> available_backends() { return {"select", "poll"}; }
+std::vector<std::string> available_backends() {
+#if AIOSPEC_HAVE_IO_URING
+  return {"select", "poll", "epoll", "io_uring"};
+#else
+  return {"select", "poll", "epoll"};
+#endif
+}
 
 }  // namespace aiospec::ref

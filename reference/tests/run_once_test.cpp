@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aiospec/ref/exceptions.hpp"
+#include "backends.hpp"
 #include "test_loop.hpp"
 
 namespace aiospec::ref::testing {
@@ -16,10 +17,10 @@ namespace {
 using Order = std::vector<std::string>;
 
 
-class RunOnceByBackend : public ::testing::TestWithParam<const char*> {};
+class RunOnceByBackend : public ByBackend {};
 
 TEST_P(RunOnceByBackend, LeftoverThenIoThenTimers) {
-  VirtualWorld w(GetParam());
+  VirtualWorld w(backend());
   SocketPair sockets;
   ASSERT_EQ(::send(sockets.b, "x", 1, 0), 1);
   w.loop->call_at(-1.0, w.record("timer-past"));
@@ -34,7 +35,7 @@ TEST_P(RunOnceByBackend, LeftoverThenIoThenTimers) {
 }
 
 TEST_P(RunOnceByBackend, CancelledReaderInAnEventUnregistersItself) {
-  VirtualWorld w(GetParam());
+  VirtualWorld w(backend());
   SocketPair sockets;
   ASSERT_EQ(::send(sockets.b, "x", 1, 0), 1);
   auto reader = w.loop->add_reader_handle(sockets.a, w.record("reader"));
@@ -49,7 +50,7 @@ TEST_P(RunOnceByBackend, CancelledReaderInAnEventUnregistersItself) {
 }
 
 TEST_P(RunOnceByBackend, AddReaderReplacesAndCancelsThePreviousHandle) {
-  VirtualWorld w(GetParam());
+  VirtualWorld w(backend());
   SocketPair sockets;
   ASSERT_EQ(::send(sockets.b, "x", 1, 0), 1);
   auto first = w.loop->add_reader_handle(sockets.a, w.record("first"));
@@ -66,7 +67,7 @@ TEST_P(RunOnceByBackend, AddReaderReplacesAndCancelsThePreviousHandle) {
 }
 
 TEST_P(RunOnceByBackend, ReaderMayRemoveItselfWhileRunning) {
-  VirtualWorld w(GetParam());
+  VirtualWorld w(backend());
   SocketPair sockets;
   ASSERT_EQ(::send(sockets.b, "x", 1, 0), 1);
   std::string captured = "kept alive while running";
@@ -79,7 +80,7 @@ TEST_P(RunOnceByBackend, ReaderMayRemoveItselfWhileRunning) {
   EXPECT_EQ(w.log, (Order{captured}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, RunOnceByBackend, ::testing::Values("select", "poll"));
+INSTANTIATE_BY_BACKEND(RunOnceByBackend);
 
 TEST(RunOnce, OneBatchPerIteration) {
   VirtualWorld w;

@@ -8,15 +8,16 @@
 #include <vector>
 
 #include "aiospec/ref/base_events.hpp"
+#include "backends.hpp"
 #include "test_loop.hpp"
 
 namespace aiospec::ref::testing {
 namespace {
 
-class ThreadsafeByBackend : public ::testing::TestWithParam<const char*> {};
+class ThreadsafeByBackend : public ByBackend {};
 
 TEST_P(ThreadsafeByBackend, WakesABlockedLoopAndKeepsFifoOrder) {
-  EventLoop loop(GetParam());
+  EventLoop loop(backend());
   constexpr int kCount = 2000;
   std::vector<int> seen;  // touched on the loop thread only
   std::thread producer;
@@ -45,7 +46,7 @@ TEST_P(ThreadsafeByBackend, WakesABlockedLoopAndKeepsFifoOrder) {
 }
 
 TEST_P(ThreadsafeByBackend, CallsRacingCloseEitherQueueOrFailCleanly) {
-  auto loop = std::make_unique<EventLoop>(GetParam());
+  auto loop = std::make_unique<EventLoop>(backend());
   std::atomic<int> refused{0};
   std::thread producer([&] {
     for (int i = 0; i < 1000; ++i) {
@@ -62,7 +63,7 @@ TEST_P(ThreadsafeByBackend, CallsRacingCloseEitherQueueOrFailCleanly) {
   EXPECT_GE(refused.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ThreadsafeByBackend, ::testing::Values("select", "poll"));
+INSTANTIATE_BY_BACKEND(ThreadsafeByBackend);
 
 TEST(Threadsafe, AppendsToTheSameFifoAsCallSoon) {
   VirtualWorld w;

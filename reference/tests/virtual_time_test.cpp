@@ -117,10 +117,16 @@ TEST(VirtualTime, ExternalEventAtTheDeadlineComesFirst) {
 }
 
 TEST(VirtualTime, NanTimeoutFailsAsTheOraclesEpollDoes) {
-  for (const char* backend : {"select", "poll"}) {
+  for (const std::string& backend : available_backends()) {
     VirtualClock clock;
     StandaloneTimeKeeper keeper(clock);
-    VirtualSelector selector(make_selector(backend), clock, keeper);
+    std::unique_ptr<Selector> inner;
+    try {
+      inner = make_selector(backend);
+    } catch (const BackendUnavailable&) {
+      continue;  // the kernel refuses io_uring here
+    }
+    VirtualSelector selector(std::move(inner), clock, keeper);
     const double nan = std::numeric_limits<double>::quiet_NaN();
     try {
       selector.select(nan);
