@@ -82,6 +82,7 @@ TEST(ThreadsafeStress, EightProducersOneMillionCallbacksEachOnceInPerThreadOrder
                              << ", expected " << first_bad_expected;
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(last[t], kPerThread - 1) << "thread " << t;
   EXPECT_EQ(loop.ready_count(), 0u);
+  loop.close();
 }
 
 }  // namespace
