@@ -57,8 +57,14 @@ diff: build
 	@test -n "$(S)" || { echo "usage: make diff S=spec/<area>/<file>.yaml [B=select|poll|all]"; exit 2; }
 	$(BUILD)/tools/aiospec diff $(S) --backend $(or $(B),all)
 
+# 5 repetitions of every case, in random order (so that drift and load spread over both halves of
+# every pair); ratios.py prints each ratio's median and its min..max over the repetitions, and the
+# idle_pingpong scaling table. BENCH_FLAGS adds to (or overrides) these, e.g. a --benchmark_filter.
+BENCH_FLAGS ?=
 bench: build
-	$(BUILD)/bench/loop_bench --benchmark_format=json --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json >/dev/null
+	$(BUILD)/bench/loop_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+	    --benchmark_min_time=0.2 $(BENCH_FLAGS) \
+	    --benchmark_format=json --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json >/dev/null
 	$(PYTHON) bench/ratios.py $(BUILD)/bench.json
 
 sanitize: bootstrap

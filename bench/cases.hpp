@@ -3,6 +3,8 @@
 // case ran before every libuv case).
 #pragma once
 
+#include <string>
+
 #include <benchmark/benchmark.h>
 
 namespace aiospec::bench {
@@ -11,12 +13,22 @@ namespace aiospec::bench {
 void call_soon_batch_reference(benchmark::State& state);
 void timers_fire_reference(benchmark::State& state);
 void timer_cancel_churn_reference(benchmark::State& state);
-void socketpair_pingpong_reference(benchmark::State& state, const char* backend);  // "poll" | "select"
+// `backend`: one of aiospec::ref::available_backends(). A backend that cannot be opened on this
+// machine makes the case SkipWithError("unavailable: ...").
+void socketpair_pingpong_reference(benchmark::State& state, const std::string& backend);
+void idle_pingpong_reference(benchmark::State& state, const std::string& backend);  // range(0): N idle
+void many_ready_reference(benchmark::State& state, const std::string& backend);
+void timer_compaction_reference(benchmark::State& state);
+void threadsafe_producers_reference(benchmark::State& state);
 
 // libuv_cases.cpp: the same work on a uv_loop_t.
 void call_soon_batch_libuv(benchmark::State& state);
 void timers_fire_libuv(benchmark::State& state);
 void timer_cancel_churn_libuv(benchmark::State& state);
 void socketpair_pingpong_libuv(benchmark::State& state);
+void idle_pingpong_libuv(benchmark::State& state);  // range(0): N idle
+void many_ready_libuv(benchmark::State& state);
+void timer_compaction_libuv(benchmark::State& state);
+void threadsafe_producers_libuv(benchmark::State& state);
 
 }  // namespace aiospec::bench

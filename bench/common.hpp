@@ -16,6 +16,29 @@ inline constexpr int kCallbacks = 1000;   // call_soon_batch: callbacks per iter
 inline constexpr int kTimers = 1000;      // timers_fire, timer_cancel_churn: timers per iteration
 inline constexpr int kRoundTrips = 1000;  // socketpair_pingpong: one-byte round trips per iteration
 
+// idle_pingpong: the same ping-pong, kIdleRoundTrips per iteration, while N idle sockets are also
+// registered as readers (N is the benchmark's argument). Each idle socket is one end of its own
+// socketpair, the other end unregistered and never written to: N = 1024 is 1024 socketpairs,
+// 2048 descriptors, 1024 of them registered. No idle reader may ever run.
+inline constexpr int kIdleRoundTrips = 250;
+inline constexpr int kIdleSockets[] = {1, 64, 1024};
+
+// many_ready: kManyReadyPairs socketpairs, each ping-ponging its own byte, kManyReadyTrips round
+// trips per pair per iteration. The pairs move in lockstep, so every loop iteration has
+// kManyReadyPairs ready descriptors (all the servers, then all the clients).
+inline constexpr int kManyReadyPairs = 64;
+inline constexpr int kManyReadyTrips = 20;
+
+// timer_compaction: kCompactionTimers timers per iteration, all due; all but every
+// kCompactionKeepEvery-th are cancelled before the loop runs (90%), the rest (10%) fire.
+inline constexpr int kCompactionTimers = 100000;
+inline constexpr int kCompactionKeepEvery = 10;
+inline constexpr int kCompactionFired = kCompactionTimers / kCompactionKeepEvery;
+
+// threadsafe_producers: kProducerThreads threads each post kPostsPerThread callbacks per iteration.
+inline constexpr int kProducerThreads = 4;
+inline constexpr int kPostsPerThread = 2500;
+
 // timers_fire spreads its deadlines one microsecond apart; timer_cancel_churn puts them an hour
 // out, so that nothing can fire while they are being cancelled.
 inline constexpr double kTimerSpacingSeconds = 1e-6;

@@ -10,11 +10,14 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cases.hpp"
 #include "common.hpp"
+#include "producers.hpp"
 
 namespace aiospec::bench {
 
@@ -254,6 +257,254 @@ void socketpair_pingpong_libuv(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations() * kRoundTrips);
+}
+
+// ---------------------------------------------------------------------------------------------
+// idle_pingpong and many_ready: the same ping-pong readers, one uv_poll_t per registered socket.
+
+namespace {
+
+// A socketpair ping-ponging one byte: the server's poll echoes, the client's counts the echo and
+// sends the next byte until `round_trips`, then calls on_done(owner).
+struct Pinger {
+  SocketPair pair;
+  uv_poll_t server_poll{};
+  uv_poll_t client_poll{};
+  int trips = 0;
+  int round_trips = 0;
+  bool* io_ok = nullptr;
+  void (*on_done)(void* owner) = nullptr;
+  void* owner = nullptr;
+
+  void start(uv_loop_t* loop) {
+    check_uv(uv_poll_init(loop, &server_poll, pair.server), "uv_poll_init");
+    check_uv(uv_poll_init(loop, &client_poll, pair.client), "uv_poll_init");
+    server_poll.data = this;
+    client_poll.data = this;
+    check_uv(uv_poll_start(&server_poll, UV_READABLE, &on_server), "uv_poll_start");
+    check_uv(uv_poll_start(&client_poll, UV_READABLE, &on_client), "uv_poll_start");
+  }
+  static void on_server(uv_poll_t* poll, int status, int) {
+    auto& self = *static_cast<Pinger*>(poll->data);
+    *self.io_ok &= status == 0 && recv_byte(self.pair.server) && send_byte(self.pair.server);
+  }
+  static void on_client(uv_poll_t* poll, int status, int) {
+    auto& self = *static_cast<Pinger*>(poll->data);
+    *self.io_ok &= status == 0 && recv_byte(self.pair.client);
+    if (++self.trips == self.round_trips) {
+      self.on_done(self.owner);
+    } else {
+      *self.io_ok &= send_byte(self.pair.client);
+    }
+  }
+};
+
+void stop_loop(void* loop) { uv_stop(static_cast<uv_loop_t*>(loop)); }
+
+void on_idle_readable(uv_poll_t* poll, int, int) { *static_cast<bool*>(poll->data) = true; }
+
+}  // namespace
+
+// N idle sockets (one end each of N socketpairs nobody writes to), each with a uv_poll_t, next to
+// the ping-pong pair. libuv's epoll only reports the ready descriptors, whatever N is.
+void idle_pingpong_libuv(benchmark::State& state) {
+  const int idle_count = static_cast<int>(state.range(0));
+  // Storage (and descriptors) before the loop: ~UvLoop closes the polls before the sockets close.
+  auto pinger = std::make_unique<Pinger>();
+  auto idle = std::make_unique<SocketPair[]>(idle_count);
+  auto idle_polls = std::make_unique<uv_poll_t[]>(idle_count);
+  bool io_ok = true;
+  bool idle_ran = false;
+  UvLoop uv;
+  for (int i = 0; i < idle_count; ++i) {
+    check_uv(uv_poll_init(uv.get(), &idle_polls[i], idle[i].server), "uv_poll_init");
+    idle_polls[i].data = &idle_ran;
+    check_uv(uv_poll_start(&idle_polls[i], UV_READABLE, &on_idle_readable), "uv_poll_start");
+  }
+  pinger->round_trips = kIdleRoundTrips;
+  pinger->io_ok = &io_ok;
+  pinger->on_done = &stop_loop;
+  pinger->owner = uv.get();
+  pinger->start(uv.get());
+  uv.settle();
+  for (auto _ : state) {
+    pinger->trips = 0;
+    io_ok = send_byte(pinger->pair.client);
+    uv_run(uv.get(), UV_RUN_DEFAULT);
+    if (!io_ok || pinger->trips != kIdleRoundTrips || idle_ran) {
+      state.SkipWithError(idle_ran ? "idle_pingpong: an idle reader ran" : "idle_pingpong: a send or recv failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kIdleRoundTrips);
+}
+
+namespace {
+
+struct ManyReady {
+  uv_loop_t* loop = nullptr;
+  int done = 0;
+};
+
+void many_ready_pair_done(void* owner) {
+  auto& many = *static_cast<ManyReady*>(owner);
+  if (++many.done == kManyReadyPairs) uv_stop(many.loop);
+}
+
+}  // namespace
+
+// kManyReadyPairs pairs in lockstep, two uv_poll_t each: 64 events per epoll_wait.
+void many_ready_libuv(benchmark::State& state) {
+  auto pingers = std::make_unique<Pinger[]>(kManyReadyPairs);  // storage before the loop
+  ManyReady many;
+  bool io_ok = true;
+  UvLoop uv;
+  many.loop = uv.get();
+  for (int p = 0; p < kManyReadyPairs; ++p) {
+    pingers[p].round_trips = kManyReadyTrips;
+    pingers[p].io_ok = &io_ok;
+    pingers[p].on_done = &many_ready_pair_done;
+    pingers[p].owner = &many;
+    pingers[p].start(uv.get());
+  }
+  uv.settle();
+  for (auto _ : state) {
+    many.done = 0;
+    io_ok = true;
+    for (int p = 0; p < kManyReadyPairs; ++p) {
+      pingers[p].trips = 0;
+      io_ok &= send_byte(pingers[p].pair.client);
+    }
+    uv_run(uv.get(), UV_RUN_DEFAULT);
+    bool all = many.done == kManyReadyPairs;
+    for (int p = 0; p < kManyReadyPairs; ++p) all &= pingers[p].trips == kManyReadyTrips;
+    if (!io_ok || !all) {
+      state.SkipWithError("many_ready: a pair did not complete its round trips");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kManyReadyPairs * kManyReadyTrips);
+}
+
+// ---------------------------------------------------------------------------------------------
+// timer_compaction: 100k uv_timer_start(timeout 0) (all due, in start order, as in timers_fire),
+// 90% of them stopped at once with uv_timer_stop (each an O(log n) removal from libuv's heap:
+// libuv has no lazy cancellation, so nothing to compact), then uv_run fires the other 10k.
+
+namespace {
+
+struct CompactionCounter {
+  int count = 0;
+  uv_loop_t* loop = nullptr;
+};
+
+void on_compaction_timer(uv_timer_t* timer) {
+  auto& counter = *static_cast<CompactionCounter*>(timer->data);
+  if (++counter.count == kCompactionFired) uv_stop(counter.loop);
+}
+
+}  // namespace
+
+void timer_compaction_libuv(benchmark::State& state) {
+  auto timers = std::make_unique<uv_timer_t[]>(kCompactionTimers);  // storage before the loop
+  CompactionCounter counter;
+  UvLoop uv;
+  counter.loop = uv.get();
+  for (int i = 0; i < kCompactionTimers; ++i) {
+    check_uv(uv_timer_init(uv.get(), &timers[i]), "uv_timer_init");
+    timers[i].data = &counter;
+  }
+  uv.settle();
+  for (auto _ : state) {
+    counter.count = 0;
+    for (int i = 0; i < kCompactionTimers; ++i) uv_timer_start(&timers[i], &on_compaction_timer, 0, 0);
+    for (int i = 0; i < kCompactionTimers; ++i) {
+      if (i % kCompactionKeepEvery != 0) uv_timer_stop(&timers[i]);
+    }
+    uv_run(uv.get(), UV_RUN_DEFAULT);
+    bool idle = true;
+    for (int i = 0; i < kCompactionTimers; i += kCompactionKeepEvery) {
+      idle &= !uv_is_active(reinterpret_cast<uv_handle_t*>(&timers[i]));
+    }
+    if (counter.count != kCompactionFired || !idle) {
+      state.SkipWithError("timer_compaction: fired count wrong or a timer still active");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kCompactionTimers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// threadsafe_producers: uvloop's call_soon_threadsafe on libuv. A mutex-protected FIFO of
+// std::function (the reference's Callback type) and a uv_async_t: producers append under the
+// mutex and call uv_async_send (which writes the eventfd only if no wake-up is already pending;
+// the reference writes a byte to its self-pipe on every call, as asyncio does); the async callback,
+// on the loop thread, takes the whole FIFO under the mutex and runs it.
+
+namespace {
+
+class ThreadsafeQueue {
+ public:
+  explicit ThreadsafeQueue(uv_loop_t* loop) {
+    check_uv(uv_async_init(loop, &async_, &on_async), "uv_async_init");
+    async_.data = this;
+  }
+  void call_soon_threadsafe(std::function<void()> callback) {
+    {
+      std::lock_guard lock(mutex_);
+      fifo_.push_back(std::move(callback));
+    }
+    uv_async_send(&async_);
+  }
+
+ private:
+  static void on_async(uv_async_t* async) {
+    auto& self = *static_cast<ThreadsafeQueue*>(async->data);
+    std::deque<std::function<void()>> batch;
+    {
+      std::lock_guard lock(self.mutex_);
+      batch.swap(self.fifo_);
+    }
+    for (auto& callback : batch) callback();
+  }
+
+  uv_async_t async_{};
+  std::mutex mutex_;
+  std::deque<std::function<void()>> fifo_;
+};
+
+}  // namespace
+
+void threadsafe_producers_libuv(benchmark::State& state) {
+  struct Context {
+    Tally tally{kProducerThreads, kPostsPerThread};
+    uv_loop_t* loop = nullptr;
+    ThreadsafeQueue* queue = nullptr;
+  };
+  std::unique_ptr<ThreadsafeQueue> queue;  // storage before the loop: closed by ~UvLoop
+  Context context;
+  UvLoop uv;
+  queue = std::make_unique<ThreadsafeQueue>(uv.get());
+  context.loop = uv.get();
+  context.queue = queue.get();
+  Context* ctx = &context;
+  uv.settle();
+  // After the loop: joined before the loop is destroyed. Threads created here, outside the timing.
+  ProducerPool pool(kProducerThreads, kPostsPerThread, [ctx](int thread, int seq) {
+    ctx->queue->call_soon_threadsafe([ctx, thread, seq] {  // [pointer, int, int], as the reference's
+      if (ctx->tally.record(thread, seq)) uv_stop(ctx->loop);
+    });
+  });
+  for (auto _ : state) {
+    context.tally.reset();
+    pool.release();
+    uv_run(uv.get(), UV_RUN_DEFAULT);
+    if (!context.tally.ok()) {
+      state.SkipWithError("threadsafe_producers: a callback was lost, repeated or out of order");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kProducerThreads * kPostsPerThread);
 }
 
 }  // namespace aiospec::bench

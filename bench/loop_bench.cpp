@@ -4,13 +4,18 @@
 // per iteration (see bench/README.md). All cases report real (wall-clock) time and
 // items_processed; bench/ratios.py divides one by the other. The pairs are registered here, in
 // order, so that the two halves of a pair run one right after the other.
+#include <sys/resource.h>
 #include <uv.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include <benchmark/benchmark.h>
 
+#include "aiospec/ref/selectors.hpp"
 #include "cases.hpp"
+#include "common.hpp"
 
 namespace {
 
@@ -26,19 +31,57 @@ void register_pairs() {
       ->UseRealTime();
   benchmark::RegisterBenchmark("BM_timer_cancel_churn/libuv", timer_cancel_churn_libuv)->UseRealTime();
 
-  // One libuv run serves as the peer of both reference backends.
-  benchmark::RegisterBenchmark("BM_socketpair_pingpong/reference/poll", socketpair_pingpong_reference,
-                               "poll")
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("BM_socketpair_pingpong/reference/select",
-                               socketpair_pingpong_reference, "select")
-      ->UseRealTime();
+  // The backend-parameterized cases run on every backend of this build; one libuv run serves as
+  // the peer of all of them (at the same N for idle_pingpong).
+  const auto backends = aiospec::ref::available_backends();
+  for (const std::string& backend : backends) {
+    benchmark::RegisterBenchmark(("BM_socketpair_pingpong/reference/" + backend).c_str(),
+                                 socketpair_pingpong_reference, backend)
+        ->UseRealTime();
+  }
   benchmark::RegisterBenchmark("BM_socketpair_pingpong/libuv", socketpair_pingpong_libuv)->UseRealTime();
+
+  // BM_idle_pingpong/reference/<backend>/<N> and BM_idle_pingpong/libuv/<N>. select at N = 1024
+  // is registered and reports "unavailable: select(2) cannot watch descriptors >= FD_SETSIZE".
+  for (const std::string& backend : backends) {
+    auto* b = benchmark::RegisterBenchmark(("BM_idle_pingpong/reference/" + backend).c_str(),
+                                           idle_pingpong_reference, backend);
+    for (int n : kIdleSockets) b->Arg(n);
+    b->UseRealTime();
+  }
+  auto* idle_uv = benchmark::RegisterBenchmark("BM_idle_pingpong/libuv", idle_pingpong_libuv);
+  for (int n : kIdleSockets) idle_uv->Arg(n);
+  idle_uv->UseRealTime();
+
+  for (const std::string& backend : backends) {
+    benchmark::RegisterBenchmark(("BM_many_ready/reference/" + backend).c_str(), many_ready_reference, backend)
+        ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("BM_many_ready/libuv", many_ready_libuv)->UseRealTime();
+
+  benchmark::RegisterBenchmark("BM_timer_compaction/reference", timer_compaction_reference)->UseRealTime();
+  benchmark::RegisterBenchmark("BM_timer_compaction/libuv", timer_compaction_libuv)->UseRealTime();
+
+  benchmark::RegisterBenchmark("BM_threadsafe_producers/reference", threadsafe_producers_reference)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_threadsafe_producers/libuv", threadsafe_producers_libuv)->UseRealTime();
+}
+
+// idle_pingpong at N = 1024 holds 2048 socket descriptors plus the loops' own; raise the soft
+// RLIMIT_NOFILE to the hard limit (a soft limit of 1024 is common; the hard one rarely is).
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur != RLIM_INFINITY && (limit.rlim_max == RLIM_INFINITY || limit.rlim_cur < limit.rlim_max)) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) std::perror("loop_bench: setrlimit(RLIMIT_NOFILE)");
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  raise_fd_limit();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   // Into the JSON's "context", for ratios.py: numbers from a Debug or sanitizer build are not
