@@ -24,16 +24,11 @@ class TimersBeforeReady final : public EventLoop {
     drop_cancelled_timers();
     auto events = selector().select(compute_timeout());
     std::deque<ref::HandlePtr> leftovers;
-    {
-      std::lock_guard lock(ready_mutex_);
-      leftovers.swap(ready_);
-    }
+    leftovers.swap(ready_queue());
     schedule_expired_timers(time() + clock().resolution());
     process_events(events);
-    {
-      std::lock_guard lock(ready_mutex_);
-      ready_.insert(ready_.end(), leftovers.begin(), leftovers.end());
-    }
+    auto& ready = ready_queue();
+    ready.insert(ready.end(), leftovers.begin(), leftovers.end());
     run_ready_batch();
   }
 };
@@ -93,19 +88,13 @@ class FifoTies final : private TimerNumbering, public EventLoop {
     number_new_timers();
     drop_cancelled_timers();
     process_events(selector().select(compute_timeout()));
-    std::size_t before;
-    {
-      std::lock_guard lock(ready_mutex_);
-      before = ready_.size();
-    }
+    const std::size_t before = ready_queue().size();
     schedule_expired_timers(time() + clock().resolution());
-    {
-      std::lock_guard lock(ready_mutex_);
-      std::stable_sort(ready_.begin() + static_cast<long>(before), ready_.end(), [&](const auto& a, const auto& b) {
-        auto ta = std::static_pointer_cast<ref::TimerHandle>(a), tb = std::static_pointer_cast<ref::TimerHandle>(b);
-        return ta->when() < tb->when() || (ta->when() == tb->when() && number_of(ta.get()) < number_of(tb.get()));
-      });
-    }
+    auto& ready = ready_queue();
+    std::stable_sort(ready.begin() + static_cast<long>(before), ready.end(), [&](const auto& a, const auto& b) {
+      auto ta = std::static_pointer_cast<ref::TimerHandle>(a), tb = std::static_pointer_cast<ref::TimerHandle>(b);
+      return ta->when() < tb->when() || (ta->when() == tb->when() && number_of(ta.get()) < number_of(tb.get()));
+    });
     run_ready_batch();
   }
 };
@@ -117,14 +106,9 @@ class NoBatchSnapshot final : public EventLoop {
     drop_cancelled_timers();
     process_events(selector().select(compute_timeout()));
     schedule_expired_timers(time() + clock().resolution());
-    for (;;) {
-      ref::HandlePtr handle;
-      {
-        std::lock_guard lock(ready_mutex_);
-        if (ready_.empty()) return;
-        handle = ready_.front();
-        ready_.pop_front();
-      }
+    for (auto& ready = ready_queue(); !ready_queue().empty();) {
+      const ref::HandlePtr handle = ready.front();
+      ready.pop_front();
       run_handle(*handle);
     }
   }
@@ -137,22 +121,14 @@ class StopDiscardsBatch final : public EventLoop {
     drop_cancelled_timers();
     process_events(selector().select(compute_timeout()));
     schedule_expired_timers(time() + clock().resolution());
-    std::size_t ntodo;
-    {
-      std::lock_guard lock(ready_mutex_);
-      ntodo = ready_.size();
-    }
+    auto& ready = ready_queue();
+    const std::size_t ntodo = ready.size();
     for (std::size_t i = 0; i < ntodo; ++i) {
-      ref::HandlePtr handle;
-      {
-        std::lock_guard lock(ready_mutex_);
-        handle = ready_.front();
-        ready_.pop_front();
-      }
+      const ref::HandlePtr handle = ready.front();
+      ready.pop_front();
       run_handle(*handle);
       if (stopping_) {
-        std::lock_guard lock(ready_mutex_);
-        ready_.erase(ready_.begin(), ready_.begin() + static_cast<long>(ntodo - i - 1));
+        ready.erase(ready.begin(), ready.begin() + static_cast<long>(ntodo - i - 1));
         return;
       }
     }

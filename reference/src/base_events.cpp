@@ -86,9 +86,16 @@ void EventLoop::check_running() const {
   }
 }
 
-void EventLoop::append_ready(HandlePtr handle) {
-  std::lock_guard lock(ready_mutex_);
-  ready_.push_back(std::move(handle));
+std::deque<HandlePtr>& EventLoop::ready_queue() {
+  if (inbox_pending_.load(std::memory_order_acquire)) take_inbox();
+  return ready_;
+}
+
+void EventLoop::take_inbox() {
+  std::lock_guard lock(inbox_mutex_);
+  for (auto& handle : inbox_) ready_.push_back(std::move(handle));
+  inbox_.clear();
+  inbox_pending_.store(false, std::memory_order_relaxed);
 }
 
 void EventLoop::check_thread() const {
@@ -101,16 +108,17 @@ void EventLoop::check_thread() const {
 HandlePtr EventLoop::call_soon(Callback callback, const std::source_location& where) {
   check_closed();
   if (debug_) check_thread();
-  auto handle = std::make_shared<Handle>(std::move(callback), this, where);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this, where);
   append_ready(handle);
   return handle;
 }
 
 HandlePtr EventLoop::call_soon_threadsafe(Callback callback, const std::source_location& where) {
-  auto handle = std::make_shared<Handle>(std::move(callback), this, where);
-  std::lock_guard lock(ready_mutex_);  // also orders this call against close()
+  auto handle = detail::make_handle<Handle>(std::move(callback), this, where);
+  std::lock_guard lock(inbox_mutex_);  // also orders this call against close()
   check_closed();
-  ready_.push_back(handle);
+  inbox_.push_back(handle);
+  inbox_pending_.store(true, std::memory_order_release);
   write_to_self();
   return handle;
 }
@@ -122,7 +130,7 @@ TimerHandlePtr EventLoop::call_later(double delay, Callback callback, const std:
 TimerHandlePtr EventLoop::call_at(double when, Callback callback, const std::source_location& where) {
   check_closed();
   if (debug_) check_thread();
-  auto timer = std::make_shared<TimerHandle>(when, std::move(callback), this, where);
+  auto timer = detail::make_handle<TimerHandle>(when, std::move(callback), this, where);
   heappush(scheduled_, timer, TimerHandleLess{});
   timer->scheduled = true;
   return timer;
@@ -135,8 +143,8 @@ void EventLoop::timer_handle_cancelled(const TimerHandle& handle) {
 }
 
 std::size_t EventLoop::ready_count() const {
-  std::lock_guard lock(ready_mutex_);
-  return ready_.size();
+  std::lock_guard lock(inbox_mutex_);
+  return ready_.size() + inbox_.size();
 }
 
 std::optional<double> EventLoop::next_deadline() const {
@@ -188,11 +196,7 @@ void EventLoop::drop_cancelled_timers() {
 }
 
 std::optional<double> EventLoop::compute_timeout() const {
-  bool ready;
-  {
-    std::lock_guard lock(ready_mutex_);
-    ready = !ready_.empty();
-  }
+  const bool ready = !ready_.empty() || inbox_pending_.load(std::memory_order_acquire);
   if (ready || stopping_) return 0.0;
   if (scheduled_.empty()) return std::nullopt;
   double timeout = scheduled_.front()->when() - time();
@@ -225,18 +229,11 @@ void EventLoop::schedule_expired_timers(double end_time) {
 }
 
 void EventLoop::run_ready_batch() {
-  std::size_t ntodo;
-  {
-    std::lock_guard lock(ready_mutex_);
-    ntodo = ready_.size();
-  }
+  std::deque<HandlePtr>& ready = ready_queue();
+  const std::size_t ntodo = ready.size();
   for (std::size_t i = 0; i < ntodo; ++i) {
-    HandlePtr handle;
-    {
-      std::lock_guard lock(ready_mutex_);
-      handle = std::move(ready_.front());
-      ready_.pop_front();
-    }
+    const HandlePtr handle = std::move(ready.front());
+    ready.pop_front();
     run_handle(*handle);
   }
 }
@@ -306,10 +303,13 @@ void EventLoop::close() {
   // Pending callbacks are dropped silently; timers keep their `scheduled` flag, as in CPython.
   // They are destroyed outside the lock: a callback's captures may call back into the loop.
   std::deque<HandlePtr> dropped;
+  std::vector<HandlePtr> dropped_inbox;
   {
-    std::lock_guard lock(ready_mutex_);
+    std::lock_guard lock(inbox_mutex_);
     closed_ = true;
     dropped.swap(ready_);
+    dropped_inbox.swap(inbox_);
+    inbox_pending_ = false;
   }
   scheduled_.clear();
   keys_.clear();

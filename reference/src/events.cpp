@@ -100,8 +100,8 @@ std::string ExceptionContext::repr() const {
 
 // ---- Handle -------------------------------------------------------------------------------
 
-Handle::Handle(Callback cb, EventLoop* loop, const std::source_location& where)
-    : loop_(loop), callback_(std::make_shared<const Callback>(std::move(cb))) {
+Handle::Handle(Callback&& cb, EventLoop* loop, const std::source_location& where)
+    : loop_(loop), callback_(std::move(cb)) {
   if (loop_->get_debug()) source_traceback_ = extract_stack(where);
 }
 
@@ -109,14 +109,20 @@ void Handle::cancel() {
   if (!cancelled_) {
     cancelled_ = true;
     if (loop_->get_debug()) saved_repr_ = repr();
-    callback_.reset();
+    has_callback_ = false;  // self._callback = None
+    if (!running_) drop_callback();
   }
+}
+
+void Handle::drop_callback() noexcept {
+  // Destroyed from a local: a capture's destructor may call back into this handle's loop.
+  [[maybe_unused]] Callback dropped = std::move(callback_);
 }
 
 std::vector<std::string> Handle::repr_info() const {
   std::vector<std::string> info{"Handle"};
   if (cancelled_) info.emplace_back("cancelled");
-  if (callback_) info.push_back(format_callback_source(*callback_, loop_->shows_callback_args()));
+  if (has_callback_) info.push_back(format_callback_source(callback_, loop_->shows_callback_args()));
   if (!source_traceback_.empty()) info.push_back(created_at(source_traceback_).substr(1));
   return info;
 }
@@ -130,18 +136,28 @@ std::string Handle::repr() const {
 }
 
 void Handle::run() {
-  const auto callback = callback_;
+  // While the callable runs it stays where it is: a cancel() meanwhile (a reader removing itself)
+  // only marks it, and it is dropped when the call returns, however it returns.
+  struct Running {
+    Handle& handle;
+    explicit Running(Handle& h) : handle(h) { handle.running_ = true; }
+    ~Running() {
+      handle.running_ = false;
+      if (!handle.has_callback_) handle.drop_callback();
+    }
+  };
   try {
-    if (!callback) throw std::bad_function_call();  // Python: calling None, a TypeError
-    (*callback)();
+    if (!has_callback_) throw std::bad_function_call();  // Python: calling None, a TypeError
+    Running running(*this);
+    callback_();
   } catch (const SystemExit&) {
     throw;
   } catch (const KeyboardInterrupt&) {
     throw;
   } catch (const std::exception&) {
     // What Python formats is self._callback now: None when the callback cancelled its own handle
-    // (a reader replacing itself), though the local copy kept it running.
-    const std::string cb = callback_ ? format_callback_source(*callback_, loop_->shows_callback_args()) : "None()";
+    // (a reader replacing itself), though the frame kept it running.
+    const std::string cb = has_callback_ ? format_callback_source(callback_, loop_->shows_callback_args()) : "None()";
     ExceptionContext context{
         {"message", "Exception in callback " + cb}, {"exception", std::current_exception()}, {"handle", this}};
     if (!source_traceback_.empty()) context.set("source_traceback", source_traceback_);
@@ -154,7 +170,7 @@ void Handle::run() {
   }
 }
 
-TimerHandle::TimerHandle(double when, Callback cb, EventLoop* loop, const std::source_location& where)
+TimerHandle::TimerHandle(double when, Callback&& cb, EventLoop* loop, const std::source_location& where)
     : Handle(std::move(cb), loop, where), when_(when) {}
 
 std::vector<std::string> TimerHandle::repr_info() const {

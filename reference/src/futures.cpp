@@ -169,10 +169,10 @@ void FutureBase::call_soon_with_self(DoneCallback callback) {
   handle_callback.task = callback.task;
   if (auto self = weak_from_this().lock()) {
     handle_callback.args.emplace_back([f = self.get()] { return f->repr(); });
-    static_cast<std::function<void()>&>(handle_callback) = [self, cb = std::move(callback)] { cb(*self); };
+    static_cast<detail::SmallFunction&>(handle_callback) = [self, cb = std::move(callback)] { cb(*self); };
   } else {
     handle_callback.args.emplace_back([this] { return repr(); });
-    static_cast<std::function<void()>&>(handle_callback) = [this, cb = std::move(callback)] { cb(*this); };
+    static_cast<detail::SmallFunction&>(handle_callback) = [this, cb = std::move(callback)] { cb(*this); };
   }
   loop_->call_soon(std::move(handle_callback));
 }

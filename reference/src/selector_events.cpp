@@ -22,7 +22,7 @@ void EventLoop::add_writer(int fd, Callback callback) { add_writer_handle(fd, st
 // cancelled (if already queued, it will not run).
 HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
   check_closed();
-  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this);
   const auto key = keys_.find(fd);
   if (key == keys_.end()) {
     selector().register_fd(fd, EVENT_READ);
@@ -39,7 +39,7 @@ HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
 // _add_writer: the same for writing.
 HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
   check_closed();
-  auto handle = std::make_shared<Handle>(std::move(callback), this);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this);
   const auto key = keys_.find(fd);
   if (key == keys_.end()) {
     selector().register_fd(fd, EVENT_WRITE);
@@ -137,7 +137,7 @@ void EventLoop::close_self_pipe() {
   remove_reader(ssock_);
   ::close(ssock_);
   ssock_ = -1;
-  std::lock_guard lock(ready_mutex_);  // no write_to_self() in flight on the old descriptor
+  std::lock_guard lock(inbox_mutex_);  // no write_to_self() in flight on the old descriptor
   ::close(csock_);
   csock_ = -1;
 }

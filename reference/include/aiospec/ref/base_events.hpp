@@ -66,8 +66,8 @@ class EventLoop {
   // call_soon/call_at/call_later also check the thread (check_thread). `where` is the caller:
   // a debug-mode handle's creation site.
   HandlePtr call_soon(Callback callback, const std::source_location& where = std::source_location::current());
-  // The only method safe to call from another thread: queues under ready_mutex_ and wakes the
-  // selector through the self-pipe. Never checks the thread.
+  // The only method safe to call from another thread: queues in the inbox (under its mutex) and
+  // wakes the selector through the self-pipe. Never checks the thread.
   HandlePtr call_soon_threadsafe(Callback callback,
                                  const std::source_location& where = std::source_location::current());
   TimerHandlePtr call_later(double delay, Callback callback,  // call_at(time() + delay)
@@ -192,9 +192,11 @@ class EventLoop {
   Selector& selector() { return *selector_; }
   Clock& clock() { return *clock_; }
 
-  // State mutants need. ready_ is shared with call_soon_threadsafe: touch it under the mutex.
-  std::deque<HandlePtr> ready_;
-  mutable std::mutex ready_mutex_;
+  // The ready queue (_ready), with whatever other threads have queued since the loop thread last
+  // looked moved to its back first (take_inbox). Only the loop's thread may call it.
+  std::deque<HandlePtr>& ready_queue();
+
+  // State mutants need.
   std::vector<TimerHandlePtr> scheduled_;  // a heapq heap ordered by TimerHandleLess
   long timer_cancelled_count_ = 0;
   bool stopping_ = false;
@@ -206,7 +208,19 @@ class EventLoop {
 
   void check_closed() const;
   void check_running() const;
-  void append_ready(HandlePtr handle);
+  void append_ready(HandlePtr handle) { ready_queue().push_back(std::move(handle)); }
+
+  // CPython's _ready is one deque that call_soon_threadsafe appends to from any thread under the
+  // GIL. Here the loop's thread owns ready_ and appends without a lock; other threads append to
+  // inbox_ under inbox_mutex_ and raise inbox_pending_. Every time the loop thread touches the
+  // queue it first moves the inbox to the back of ready_ (one atomic load when there is nothing),
+  // so a handle queued from a thread still runs before everything queued after it became
+  // visible, as in the single deque.
+  void take_inbox();
+  std::deque<HandlePtr> ready_;
+  std::vector<HandlePtr> inbox_;
+  mutable std::mutex inbox_mutex_;  // also orders call_soon_threadsafe against close()
+  std::atomic<bool> inbox_pending_{false};
 
   // futures.cpp / tasks.cpp: every future of this loop (for all_tasks and, on destruction, to
   // break the reference cycles between futures, their callbacks and tasks), the task whose step
@@ -226,7 +240,7 @@ class EventLoop {
   void make_self_pipe();
   void close_self_pipe();
   void read_from_self();
-  void write_to_self();  // callers hold ready_mutex_
+  void write_to_self();  // callers hold inbox_mutex_
 
   std::unique_ptr<Clock> owned_clock_;
   Clock* clock_;
@@ -246,7 +260,7 @@ class EventLoop {
   Profile profile_;
   std::map<int, SelectorKey> keys_;
   int ssock_ = -1;  // self-pipe: the loop reads here
-  int csock_ = -1;  // others write here, under ready_mutex_
+  int csock_ = -1;  // others write here, under inbox_mutex_
 };
 
 }  // namespace aiospec::ref

@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "aiospec/ref/detail/pool_allocator.hpp"
+#include "aiospec/ref/detail/small_function.hpp"
 #include "aiospec/ref/format_helpers.hpp"
 
 namespace aiospec::ref {
@@ -25,11 +27,14 @@ class TaskBase;
 // A callback and what asyncio shows of it in reprs and reports: its __qualname__ (`name`), the
 // reprs of its arguments (a done callback's one argument is the future, shown as it is when the
 // repr is made), and the task whose step or wake-up it is (_format_handle shows that task).
-struct Callback : std::function<void()> {
-  using std::function<void()>::function;
-  Callback(std::function<void()> body) : std::function<void()>(std::move(body)) {}  // NOLINT: implicit, as before
-  Callback(std::function<void()> body, std::string callback_name)
-      : std::function<void()>(std::move(body)), name(std::move(callback_name)) {}
+// The body is a SmallFunction: a callable of a few pointers or a shared_ptr is stored inline, so
+// queuing one allocates nothing.
+struct Callback : detail::SmallFunction {
+  using detail::SmallFunction::SmallFunction;
+  Callback() = default;
+  template <class F>
+  Callback(F&& body, std::string callback_name)
+      : detail::SmallFunction(std::forward<F>(body)), name(std::move(callback_name)) {}
   std::string name = "callback";
   std::vector<std::function<std::string()>> args;  // each returns repr(arg)
   const TaskBase* task = nullptr;  // valid while the callback lives (it holds the task)
@@ -85,14 +90,15 @@ class ExceptionContext {
 class Handle {
  public:
   // In debug mode the handle records where it was created (`where`): its _source_traceback.
-  Handle(Callback cb, EventLoop* loop, const std::source_location& where = std::source_location::current());
+  Handle(Callback&& cb, EventLoop* loop, const std::source_location& where = std::source_location::current());
   virtual ~Handle() = default;
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
 
   // Idempotent. Drops the callback at once (like Python) so whatever it captured is released
-  // even though the handle stays queued until the loop reaches it. In debug mode the repr is
-  // kept first, so that "Executing <Handle cancelled h()>" can still name the callback.
+  // even though the handle stays queued until the loop reaches it; a callback that cancels its
+  // own handle is dropped when it returns (Python's frame holds it until then). In debug mode
+  // the repr is kept first, so that "Executing <Handle cancelled h()>" can still name it.
   virtual void cancel();
   bool cancelled() const { return cancelled_; }
 
@@ -105,8 +111,9 @@ class Handle {
   // repr(handle): <Handle name(args)>, <Handle cancelled>, <TimerHandle when=1.0 name()>,
   // with " created at file:line" in debug mode.
   std::string repr() const;
-  // The callback (nullptr once cancelled): _format_handle looks at its task.
-  const Callback* callback() const { return callback_.get(); }
+  // The callback (nullptr once cancelled: self._callback is None): _format_handle looks at its
+  // task.
+  const Callback* callback() const { return has_callback_ ? &callback_ : nullptr; }
   const SourceTraceback& source_traceback() const { return source_traceback_; }
   EventLoop& loop() const { return *loop_; }
 
@@ -118,10 +125,12 @@ class Handle {
   EventLoop* loop_;
 
  private:
-  // Shared so that run() keeps the callback alive while it runs, even if the callback cancels
-  // its own handle (a reader calling remove_reader on itself).
-  std::shared_ptr<const Callback> callback_;
+  void drop_callback() noexcept;
+
+  Callback callback_;
+  bool has_callback_ = true;  // self._callback is not None
   bool cancelled_ = false;
+  bool running_ = false;      // inside run(): cancel() leaves the callable to run() to drop
   SourceTraceback source_traceback_;
   std::optional<std::string> saved_repr_;  // _repr, kept by cancel() in debug mode
 };
@@ -129,7 +138,7 @@ class Handle {
 // events.TimerHandle: a Handle with a deadline, ordered in the timer heap by `when` alone.
 class TimerHandle final : public Handle {
  public:
-  TimerHandle(double when, Callback cb, EventLoop* loop,
+  TimerHandle(double when, Callback&& cb, EventLoop* loop,
               const std::source_location& where = std::source_location::current());
   double when() const { return when_; }
   // Tells the loop first (while still in the heap this bumps its cancelled-timer count).
@@ -146,6 +155,15 @@ class TimerHandle final : public Handle {
 
 using HandlePtr = std::shared_ptr<Handle>;
 using TimerHandlePtr = std::shared_ptr<TimerHandle>;
+
+namespace detail {
+// std::make_shared for handles, from the per-thread pool (detail/pool_allocator.hpp): one block
+// for the handle and its control block, recycled rather than freed.
+template <class H, class... Args>
+std::shared_ptr<H> make_handle(Args&&... args) {
+  return std::allocate_shared<H>(PoolAllocator<H>{}, std::forward<Args>(args)...);
+}
+}  // namespace detail
 
 // TimerHandle.__lt__: only `when`, so equal deadlines are ties and heapq decides their order.
 struct TimerHandleLess {
