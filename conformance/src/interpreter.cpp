@@ -242,7 +242,11 @@ const std::map<std::string, Interpreter::Impl::Spec>& Interpreter::Impl::operati
 // The run
 
 Trace Interpreter::Impl::run() {
-  loops_["main"] = adapter_.new_loop(time_);
+  try {
+    loops_["main"] = adapter_.new_loop(time_);
+  } catch (const Unavailable& u) {
+    throw LoopUnavailable(u.reason);
+  }
   loop_order_.push_back("main");
   prepare(*loops_["main"]);
   try {
@@ -263,6 +267,9 @@ Trace Interpreter::Impl::run() {
   } catch (const Unsupported& u) {
     close_everything();
     throw AdapterUnsupported(u.feature, u.method);
+  } catch (const Unavailable& u) {  // a second loop the machine refused
+    close_everything();
+    throw LoopUnavailable(u.reason);
   }
   close_everything();
   if (!fault_.empty()) throw InterpreterFault(fault_);

@@ -156,6 +156,16 @@ class WorldKeeper final : public ref::TimeKeeper {
   VirtualTime& time_;
 };
 
+// The backend's selector; a backend this build has but the kernel refuses (io_uring under
+// seccomp) is Unavailable: the scenario is UNSUPPORTED on this machine, with the kernel's reason.
+std::unique_ptr<ref::Selector> selector_or_unavailable(const std::string& backend) {
+  try {
+    return ref::make_selector(backend);
+  } catch (const ref::BackendUnavailable& e) {
+    throw Unavailable{e.what()};  // names the backend and what refused it
+  }
+}
+
 // What raise_in_callback throws: the reference loop's exception of that type.
 template <class E>
 struct Raised final : E {
@@ -479,7 +489,7 @@ class RefLoop final : public Loop {
       const ref::Profile& profile = adapter.profile();
       // Interposed time: the loop as it runs anywhere, on time.monotonic() and a real wait;
       // otherwise on the world's clock, waiting through the VirtualSelector.
-      std::unique_ptr<ref::Selector> selector = ref::make_selector(backend);
+      std::unique_ptr<ref::Selector> selector = selector_or_unavailable(backend);
       ref::Clock* clock = &monotonic_;
       ref::VirtualSelector* virtual_selector = nullptr;
       if (!adapter.own_clock()) {

@@ -45,6 +45,7 @@ nlohmann::json run_on_reference(const std::string& backend, std::int64_t seq, co
   }
   Outcome ran = run_scenario(*adapter, scenario, cpython.empty() ? std::string(kDefaultProfile) : cpython);
   if (ran.status == Status::pass) return protocol::trace_answer(seq, ran.actual);
+  if (ran.status == Status::unsupported) return protocol::skipped_answer(seq, ran.reason);
   return protocol::errored_answer(seq, ran.cause == Cause::bad_input ? "invalid_scenario" : "failed", ran.reason);
 }
 

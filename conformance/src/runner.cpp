@@ -95,6 +95,11 @@ Outcome run_scenario(Adapter& adapter, const Scenario& scenario, const std::stri
     out.status = Status::unsupported;
     out.reason = e.what();
     return out;
+  } catch (const LoopUnavailable& e) {
+    Outcome out;
+    out.status = Status::unsupported;
+    out.reason = e.what();
+    return out;
   } catch (const std::exception& e) {
     return error_outcome(Cause::failed_to_run, std::string("the interpreter failed: ") + e.what());
   }

@@ -77,4 +77,13 @@ std::vector<std::string> available_backends() {
 #endif
 }
 
+std::optional<std::string> why_unavailable(std::string_view backend) {
+  try {
+    make_selector(backend);
+    return std::nullopt;
+  } catch (const BackendUnavailable& e) {
+    return e.what();
+  }
+}
+
 }  // namespace aiospec::ref

@@ -336,7 +336,14 @@ int report(const ReportOptions& options) {
     if (expectations[li]) std::cout << "expectations of " << column(li) << ": " << expectations[li]->path << "\n";
   }
   std::cout << "single-version commands (diff against committed traces, conformance_tests --python) default to "
-            << kDefaultProfile << ": " << kDefaultProfileWhy << "\n\n";
+            << kDefaultProfile << ": " << kDefaultProfileWhy << "\n";
+  if (reference) {
+    // A backend the kernel refuses is UNSUPPORTED in every row below; the reason once, here.
+    for (const auto& b : backends) {
+      if (auto why = ref::why_unavailable(b)) std::cout << "backend " << b << ": UNSUPPORTED: " << *why << "\n";
+    }
+  }
+  std::cout << "\n";
   std::cout << table.header("cpython", second) << "\n";
   for (const auto& [key, tally] : by_version) std::cout << table.row(versions[key.first], column(key.second), tally) << "\n";
   std::cout << "\n" << table.header("area", second) << "   (all versions)\n";

@@ -104,6 +104,14 @@ struct Unsupported {
   std::string method;   // "Loop::create_future"
 };
 
+// What Adapter::new_loop throws when this machine cannot make the loop at all: a backend the
+// kernel refuses (io_uring under seccomp or kernel.io_uring_disabled), a library that failed to
+// load. Every scenario is then UNSUPPORTED for that loop with `reason`, never FAIL, ERROR or a
+// crash: the loop was not judged. Not a std::exception, for the same reason as Fault.
+struct Unavailable {
+  std::string reason;  // one line, naming what refused and what to use instead
+};
+
 class Handle {
  public:
   virtual ~Handle() = default;

@@ -41,6 +41,13 @@ class AdapterUnsupported : public std::runtime_error {
   std::string feature;
 };
 
+// The adapter could not make a loop on this machine (adapter.hpp, Unavailable): the scenario is
+// UNSUPPORTED, with the reason.
+class LoopUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // The features `scenario` needs that `adapter` does not declare; empty when it can run.
 std::vector<std::string> missing_features(const Adapter& adapter, const Scenario& scenario);
 // The features `scenario` needs that are not in `have` (what a loop host declared).

@@ -59,6 +59,10 @@ class BackendUnavailable : public std::runtime_error {
   std::string backend_;
 };
 
+// Why this machine refuses `backend` (BackendUnavailable's what()), or nullopt when a selector
+// of it can be made here: what a tool says once per backend, before running anything on it.
+std::optional<std::string> why_unavailable(std::string_view backend);
+
 // An OSError as CPython raises it from a failed system call: the errno's subclass
 // (PermissionError, FileExistsError, FileNotFoundError, else OSError), "[Errno N] strerror".
 [[noreturn]] void raise_os_error(int error);
