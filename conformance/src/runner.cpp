@@ -90,12 +90,7 @@ Outcome run_scenario(Adapter& adapter, const Scenario& scenario, const std::stri
     return out;
   } catch (const InvalidScenario& e) {
     return error_outcome(Cause::bad_input, std::string("invalid scenario: ") + e.what());
-  } catch (const AdapterUnsupported& e) {
-    Outcome out;
-    out.status = Status::unsupported;
-    out.reason = e.what();
-    return out;
-  } catch (const LoopUnavailable& e) {
+  } catch (const ScenarioUnsupported& e) {
     Outcome out;
     out.status = Status::unsupported;
     out.reason = e.what();

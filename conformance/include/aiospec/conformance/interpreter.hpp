@@ -31,21 +31,28 @@ class InterpreterFault : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The scenario cannot run on this loop, for a reason that is not the loop's fault nor the
+// scenario's: the runner reports it UNSUPPORTED with what() as the reason.
+class ScenarioUnsupported : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // The adapter reached a Loop method of a feature it does not implement (adapter.hpp, Unsupported):
 // the scenario is UNSUPPORTED for this loop, whatever the features it declared.
-class AdapterUnsupported : public std::runtime_error {
+class AdapterUnsupported : public ScenarioUnsupported {
  public:
   AdapterUnsupported(std::string feature_name, const std::string& method)
-      : std::runtime_error("needs " + feature_name + " (the adapter does not implement " + method + ")"),
+      : ScenarioUnsupported("needs " + feature_name + " (the adapter does not implement " + method + ")"),
         feature(std::move(feature_name)) {}
   std::string feature;
 };
 
 // The adapter could not make a loop on this machine (adapter.hpp, Unavailable): the scenario is
 // UNSUPPORTED, with the reason.
-class LoopUnavailable : public std::runtime_error {
+class LoopUnavailable : public ScenarioUnsupported {
  public:
-  using std::runtime_error::runtime_error;
+  using ScenarioUnsupported::ScenarioUnsupported;
 };
 
 // The features `scenario` needs that `adapter` does not declare; empty when it can run.
