@@ -77,9 +77,9 @@ class UvLoop {
 // ready queue does in asyncio, and the idle callback runs exactly the callbacks queued when it
 // starts (run_ready_batch's rule). The alternative, N uv_timer_t with timeout 0, would push every
 // callback through libuv's timer heap (O(log n) per callback) for work the reference does with a
-// deque, which would be unfair to libuv. The FIFO holds std::function, the reference's Callback
-// type, so both sides pay the same type erasure; the reference's Handle objects (two allocations
-// per call_soon, a mutex per append and per pop, cancel()) have no counterpart here.
+// deque, which would be unfair to libuv. The FIFO holds std::function, so both sides pay a type
+// erasure; the reference's Handle objects (a pooled block per call_soon with its count, cancel(),
+// an identity) have no counterpart here.
 class ReadyQueue {
  public:
   explicit ReadyQueue(uv_loop_t* loop) {

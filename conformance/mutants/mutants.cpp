@@ -60,19 +60,22 @@ class TimerNumbering {
   virtual ~TimerNumbering() = default;
   virtual const std::vector<ref::TimerHandlePtr>& heap() const = 0;
 
+  // Numbers only matter for timers in the heap: the map is remade from it each time, keeping
+  // each timer alive while numbered so that a new timer cannot take a numbered one's address.
   void number_new_timers() {
-    std::erase_if(numbers_, [](const auto& entry) { return entry.second.first.expired(); });
+    std::map<const ref::TimerHandle*, std::pair<ref::TimerHandlePtr, std::uint64_t>> numbers;
     for (const auto& timer : heap()) {
-      auto& entry = numbers_[timer.get()];
-      if (entry.first.lock() != timer) entry = {timer, next_++};
+      auto known = numbers_.find(timer.get());
+      numbers[timer.get()] = {timer, known != numbers_.end() ? known->second.second : next_++};
     }
+    numbers_ = std::move(numbers);
   }
   std::uint64_t number_of(const ref::TimerHandle* timer) const { return numbers_.at(timer).second; }
 
   NumberingClock clock_;
 
  private:
-  std::map<const ref::TimerHandle*, std::pair<std::weak_ptr<ref::TimerHandle>, std::uint64_t>> numbers_;
+  std::map<const ref::TimerHandle*, std::pair<ref::TimerHandlePtr, std::uint64_t>> numbers_;
   std::uint64_t next_ = 0;
 };
 
@@ -92,8 +95,9 @@ class FifoTies final : private TimerNumbering, public EventLoop {
     schedule_expired_timers(time() + clock().resolution());
     auto& ready = ready_queue();
     std::stable_sort(ready.begin() + static_cast<long>(before), ready.end(), [&](const auto& a, const auto& b) {
-      auto ta = std::static_pointer_cast<ref::TimerHandle>(a), tb = std::static_pointer_cast<ref::TimerHandle>(b);
-      return ta->when() < tb->when() || (ta->when() == tb->when() && number_of(ta.get()) < number_of(tb.get()));
+      const auto* ta = static_cast<const ref::TimerHandle*>(a.get());
+      const auto* tb = static_cast<const ref::TimerHandle*>(b.get());
+      return ta->when() < tb->when() || (ta->when() == tb->when() && number_of(ta) < number_of(tb));
     });
     run_ready_batch();
   }

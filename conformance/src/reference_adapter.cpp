@@ -214,7 +214,7 @@ class RefHandle final : public Handle {
   void cancel() override { translated([&] { handle_->cancel(); }); }
   double when() const override {
     return translated([&] {
-      auto timer = std::dynamic_pointer_cast<ref::TimerHandle>(handle_);
+      const auto* timer = dynamic_cast<const ref::TimerHandle*>(handle_.get());
       if (!timer) throw ref::Error("AttributeError", std::string("'Handle' object has no attribute 'when'"));
       return timer->when();
     });

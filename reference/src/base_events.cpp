@@ -75,20 +75,13 @@ void EventLoop::release_futures() {
   for (auto& f : alive) f->release_references();
 }
 
-void EventLoop::check_closed() const {
-  if (is_closed()) throw RuntimeError("Event loop is closed");
-}
+void EventLoop::throw_closed() { throw RuntimeError("Event loop is closed"); }
 
 void EventLoop::check_running() const {
   if (is_running()) throw RuntimeError("This event loop is already running");
   if (running_loop_or_null() != nullptr) {
     throw RuntimeError("Cannot run the event loop while another loop is running");
   }
-}
-
-std::deque<HandlePtr>& EventLoop::ready_queue() {
-  if (inbox_pending_.load(std::memory_order_acquire)) take_inbox();
-  return ready_;
 }
 
 void EventLoop::take_inbox() {
@@ -105,16 +98,9 @@ void EventLoop::check_thread() const {
   }
 }
 
-HandlePtr EventLoop::call_soon(Callback callback, const std::source_location& where) {
-  check_closed();
-  if (debug_) check_thread();
-  auto handle = detail::make_handle<Handle>(std::move(callback), this, where);
-  append_ready(handle);
-  return handle;
-}
-
 HandlePtr EventLoop::call_soon_threadsafe(Callback callback, const std::source_location& where) {
-  auto handle = detail::make_handle<Handle>(std::move(callback), this, where);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this, debug_, where);
+  handle->shared_between_threads_ = true;  // before another thread can see it
   std::lock_guard lock(inbox_mutex_);  // also orders this call against close()
   check_closed();
   inbox_.push_back(handle);
@@ -130,7 +116,7 @@ TimerHandlePtr EventLoop::call_later(double delay, Callback callback, const std:
 TimerHandlePtr EventLoop::call_at(double when, Callback callback, const std::source_location& where) {
   check_closed();
   if (debug_) check_thread();
-  auto timer = detail::make_handle<TimerHandle>(when, std::move(callback), this, where);
+  auto timer = detail::make_handle<TimerHandle>(when, std::move(callback), this, debug_, where);
   heappush(scheduled_, timer, TimerHandleLess{});
   timer->scheduled = true;
   return timer;
@@ -238,12 +224,7 @@ void EventLoop::run_ready_batch() {
   }
 }
 
-void EventLoop::run_handle(Handle& handle) {
-  if (handle.cancelled()) return;
-  if (!debug_) {
-    handle.run();
-    return;
-  }
+void EventLoop::run_in_debug_mode(Handle& handle) {
   struct Current {  // try: self._current_handle = handle ... finally: self._current_handle = None
     EventLoop& loop;
     ~Current() { loop.current_handle_ = nullptr; }

@@ -15,12 +15,8 @@ namespace aiospec::ref {
 std::string format_callback_source(const Callback& callback, bool show_args) {
   // _format_callback: the qualname, then _format_args_and_kwargs (reprlib.repr of each
   // argument). No " at file:line": a C++ callable has no Python source.
-  std::string out = callback.name + "(";
-  if (show_args) {
-    for (std::size_t i = 0; i < callback.args.size(); ++i) {
-      out += (i ? ", " : "") + reprlib_truncate(callback.args[i]());
-    }
-  }
+  std::string out = callback.name.str() + "(";
+  if (show_args && callback.future_arg != nullptr) out += reprlib_truncate(callback.future_arg->repr());
   return out + ")";
 }
 
@@ -100,15 +96,22 @@ std::string ExceptionContext::repr() const {
 
 // ---- Handle -------------------------------------------------------------------------------
 
-Handle::Handle(Callback&& cb, EventLoop* loop, const std::source_location& where)
-    : loop_(loop), callback_(std::move(cb)) {
-  if (loop_->get_debug()) source_traceback_ = extract_stack(where);
+void Handle::record_creation(const std::source_location& where) {
+  debug_ = std::make_unique<DebugRecord>(DebugRecord{extract_stack(where), std::nullopt});
+}
+
+const SourceTraceback& Handle::source_traceback() const {
+  static const SourceTraceback none;
+  return debug_ ? debug_->source_traceback : none;
 }
 
 void Handle::cancel() {
   if (!cancelled_) {
     cancelled_ = true;
-    if (loop_->get_debug()) saved_repr_ = repr();
+    if (loop_->get_debug()) {
+      if (!debug_) debug_ = std::make_unique<DebugRecord>();  // debug mode came on after the handle was made
+      debug_->saved_repr = repr();
+    }
     has_callback_ = false;  // self._callback = None
     if (!running_) drop_callback();
   }
@@ -123,12 +126,12 @@ std::vector<std::string> Handle::repr_info() const {
   std::vector<std::string> info{"Handle"};
   if (cancelled_) info.emplace_back("cancelled");
   if (has_callback_) info.push_back(format_callback_source(callback_, loop_->shows_callback_args()));
-  if (!source_traceback_.empty()) info.push_back(created_at(source_traceback_).substr(1));
+  if (!source_traceback().empty()) info.push_back(created_at(source_traceback()).substr(1));
   return info;
 }
 
 std::string Handle::repr() const {
-  if (saved_repr_) return *saved_repr_;
+  if (debug_ && debug_->saved_repr) return *debug_->saved_repr;
   std::string out = "<";
   const auto info = repr_info();
   for (std::size_t i = 0; i < info.size(); ++i) out += (i ? " " : "") + info[i];
@@ -160,7 +163,7 @@ void Handle::run() {
     const std::string cb = has_callback_ ? format_callback_source(callback_, loop_->shows_callback_args()) : "None()";
     ExceptionContext context{
         {"message", "Exception in callback " + cb}, {"exception", std::current_exception()}, {"handle", this}};
-    if (!source_traceback_.empty()) context.set("source_traceback", source_traceback_);
+    if (!source_traceback().empty()) context.set("source_traceback", source_traceback());
     struct Handling {  // inside `except BaseException as exc:`
       EventLoop& loop;
       std::exception_ptr before;
@@ -170,8 +173,8 @@ void Handle::run() {
   }
 }
 
-TimerHandle::TimerHandle(double when, Callback&& cb, EventLoop* loop, const std::source_location& where)
-    : Handle(std::move(cb), loop, where), when_(when) {}
+TimerHandle::TimerHandle(double when, Callback&& cb, EventLoop* loop, bool debug, const std::source_location& where)
+    : Handle(std::move(cb), loop, debug, where), when_(when) {}
 
 std::vector<std::string> TimerHandle::repr_info() const {
   auto info = Handle::repr_info();

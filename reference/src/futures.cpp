@@ -45,7 +45,7 @@ std::vector<std::string> FutureBase::repr_info() const {
   }
   if (!callbacks_.empty()) {
     // base_futures._format_callbacks: one, two, or the first, "<N more>" and the last.
-    const auto cb = [](const DoneCallback& c) { return c.name + "()"; };
+    const auto cb = [](const DoneCallback& c) { return c.name.str() + "()"; };
     const std::size_t size = callbacks_.size();
     std::string text = cb(callbacks_.front().second);
     if (size == 2) {
@@ -167,11 +167,10 @@ void FutureBase::call_soon_with_self(DoneCallback callback) {
   Callback handle_callback;
   handle_callback.name = callback.name;
   handle_callback.task = callback.task;
+  handle_callback.future_arg = this;
   if (auto self = weak_from_this().lock()) {
-    handle_callback.args.emplace_back([f = self.get()] { return f->repr(); });
     static_cast<detail::SmallFunction&>(handle_callback) = [self, cb = std::move(callback)] { cb(*self); };
   } else {
-    handle_callback.args.emplace_back([this] { return repr(); });
     static_cast<detail::SmallFunction&>(handle_callback) = [this, cb = std::move(callback)] { cb(*this); };
   }
   loop_->call_soon(std::move(handle_callback));

@@ -22,7 +22,7 @@ void EventLoop::add_writer(int fd, Callback callback) { add_writer_handle(fd, st
 // cancelled (if already queued, it will not run).
 HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
   check_closed();
-  auto handle = detail::make_handle<Handle>(std::move(callback), this);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this, debug_, std::source_location::current());
   const auto key = keys_.find(fd);
   if (key == keys_.end()) {
     selector().register_fd(fd, EVENT_READ);
@@ -39,7 +39,7 @@ HandlePtr EventLoop::add_reader_handle(int fd, Callback callback) {
 // _add_writer: the same for writing.
 HandlePtr EventLoop::add_writer_handle(int fd, Callback callback) {
   check_closed();
-  auto handle = detail::make_handle<Handle>(std::move(callback), this);
+  auto handle = detail::make_handle<Handle>(std::move(callback), this, debug_, std::source_location::current());
   const auto key = keys_.find(fd);
   if (key == keys_.end()) {
     selector().register_fd(fd, EVENT_WRITE);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <typeindex>
 #include <vector>
 
@@ -65,7 +66,16 @@ class EventLoop {
   // Scheduling. All throw RuntimeError("Event loop is closed") on a closed loop; in debug mode
   // call_soon/call_at/call_later also check the thread (check_thread). `where` is the caller:
   // a debug-mode handle's creation site.
-  HandlePtr call_soon(Callback callback, const std::source_location& where = std::source_location::current());
+  // `callback`: a Callback, or any callable a Callback is made of (then the handle's is "callback").
+  template <class F>
+    requires std::is_constructible_v<Callback, F>
+  HandlePtr call_soon(F&& callback, const std::source_location& where = std::source_location::current()) {
+    check_closed();
+    if (debug_) check_thread();
+    auto handle = detail::make_handle<Handle>(std::forward<F>(callback), this, debug_, where);
+    append_ready(handle);
+    return handle;
+  }
   // The only method safe to call from another thread: queues in the inbox (under its mutex) and
   // wakes the selector through the self-pipe. Never checks the thread.
   HandlePtr call_soon_threadsafe(Callback callback,
@@ -172,7 +182,14 @@ class EventLoop {
   void run_ready_batch();                         // exactly the handles queued when it starts
   // Skips cancelled handles; in debug mode times the callback and logs a slow one (DBG-02), the
   // handle being _current_handle meanwhile.
-  void run_handle(Handle& handle);
+  void run_handle(Handle& handle) {
+    if (handle.cancelled()) return;
+    if (debug_) {
+      run_in_debug_mode(handle);
+    } else {
+      handle.run();
+    }
+  }
 
   // _check_thread: RuntimeError when called from another thread than the one running the loop.
   // Virtual for the mutants (a loop that never checks).
@@ -194,7 +211,10 @@ class EventLoop {
 
   // The ready queue (_ready), with whatever other threads have queued since the loop thread last
   // looked moved to its back first (take_inbox). Only the loop's thread may call it.
-  std::deque<HandlePtr>& ready_queue();
+  std::deque<HandlePtr>& ready_queue() {
+    if (inbox_pending_.load(std::memory_order_acquire)) take_inbox();
+    return ready_;
+  }
 
   // State mutants need.
   std::vector<TimerHandlePtr> scheduled_;  // a heapq heap ordered by TimerHandleLess
@@ -202,11 +222,15 @@ class EventLoop {
   bool stopping_ = false;
 
  private:
+  void run_in_debug_mode(Handle& handle);
   friend class TimerHandle;
   friend class Handle;
   void timer_handle_cancelled(const TimerHandle& handle);  // _timer_handle_cancelled
 
-  void check_closed() const;
+  void check_closed() const {
+    if (closed_.load()) throw_closed();
+  }
+  [[noreturn]] static void throw_closed();
   void check_running() const;
   void append_ready(HandlePtr handle) { ready_queue().push_back(std::move(handle)); }
 

@@ -2,6 +2,8 @@
 // per-thread running loop.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -9,11 +11,14 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "aiospec/ref/detail/pool_allocator.hpp"
+#include "aiospec/ref/detail/callback_name.hpp"
+#include "aiospec/ref/detail/free_list.hpp"
+#include "aiospec/ref/detail/handle_ref.hpp"
 #include "aiospec/ref/detail/small_function.hpp"
 #include "aiospec/ref/format_helpers.hpp"
 
@@ -25,19 +30,20 @@ class Handle;
 class TaskBase;
 
 // A callback and what asyncio shows of it in reprs and reports: its __qualname__ (`name`), the
-// reprs of its arguments (a done callback's one argument is the future, shown as it is when the
-// repr is made), and the task whose step or wake-up it is (_format_handle shows that task).
-// The body is a SmallFunction: a callable of a few pointers or a shared_ptr is stored inline, so
-// queuing one allocates nothing.
+// future it is called with (call_soon(callback, future): a done callback's one argument, shown as
+// the future is when the repr is made; the only callbacks the loop queues with arguments), and
+// the task whose step or wake-up it is (_format_handle shows that task).
+// The body is a SmallFunction: a callable of a few pointers or a shared_ptr is stored inline, and
+// a literal name is a pointer, so queuing one allocates nothing.
 struct Callback : detail::SmallFunction {
   using detail::SmallFunction::SmallFunction;
   Callback() = default;
   template <class F>
-  Callback(F&& body, std::string callback_name)
+  Callback(F&& body, detail::CallbackName callback_name)
       : detail::SmallFunction(std::forward<F>(body)), name(std::move(callback_name)) {}
-  std::string name = "callback";
-  std::vector<std::function<std::string()>> args;  // each returns repr(arg)
-  const TaskBase* task = nullptr;  // valid while the callback lives (it holds the task)
+  detail::CallbackName name = "callback";
+  const FutureBase* future_arg = nullptr;  // valid while the callback lives (it holds the future)
+  const TaskBase* task = nullptr;          // valid while the callback lives (it holds the task)
 };
 
 // format_helpers._format_callback_source(func, args, debug=debug): "name(arg, ...)". Without
@@ -86,11 +92,22 @@ class ExceptionContext {
   std::vector<std::pair<std::string, ContextValue>> items_;
 };
 
-// events.Handle: a callback queued in the loop's ready queue.
+// events.Handle: a callback queued in the loop's ready queue. Held by HandleRef (HandlePtr), whose
+// count it keeps; its blocks come from a per-thread free list.
 class Handle {
  public:
-  // In debug mode the handle records where it was created (`where`): its _source_traceback.
-  Handle(Callback&& cb, EventLoop* loop, const std::source_location& where = std::source_location::current());
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
+  // The loop makes its handles (call_soon, call_at, add_reader), from a Callback or from any
+  // callable a Callback is made of, constructed in place. In debug mode (`debug`: the loop's) the
+  // handle records where it was created (`where`): its _source_traceback.
+  template <class F>
+    requires std::is_constructible_v<Callback, F>
+  Handle(F&& callback, EventLoop* loop, bool debug, const std::source_location& where)
+      : loop_(loop), callback_(std::forward<F>(callback)) {
+    if (debug) record_creation(where);
+  }
   virtual ~Handle() = default;
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
@@ -114,7 +131,7 @@ class Handle {
   // The callback (nullptr once cancelled: self._callback is None): _format_handle looks at its
   // task.
   const Callback* callback() const { return has_callback_ ? &callback_ : nullptr; }
-  const SourceTraceback& source_traceback() const { return source_traceback_; }
+  const SourceTraceback& source_traceback() const;
   EventLoop& loop() const { return *loop_; }
 
  protected:
@@ -125,21 +142,48 @@ class Handle {
   EventLoop* loop_;
 
  private:
+  friend class EventLoop;  // marks call_soon_threadsafe's handles shared_between_threads_
+  friend void retain(const Handle& handle) noexcept {
+    if (handle.shared_between_threads_) {
+      handle.refs_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      handle.refs_.store(handle.refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+  }
+  friend void release(const Handle& handle) noexcept {
+    std::uint32_t left;
+    if (handle.shared_between_threads_) {
+      left = handle.refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    } else {
+      left = handle.refs_.load(std::memory_order_relaxed) - 1;
+      handle.refs_.store(left, std::memory_order_relaxed);
+    }
+    if (left == 0) delete &handle;
+  }
+
   void drop_callback() noexcept;
+  void record_creation(const std::source_location& where);
 
   Callback callback_;
   bool has_callback_ = true;  // self._callback is not None
   bool cancelled_ = false;
   bool running_ = false;      // inside run(): cancel() leaves the callable to run() to drop
-  SourceTraceback source_traceback_;
-  std::optional<std::string> saved_repr_;  // _repr, kept by cancel() in debug mode
+  // HandleRef's count: only the loop's thread touches a handle, except one made by
+  // call_soon_threadsafe, which its caller's thread also holds and drops (atomic updates then).
+  bool shared_between_threads_ = false;
+  mutable std::atomic<std::uint32_t> refs_{1};  // make_handle's
+  // What only debug mode records, apart so that a handle outside debug mode stays small.
+  struct DebugRecord {
+    SourceTraceback source_traceback;
+    std::optional<std::string> saved_repr;  // _repr, kept by cancel()
+  };
+  std::unique_ptr<DebugRecord> debug_;  // null outside debug mode
 };
 
 // events.TimerHandle: a Handle with a deadline, ordered in the timer heap by `when` alone.
 class TimerHandle final : public Handle {
  public:
-  TimerHandle(double when, Callback&& cb, EventLoop* loop,
-              const std::source_location& where = std::source_location::current());
+  TimerHandle(double when, Callback&& cb, EventLoop* loop, bool debug, const std::source_location& where);
   double when() const { return when_; }
   // Tells the loop first (while still in the heap this bumps its cancelled-timer count).
   void cancel() override;
@@ -153,15 +197,26 @@ class TimerHandle final : public Handle {
   double when_;
 };
 
-using HandlePtr = std::shared_ptr<Handle>;
-using TimerHandlePtr = std::shared_ptr<TimerHandle>;
+using HandlePtr = detail::HandleRef<Handle>;
+using TimerHandlePtr = detail::HandleRef<TimerHandle>;
+
+// Handles and timer handles each have a free list of blocks of their size (detail/free_list.hpp).
+inline void* Handle::operator new(std::size_t size) {
+  if (size == sizeof(Handle)) return detail::FreeList<sizeof(Handle), alignof(Handle)>::take();
+  if (size == sizeof(TimerHandle)) return detail::FreeList<sizeof(TimerHandle), alignof(TimerHandle)>::take();
+  return ::operator new(size, std::align_val_t{alignof(Handle)});
+}
+inline void Handle::operator delete(void* p, std::size_t size) noexcept {
+  if (size == sizeof(Handle)) return detail::FreeList<sizeof(Handle), alignof(Handle)>::give(p);
+  if (size == sizeof(TimerHandle)) return detail::FreeList<sizeof(TimerHandle), alignof(TimerHandle)>::give(p);
+  ::operator delete(p, std::align_val_t{alignof(Handle)});
+}
 
 namespace detail {
-// std::make_shared for handles, from the per-thread pool (detail/pool_allocator.hpp): one block
-// for the handle and its control block, recycled rather than freed.
+// make_shared for handles: a new handle and the first reference to it.
 template <class H, class... Args>
-std::shared_ptr<H> make_handle(Args&&... args) {
-  return std::allocate_shared<H>(PoolAllocator<H>{}, std::forward<Args>(args)...);
+HandleRef<H> make_handle(Args&&... args) {
+  return HandleRef<H>(new H(std::forward<Args>(args)...), typename HandleRef<H>::Adopt{});
 }
 }  // namespace detail
 

@@ -64,9 +64,10 @@ struct DoneCallback : std::function<void(FutureBase&)> {
   using std::function<void(FutureBase&)>::function;
   DoneCallback(std::function<void(FutureBase&)> body)  // NOLINT: implicit, as before
       : std::function<void(FutureBase&)>(std::move(body)) {}
-  DoneCallback(std::function<void(FutureBase&)> body, std::string callback_name, const TaskBase* wakes = nullptr)
+  DoneCallback(std::function<void(FutureBase&)> body, detail::CallbackName callback_name,
+               const TaskBase* wakes = nullptr)
       : std::function<void(FutureBase&)>(std::move(body)), name(std::move(callback_name)), task(wakes) {}
-  std::string name = "callback";
+  detail::CallbackName name = "callback";
   const TaskBase* task = nullptr;
 };
 

@@ -25,8 +25,9 @@ inline constexpr bool is_std_function<std::function<R(A...)>> = true;
 
 class SmallFunction {
  public:
-  // A lambda capturing a shared_ptr and a few pointers, or a std::function (32 bytes).
-  static constexpr std::size_t kInlineSize = 48;
+  // A lambda capturing a shared_ptr and three pointers, or a std::function (32 bytes) and one:
+  // with the ops pointer, 48 bytes, so that a Handle stays within two cache lines.
+  static constexpr std::size_t kInlineSize = 40;
 
   SmallFunction() noexcept = default;
   SmallFunction(std::nullptr_t) noexcept {}  // NOLINT: implicit, as std::function's
