@@ -2,26 +2,41 @@
 // asyncio expects, giving at each select() the answer poll(2) would give at that moment. Built
 // only with liburing (reference/CMakeLists.txt); make_selector("io_uring") is its one door.
 //
-// Level-triggering. A multishot poll posts a completion per wake-up, not per select(): unread
-// data that woke it once stays silent, and would need a second mechanism to be reported again.
-// One-shot polls get it from the kernel itself: a descriptor that fired is armed again by the
-// next select(), in the same batch as the changes, and a POLL_ADD on a file that is ready
-// completes at once, during that submit (the kernel asks the file, as poll(2) does). So:
-//   1. Completions from polls armed by an earlier select() are wake-ups of the past: the data
-//      may have been read since. They are not reported; their descriptors are armed again.
-//   2. One batch: the registrations, modifications and removals queued since the last call and
-//      the re-arms of 1. and of what the last call reported; submitted with the wait.
-//   3. A completion of the current generation of its descriptor is reported (poll's mapping of
-//      the mask); its descriptor is armed again by the next select().
-// Stale completions never reach the loop: each POLL_ADD's user_data is its descriptor and a
-// generation, new for every arm, and only the generation last armed for a registered descriptor
-// counts (unregister then register of the same number, or modify, leave the old poll's answer
-// behind; the old poll is removed in the next batch).
+// Waiting. Each registered descriptor has one multishot POLL_ADD in flight (IORING_POLL_ADD_MULTI):
+// the kernel posts a completion at every wake-up of the file and the poll stays armed, so a
+// select() arms nothing and an idle descriptor costs nothing, however many there are.
 //
-// Threads. IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN when the kernel allows them
-// (6.1+; completions are then run only when select() asks for them, never interrupting the
-// loop's callbacks). With SINGLE_ISSUER only the creating thread may submit, but an asyncio loop
-// may be made on one thread and run on another (examples/thread_loop.cpp): a select() on a
+// Level-triggering. A wake-up says that something happened, not that the file is ready now:
+// the data may have been read since, and unread data that woke the poll once does not wake it
+// again. So the level is asked of the files themselves, with one poll(2) of timeout 0 over the
+// descriptors that may be ready without a wake-up to come:
+//   1. those whose wake-ups came before this call (wake-ups of the past: not reported as such);
+//   2. those the last select() reported (their callbacks may have left data unread);
+//   3. those registered or modified since (their new polls' first answer may not have come yet).
+// If that poll(2) finds any ready, select() returns them at once, with what else woke meanwhile.
+// Otherwise it waits in io_uring_enter, submitting the registrations and removals queued since
+// the last call in the same entry; a wake-up during the wait is reported (poll's mapping of the
+// mask). Stale completions never reach the loop: each POLL_ADD's user_data is its descriptor
+// and a generation, new for every arm, and only the generation last armed for a registered
+// descriptor counts (unregister then register of the same number, or modify, leave the old
+// poll's answers behind; the old poll is removed in the next batch). A multishot poll the
+// kernel ends (a completion without IORING_CQE_F_MORE) is armed again by the next batch.
+//
+// Entering the kernel only when needed. IORING_SETUP_TASKRUN_FLAG makes the kernel raise
+// IORING_SQ_TASKRUN in the shared ring while wake-ups wait to be run, and keep it raised until
+// none is left (one GETEVENTS runs at most a bounded batch of them). So collecting the wake-ups
+// of the past costs a memory read when there are none. A kernel that refuses the flag (before
+// 5.19) is asked with a GETEVENTS every time, until one brings nothing.
+//
+// Task work. With IORING_SETUP_COOP_TASKRUN the kernel turns wake-ups into completions when this
+// thread enters the kernel anyway (a callback's recv or send), never interrupting it. Not
+// DEFER_TASKRUN, which keeps them until a GETEVENTS: then a wake-up the loop caused itself (a
+// callback's send to another registered socket, every one of a ping-pong) would cost an
+// io_uring_enter in the next select() just to learn which descriptor to re-check (strace: one
+// io_uring_enter and one poll per select() with it; one poll and no io_uring_enter without).
+//
+// Threads. With IORING_SETUP_SINGLE_ISSUER only the creating thread may submit, but an asyncio
+// loop may be made on one thread and run on another (examples/thread_loop.cpp): a select() on a
 // thread other than the ring's makes a new ring there and arms every registered descriptor on
 // it. register_fd/modify/unregister only queue; they never touch the ring.
 #include <liburing.h>
@@ -48,6 +63,32 @@ unsigned poll_events(unsigned events) {
   return ((events & EVENT_READ) ? POLLIN : 0u) | ((events & EVENT_WRITE) ? POLLOUT : 0u);
 }
 
+// Python's PollSelector mapping, on purpose loose: anything but POLLIN counts as writable,
+// anything but POLLOUT as readable (POLLHUP, POLLERR and POLLNVAL as both).
+unsigned selector_events(unsigned revents) {
+  return ((revents & ~unsigned{POLLIN}) ? EVENT_WRITE : 0u) | ((revents & ~unsigned{POLLOUT}) ? EVENT_READ : 0u);
+}
+
+// What one select() returns: one entry per descriptor, its events merged. A select() reports a
+// handful of descriptors, and a search of a short vector beats any map.
+class ReadyList {
+ public:
+  void add(int fd, unsigned events) {
+    if (events == 0) return;
+    const auto it = std::find_if(events_.begin(), events_.end(), [fd](const ReadyEvent& e) { return e.fd == fd; });
+    if (it == events_.end()) {
+      events_.push_back({fd, events});
+    } else {
+      it->mask |= events;
+    }
+  }
+  bool empty() const { return events_.empty(); }
+  std::vector<ReadyEvent> take() { return std::move(events_); }
+
+ private:
+  std::vector<ReadyEvent> events_;
+};
+
 class IoUringSelector final : public Selector {
  public:
   IoUringSelector() { open_ring(); }
@@ -70,9 +111,12 @@ class IoUringSelector final : public Selector {
   void move_to_this_thread();
   void disarm(int fd);
   io_uring_sqe* next_sqe();
-  void queue_batch();
-  unsigned harvest(std::vector<ReadyEvent>* ready);
-  void drain(std::vector<ReadyEvent>* ready);
+  bool queue_batch();  // false: nothing to submit
+  unsigned harvest(ReadyList* ready);
+  bool wakeups_waiting() const;  // IORING_SQ_TASKRUN: wake-ups the kernel has not run yet
+  void get_events();             // runs them (GETEVENTS): they become completions
+  void drain(ReadyList* ready);
+  void recheck(ReadyList& ready);
 
   SelectorMap map_;
   io_uring ring_{};
@@ -80,18 +124,27 @@ class IoUringSelector final : public Selector {
   unsigned flags_ = 0;  // the setup flags the kernel accepted
   std::thread::id owner_;
   std::uint32_t generation_ = 0;
-  std::map<int, std::uint64_t> armed_;  // fd -> user_data of its POLL_ADD in flight
-  std::set<int> to_arm_;                // registered descriptors to arm in the next batch
+  std::map<int, std::uint64_t> armed_;    // fd -> user_data of its multishot POLL_ADD in flight
+  std::set<int> to_arm_;                  // registered descriptors to arm in the next batch
   std::vector<std::uint64_t> to_remove_;  // polls in flight that no longer count
+  std::vector<int> to_recheck_;           // descriptors the next select() asks poll(2) about (repeats allowed)
+  std::vector<pollfd> pollfds_;           // recheck()'s, kept to reuse its storage
 };
 
 void IoUringSelector::open_ring() {
+  // The most the kernel accepts: a kernel refuses flags newer than itself with EINVAL.
+  constexpr unsigned kFlagSets[] = {
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,  // 6.0
+      IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,                                 // 5.19
+      0,
+  };
   io_uring_params params{};
-  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  int rc = io_uring_queue_init_params(kEntries, &ring_, &params);
-  if (rc == -EINVAL) {  // a kernel before 6.1 refuses the flags, not io_uring
+  int rc = -EINVAL;
+  for (const unsigned flags : kFlagSets) {
     params = io_uring_params{};
+    params.flags = flags;
     rc = io_uring_queue_init_params(kEntries, &ring_, &params);
+    if (rc != -EINVAL) break;
   }
   if (rc < 0) {
     throw BackendUnavailable("io_uring", std::string("io_uring is not available on this machine: io_uring_setup: ") +
@@ -109,7 +162,10 @@ void IoUringSelector::move_to_this_thread() {
   io_uring_queue_exit(&ring_);
   open_ = false;
   open_ring();
-  for (const auto& [fd, user_data] : armed_) to_arm_.insert(fd);
+  for (const auto& [fd, user_data] : armed_) {
+    to_arm_.insert(fd);
+    to_recheck_.push_back(fd);
+  }
   armed_.clear();
   to_remove_.clear();
 }
@@ -117,6 +173,7 @@ void IoUringSelector::move_to_this_thread() {
 void IoUringSelector::register_fd(int fd, unsigned events) {
   map_.add(fd, events);
   to_arm_.insert(fd);
+  to_recheck_.push_back(fd);
 }
 
 void IoUringSelector::modify(int fd, unsigned events) {
@@ -125,12 +182,14 @@ void IoUringSelector::modify(int fd, unsigned events) {
   registered = events;
   disarm(fd);
   to_arm_.insert(fd);
+  to_recheck_.push_back(fd);
 }
 
 void IoUringSelector::unregister(int fd) {
   map_.remove(fd);
   disarm(fd);
   to_arm_.erase(fd);
+  std::erase(to_recheck_, fd);
 }
 
 void IoUringSelector::disarm(int fd) {
@@ -149,7 +208,8 @@ io_uring_sqe* IoUringSelector::next_sqe() {
   return sqe;
 }
 
-void IoUringSelector::queue_batch() {
+bool IoUringSelector::queue_batch() {
+  const bool any = !to_remove_.empty() || !to_arm_.empty();
   for (const std::uint64_t user_data : to_remove_) {
     io_uring_sqe* sqe = next_sqe();
     io_uring_prep_poll_remove(sqe, user_data);
@@ -160,14 +220,19 @@ void IoUringSelector::queue_batch() {
     if (++generation_ == 0) ++generation_;
     const std::uint64_t user_data = std::uint64_t{generation_} << 32 | static_cast<std::uint32_t>(fd);
     io_uring_sqe* sqe = next_sqe();
-    io_uring_prep_poll_add(sqe, fd, poll_events(*map_.get(fd)));
+    io_uring_prep_poll_multishot(sqe, fd, poll_events(*map_.get(fd)));
     io_uring_sqe_set_data64(sqe, user_data);
     armed_[fd] = user_data;
   }
   to_arm_.clear();
+  return any;
 }
 
-unsigned IoUringSelector::harvest(std::vector<ReadyEvent>* ready) {
+// Reads the completions. One of the current poll of a registered descriptor is a wake-up: with
+// `ready`, it is reported (a failed poll, EBADF for a descriptor closed before its POLL_ADD was
+// submitted, as poll(2) reports POLLNVAL); with nullptr it is of the past, and the descriptor is
+// re-checked. A poll the kernel ended is armed again by the next batch.
+unsigned IoUringSelector::harvest(ReadyList* ready) {
   unsigned head;
   unsigned seen = 0;
   io_uring_cqe* cqe;
@@ -177,28 +242,61 @@ unsigned IoUringSelector::harvest(std::vector<ReadyEvent>* ready) {
     const auto it = armed_.find(fd);
     // A removal's own completion, a poll removed or replaced since, liburing's own timeout.
     if (it == armed_.end() || it->second != cqe->user_data) continue;
-    armed_.erase(it);
-    to_arm_.insert(fd);  // one-shot: it fired, the next batch asks the file again
-    if (ready == nullptr) continue;
-    // A descriptor closed before its POLL_ADD was submitted fails with EBADF: poll(2) would
-    // say POLLNVAL. Then poll's mapping: anything but POLLIN counts as writable, anything but
-    // POLLOUT as readable, masked by what the descriptor is registered for.
+    if (!(cqe->flags & IORING_CQE_F_MORE)) {
+      armed_.erase(it);
+      to_arm_.insert(fd);
+    }
+    if (ready == nullptr) {
+      to_recheck_.push_back(fd);
+      continue;
+    }
     const unsigned revents = cqe->res < 0 ? unsigned{POLLNVAL} : static_cast<unsigned>(cqe->res);
-    const unsigned events = ((revents & ~unsigned{POLLIN}) ? EVENT_WRITE : 0u) |
-                            ((revents & ~unsigned{POLLOUT}) ? EVENT_READ : 0u);
-    ready->push_back({fd, events & *map_.get(fd)});
+    ready->add(fd, selector_events(revents) & *map_.get(fd));
   }
   io_uring_cq_advance(&ring_, seen);
   return seen;
 }
 
-void IoUringSelector::drain(std::vector<ReadyEvent>* ready) {
-  // One GETEVENTS runs a bounded batch of the deferred wake-ups (the kernel caps local task
-  // work per entry), so ask again until an entry brings nothing: every wake-up that happened
-  // before now is then a completion.
+bool IoUringSelector::wakeups_waiting() const {
+  return IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN;
+}
+
+void IoUringSelector::get_events() {
+  if (const int rc = io_uring_get_events(&ring_); rc < 0 && rc != -EINTR) raise_os_error(-rc);
+}
+
+void IoUringSelector::drain(ReadyList* ready) {
+  // Every wake-up that happened before now becomes a completion. One GETEVENTS runs a bounded
+  // batch of them (20 on 6.x kernels), so: while the kernel says some wait (TASKRUN_FLAG), or
+  // without the flag until an entry brings nothing.
+  harvest(ready);
+  if (flags_ & IORING_SETUP_TASKRUN_FLAG) {
+    while (wakeups_waiting()) {
+      get_events();
+      harvest(ready);
+    }
+  } else {
+    do {
+      get_events();
+    } while (harvest(ready) > 0);
+  }
+}
+
+void IoUringSelector::recheck(ReadyList& ready) {
+  std::sort(to_recheck_.begin(), to_recheck_.end());
+  to_recheck_.erase(std::unique(to_recheck_.begin(), to_recheck_.end()), to_recheck_.end());
+  pollfds_.clear();
+  for (const int fd : to_recheck_) pollfds_.push_back({fd, static_cast<short>(poll_events(*map_.get(fd))), 0});
+  to_recheck_.clear();
+  if (pollfds_.empty()) return;
+  int rc;
   do {
-    if (const int rc = io_uring_get_events(&ring_); rc < 0 && rc != -EINTR) raise_os_error(-rc);
-  } while (harvest(ready) > 0);
+    rc = ::poll(pollfds_.data(), pollfds_.size(), 0);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) raise_os_error(errno);
+  for (const pollfd& p : pollfds_) {
+    if (p.revents != 0) ready.add(p.fd, selector_events(static_cast<unsigned short>(p.revents)) & *map_.get(p.fd));
+  }
 }
 
 std::vector<ReadyEvent> IoUringSelector::select(std::optional<double> timeout) {
@@ -208,31 +306,39 @@ std::vector<ReadyEvent> IoUringSelector::select(std::optional<double> timeout) {
   if ((flags_ & IORING_SETUP_SINGLE_ISSUER) && owner_ != std::this_thread::get_id()) move_to_this_thread();
   const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(ms, 0));
 
-  // 1. The wake-ups that came before this call (run now, with DEFER_TASKRUN): armed again.
-  if (!armed_.empty()) drain(nullptr);
-  // 2. and 3.: one batch, submitted with the wait.
-  queue_batch();
-  std::vector<ReadyEvent> ready;
-  while (true) {
-    int rc;
-    if (ms == 0) {
-      rc = io_uring_submit_and_get_events(&ring_);
-    } else if (ms < 0) {
-      rc = io_uring_submit_and_wait(&ring_, 1);
-    } else {
-      const auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      __kernel_timespec ts{ns / 1'000'000'000, ns % 1'000'000'000};
-      io_uring_cqe* first;
-      rc = io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+  ReadyList ready;
+  drain(nullptr);  // 1. the wake-ups of the past: re-checked with 2. and 3.
+  recheck(ready);
+  const bool batch = queue_batch();
+  if (!ready.empty() || ms == 0) {
+    // Ready now: no wait, but the batch goes, and whatever woke meanwhile comes along.
+    if (batch || ms == 0) {
+      if (const int rc = io_uring_submit_and_get_events(&ring_); rc < 0 && rc != -EINTR) raise_os_error(-rc);
     }
-    if (rc < 0 && rc != -ETIME && rc != -EINTR) raise_os_error(-rc);
-    if (harvest(&ready) > 0) drain(&ready);
-    if (!ready.empty() || ms == 0 || rc == -ETIME) return ready;
-    // Woken by a completion that reports nothing (a removal, a stale generation) or by a signal
-    // (PEP 475): wait for what is left of the timeout.
-    if (ms > 0 && Clock::now() >= deadline) return ready;
+    drain(&ready);
+  } else {
+    while (true) {
+      int rc;
+      if (ms < 0) {
+        rc = io_uring_submit_and_wait(&ring_, 1);
+      } else {
+        const auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        __kernel_timespec ts{ns / 1'000'000'000, ns % 1'000'000'000};
+        io_uring_cqe* first;
+        rc = io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+      }
+      if (rc < 0 && rc != -ETIME && rc != -EINTR) raise_os_error(-rc);
+      drain(&ready);
+      if (!ready.empty() || rc == -ETIME) break;
+      // Woken by a completion that reports nothing (a removal, a stale generation) or by a
+      // signal (PEP 475): wait for what is left of the timeout.
+      if (ms > 0 && Clock::now() >= deadline) break;
+    }
   }
+  std::vector<ReadyEvent> events = ready.take();
+  for (const ReadyEvent& e : events) to_recheck_.push_back(e.fd);  // 2. for the next select()
+  return events;
 }
 
 void IoUringSelector::close() {
@@ -240,6 +346,7 @@ void IoUringSelector::close() {
   armed_.clear();
   to_arm_.clear();
   to_remove_.clear();
+  to_recheck_.clear();
   if (open_) io_uring_queue_exit(&ring_);
   open_ = false;
 }
