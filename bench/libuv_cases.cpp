@@ -437,9 +437,9 @@ void timer_compaction_libuv(benchmark::State& state) {
 // ---------------------------------------------------------------------------------------------
 // threadsafe_producers: uvloop's call_soon_threadsafe on libuv. A mutex-protected FIFO of
 // std::function (the reference's Callback type) and a uv_async_t: producers append under the
-// mutex and call uv_async_send (which writes the eventfd only if no wake-up is already pending;
-// the reference writes a byte to its self-pipe on every call, as asyncio does); the async callback,
-// on the loop thread, takes the whole FIFO under the mutex and runs it.
+// mutex and call uv_async_send (which writes the eventfd only if no wake-up is already pending,
+// as the reference writes its self-pipe byte); the async callback, on the loop thread, takes the
+// whole FIFO under the mutex and runs it.
 
 namespace {
 

@@ -103,9 +103,13 @@ HandlePtr EventLoop::call_soon_threadsafe(Callback callback, const std::source_l
   handle->shared_between_threads_ = true;  // before another thread can see it
   std::lock_guard lock(inbox_mutex_);  // also orders this call against close()
   check_closed();
+  // One wake-up per batch, as uv_async_send: asyncio writes a byte on every call, but a byte
+  // is already on its way while the inbox is pending, and the loop looks at inbox_pending_
+  // before it waits (compute_timeout), then empties the inbox (take_inbox, under this mutex).
+  const bool wake = !inbox_pending_.load(std::memory_order_relaxed);
   inbox_.push_back(handle);
   inbox_pending_.store(true, std::memory_order_release);
-  write_to_self();
+  if (wake) write_to_self();
   return handle;
 }
 
