@@ -88,6 +88,46 @@ class Package(unittest.TestCase):
         r = run("ctest", "-N", "-L", "timers", "-L", "cpython-3.12", cwd=self.example)
         self.assertRegex(r.stdout, r"Total Tests: [1-9]")
 
+    def test_the_reference_loop_links_from_the_package_on_every_backend(self):
+        # aiospec::reference with what it was built with (liburing for io_uring, found by the
+        # package's config as at build time): a loop on each backend runs a callback.
+        source = self.tmp / "uses-reference"
+        source.mkdir()
+        (source / "CMakeLists.txt").write_text(
+            "cmake_minimum_required(VERSION 3.20)\nproject(p LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 20)\n"
+            "find_package(aiospec 0.1 REQUIRED)\nadd_executable(uses_reference main.cpp)\n"
+            "target_link_libraries(uses_reference PRIVATE aiospec::reference)\n")
+        (source / "main.cpp").write_text(r"""
+#include <iostream>
+#include "aiospec/ref/base_events.hpp"
+int main() {
+  for (const std::string& backend : aiospec::ref::available_backends()) {
+    if (auto why = aiospec::ref::why_unavailable(backend)) {
+      std::cout << backend << " unavailable: " << *why << "\n";
+      continue;
+    }
+    aiospec::ref::EventLoop loop(backend);
+    int ran = 0;
+    loop.call_soon([&] { ++ran; loop.stop(); });
+    loop.run_forever();
+    loop.close();
+    std::cout << backend << " ran " << ran << "\n";
+  }
+}
+""")
+        build = self.tmp / "uses-reference-build"
+        r = self.configure(source, build, self.prefix)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = run(CMAKE, "--build", build)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = run(build / "uses_reference")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for backend in ("select", "poll", "epoll"):
+            self.assertIn(backend + " ran 1", r.stdout)
+        cache = (BUILD / "CMakeCache.txt").read_text()
+        if "AIOSPEC_REFERENCE_IO_URING:INTERNAL=ON" in cache:
+            self.assertRegex(r.stdout, r"io_uring (ran 1|unavailable: .+)")
+
     def test_the_report_target_gives_the_table_and_the_json(self):
         self.assertEqual(self.built.returncode, 0, self.built.stdout + self.built.stderr)
         r = run(CMAKE, "--build", self.example, "--target", "tiny_loop_conformance_report")
