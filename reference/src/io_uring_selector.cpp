@@ -59,31 +59,26 @@ namespace aiospec::ref {
 
 namespace {
 
-unsigned poll_events(unsigned events) {
-  return ((events & EVENT_READ) ? POLLIN : 0u) | ((events & EVENT_WRITE) ? POLLOUT : 0u);
-}
-
-// Python's PollSelector mapping, on purpose loose: anything but POLLIN counts as writable,
-// anything but POLLOUT as readable (POLLHUP, POLLERR and POLLNVAL as both).
-unsigned selector_events(unsigned revents) {
-  return ((revents & ~unsigned{POLLIN}) ? EVENT_WRITE : 0u) | ((revents & ~unsigned{POLLOUT}) ? EVENT_READ : 0u);
-}
-
-// What one select() returns: one entry per descriptor, its events merged. A select() reports a
-// handful of descriptors, and a search of a short vector beats any map.
+// What one select() returns: one entry per descriptor, its events merged, in descriptor order
+// (the re-check and the completions may both report one descriptor).
 class ReadyList {
  public:
   void add(int fd, unsigned events) {
-    if (events == 0) return;
-    const auto it = std::find_if(events_.begin(), events_.end(), [fd](const ReadyEvent& e) { return e.fd == fd; });
-    if (it == events_.end()) {
-      events_.push_back({fd, events});
-    } else {
-      it->mask |= events;
-    }
+    if (events != 0) events_.push_back({fd, events});
   }
   bool empty() const { return events_.empty(); }
-  std::vector<ReadyEvent> take() { return std::move(events_); }
+  std::vector<ReadyEvent> take() {
+    std::sort(events_.begin(), events_.end(), [](const ReadyEvent& a, const ReadyEvent& b) { return a.fd < b.fd; });
+    std::vector<ReadyEvent> merged;
+    for (const ReadyEvent& e : events_) {
+      if (!merged.empty() && merged.back().fd == e.fd) {
+        merged.back().mask |= e.mask;
+      } else {
+        merged.push_back(e);
+      }
+    }
+    return merged;
+  }
 
  private:
   std::vector<ReadyEvent> events_;
@@ -220,7 +215,7 @@ bool IoUringSelector::queue_batch() {
     if (++generation_ == 0) ++generation_;
     const std::uint64_t user_data = std::uint64_t{generation_} << 32 | static_cast<std::uint32_t>(fd);
     io_uring_sqe* sqe = next_sqe();
-    io_uring_prep_poll_multishot(sqe, fd, poll_events(*map_.get(fd)));
+    io_uring_prep_poll_multishot(sqe, fd, static_cast<unsigned short>(poll_events(*map_.get(fd))));
     io_uring_sqe_set_data64(sqe, user_data);
     armed_[fd] = user_data;
   }
@@ -251,7 +246,7 @@ unsigned IoUringSelector::harvest(ReadyList* ready) {
       continue;
     }
     const unsigned revents = cqe->res < 0 ? unsigned{POLLNVAL} : static_cast<unsigned>(cqe->res);
-    ready->add(fd, selector_events(revents) & *map_.get(fd));
+    ready->add(fd, events_of_revents(revents) & *map_.get(fd));
   }
   io_uring_cq_advance(&ring_, seen);
   return seen;
@@ -286,7 +281,7 @@ void IoUringSelector::recheck(ReadyList& ready) {
   std::sort(to_recheck_.begin(), to_recheck_.end());
   to_recheck_.erase(std::unique(to_recheck_.begin(), to_recheck_.end()), to_recheck_.end());
   pollfds_.clear();
-  for (const int fd : to_recheck_) pollfds_.push_back({fd, static_cast<short>(poll_events(*map_.get(fd))), 0});
+  for (const int fd : to_recheck_) pollfds_.push_back({fd, poll_events(*map_.get(fd)), 0});
   to_recheck_.clear();
   if (pollfds_.empty()) return;
   int rc;
@@ -295,7 +290,7 @@ void IoUringSelector::recheck(ReadyList& ready) {
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) raise_os_error(errno);
   for (const pollfd& p : pollfds_) {
-    if (p.revents != 0) ready.add(p.fd, selector_events(static_cast<unsigned short>(p.revents)) & *map_.get(p.fd));
+    if (p.revents != 0) ready.add(p.fd, events_of_revents(static_cast<unsigned short>(p.revents)) & *map_.get(p.fd));
   }
 }
 
@@ -311,9 +306,10 @@ std::vector<ReadyEvent> IoUringSelector::select(std::optional<double> timeout) {
   recheck(ready);
   const bool batch = queue_batch();
   if (!ready.empty() || ms == 0) {
-    // Ready now: no wait, but the batch goes, and whatever woke meanwhile comes along.
-    if (batch || ms == 0) {
-      if (const int rc = io_uring_submit_and_get_events(&ring_); rc < 0 && rc != -EINTR) raise_os_error(-rc);
+    // No wait: the batch goes (if there is one), and whatever woke meanwhile comes along
+    // (drain enters the kernel only if wake-ups wait to be run).
+    if (batch) {
+      if (const int rc = io_uring_submit(&ring_); rc < 0 && rc != -EINTR) raise_os_error(-rc);
     }
     drain(&ready);
   } else {

@@ -13,12 +13,16 @@
 
 namespace aiospec::ref {
 
-namespace {
-
 short poll_events(unsigned events) {
   return static_cast<short>(((events & EVENT_READ) ? POLLIN : 0) |
                             ((events & EVENT_WRITE) ? POLLOUT : 0));
 }
+
+unsigned events_of_revents(unsigned revents) {
+  return ((revents & ~unsigned{POLLIN}) ? EVENT_WRITE : 0u) | ((revents & ~unsigned{POLLOUT}) ? EVENT_READ : 0u);
+}
+
+namespace {
 
 // _PollLikeSelector.select: "poll() has a resolution of 1 millisecond, round away from zero to
 // wait *at least* timeout seconds": math.ceil(timeout * 1e3), with math.ceil's errors.
@@ -72,10 +76,7 @@ std::vector<ReadyEvent> PollSelector::select(std::optional<double> timeout) {
   std::vector<ReadyEvent> ready;
   for (const auto& p : pollfds_) {
     if (p.revents == 0) continue;
-    // Python's mapping, on purpose loose: POLLHUP/POLLERR/POLLNVAL count as both directions,
-    // then get masked by what the descriptor is registered for.
-    const unsigned events =
-        ((p.revents & ~POLLIN) ? EVENT_WRITE : 0u) | ((p.revents & ~POLLOUT) ? EVENT_READ : 0u);
+    const unsigned events = events_of_revents(static_cast<unsigned short>(p.revents));
     if (const auto registered = map_.get(p.fd)) ready.push_back({p.fd, events & *registered});
   }
   return ready;

@@ -73,6 +73,13 @@ std::optional<std::string> why_unavailable(std::string_view backend);
 // selector waits by the same rule, so the two agree.
 int epoll_timeout_milliseconds(std::optional<double> timeout);
 
+// PollSelector's two translations, which the io_uring selector shares (its polls are poll(2)'s
+// masks): EVENT_READ/EVENT_WRITE as POLLIN/POLLOUT, and a revents mask back as Python maps it,
+// on purpose loose (POLLHUP/POLLERR/POLLNVAL count as both directions; the caller masks the
+// result with what the descriptor is registered for).
+short poll_events(unsigned events);
+unsigned events_of_revents(unsigned revents);
+
 // _BaseSelectorImpl's fd -> events map, with its checks and messages. Shared by composition.
 class SelectorMap {
  public:
