@@ -10,10 +10,11 @@ a coroutine body, awaited) and the ``_op_*`` task operations that may run anywhe
 
 import asyncio
 import collections.abc
+import weakref
 
 from .exceptions import Abort, Return
 from . import ops
-from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _value, describe,
+from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _value, describe, held,
                      trace_value)
 
 
@@ -50,7 +51,7 @@ class _Resumable(collections.abc.Coroutine):
     the path of a throw (gen_throw hands it on, 3.9+) but not one raised on the path of a send,
     whose context was set where it was raised; _outcome asks which path it was."""
 
-    __slots__ = ('coro', 'resumptions', 'thrown')
+    __slots__ = ('coro', 'resumptions', 'thrown', '__weakref__')
 
     def __init__(self, coro):
         self.coro = coro
@@ -177,8 +178,14 @@ class Coroutines:
         if not isinstance(block, list):
             _fail('%s: a coroutine body must be a list of operations, not %r' % (op, block))
         coro = _Resumable(self._coroutine(block))
-        self._coroutines.append(coro)
+        self._hold_coroutine(coro)
         return coro
+
+    def _hold_coroutine(self, coro):
+        # Where reports are traced, a coroutine lives as long as CPython keeps it (EXC-08): its
+        # awaiter or its task holds it, and a task waiting in a nested coroutine is collected
+        # with it once the scenario lets go of the task; elsewhere the run holds it to the end.
+        self._coroutines.append(weakref.ref(coro) if self._reports_traced() else held(coro))
 
     def _awaitable(self, op, key, value):
         """An AWAITABLE: the future or task named, or a new coroutine object."""

@@ -22,7 +22,7 @@ import warnings
 
 from . import ops
 from .reprs import normalise
-from .values import HANDLE, RAISABLE, _fail, describe
+from .values import HANDLE, RAISABLE, _fail, describe, held
 
 __all__ = ('Handlers', 'LogCapture', 'Callback')
 
@@ -235,7 +235,7 @@ class Handlers:
         get_coro = getattr(future, 'get_coro', None)
         if get_coro is not None:
             coro = get_coro()
-            self._coroutines[:] = [c for c in self._coroutines if c is not coro]
+            self._coroutines[:] = [c for c in self._coroutines if c() is not coro]
             del coro
         del future, get_coro
         gc.collect()
@@ -276,7 +276,7 @@ class Handlers:
             _fail("%s: object needs feature 'callback-checks' in the scenario" % op)
         if value == 'coroutine':
             coro = _coro()
-            self._coroutines.append(coro)
+            self._coroutines.append(held(coro))
             return coro
         if value == 'coroutine-function':
             return _coro

@@ -202,7 +202,8 @@ class Interpreter(Coroutines, Handlers):
         self._creating = []     # (name, coroutine) of the create_task calls under way
         self._kept = []         # every task and future the run made: none is collected (and
                                 # reported to an exception handler) before the run ends
-        self._coroutines = []   # every scenario coroutine object, closed at the end
+        self._coroutines = []   # a reference to every scenario coroutine object (see
+                                # _hold_coroutine); those still alive are closed at the end
         self._ended = False     # the program's last operation is behind us
         self._fault = None      # the first report the fault net refused (see _exception_handler)
         self._dispatch = {name: getattr(self, '_op_' + name)
@@ -316,11 +317,15 @@ class Interpreter(Coroutines, Handlers):
         """Close every scenario coroutine (a pending one gets GeneratorExit, for which no
         `finally` block of the scenario runs), then every loop still open, then every socket,
         silently."""
-        for coro in self._coroutines:
+        for held in self._coroutines:
+            coro = held()
+            if coro is None:
+                continue
             try:
                 coro.close()
             except BaseException:
                 pass
+            del coro
         for loop in self._all_loops:
             if not loop.is_closed() and not loop.is_running():
                 loop.close()

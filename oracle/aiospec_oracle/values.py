@@ -106,3 +106,8 @@ def trace_value(value):
     if isinstance(value, BaseException):
         return describe(value)
     return repr(value)
+
+
+def held(obj):
+    """A strong reference with weakref.ref's interface: calling it gives the object."""
+    return lambda: obj

@@ -57,6 +57,7 @@ PYPY_DIFFERENCES = {
                 'gc.collect(): no "Task was destroyed but it is pending!"',
     'exc-0014': 'PyPy: the same, with the default handler (no log record)',
     'dbg-0026': 'PyPy: the same, in debug mode',
+    'exc-0041': 'PyPy: the same, the task waiting inside a nested coroutine',
     'exc-0039': 'PyPy: a failed task once shielded (the shield cancelled) is not finalized by '
                 'gc.collect(): no "Task exception was never retrieved"',
     'exc-0040': 'PyPy: the same, behind two cancelled shields',
