@@ -10,12 +10,12 @@ a coroutine body, awaited) and the ``_op_*`` task operations that may run anywhe
 
 import asyncio
 import collections.abc
-import weakref
+import inspect
 
 from .exceptions import Abort, Return
 from . import ops
-from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _value, describe, held,
-                     trace_value)
+from .values import (EXCEPTION_CLASSES, FUTURE, GROUP, TIMEOUT, _fail, _num, _value, Hold,
+                     describe, trace_value)
 
 
 # Every exception a scenario coroutine's frame has handled in this run (``_Frame.active`` of all
@@ -70,6 +70,11 @@ class _Resumable(collections.abc.Coroutine):
 
     def close(self):
         return self.coro.close()
+
+    @property
+    def started(self):
+        """Has it run (sent to by its task, or awaited by another coroutine)?"""
+        return inspect.getcoroutinestate(self.coro) != inspect.CORO_CREATED
 
     def __await__(self):
         return (yield from self.coro.__await__())
@@ -178,14 +183,8 @@ class Coroutines:
         if not isinstance(block, list):
             _fail('%s: a coroutine body must be a list of operations, not %r' % (op, block))
         coro = _Resumable(self._coroutine(block))
-        self._hold_coroutine(coro)
+        self._coroutines.append(Hold(coro, weak_once_started=self._reports_traced()))
         return coro
-
-    def _hold_coroutine(self, coro):
-        # Where reports are traced, a coroutine lives as long as CPython keeps it (EXC-08): its
-        # awaiter or its task holds it, and a task waiting in a nested coroutine is collected
-        # with it once the scenario lets go of the task; elsewhere the run holds it to the end.
-        self._coroutines.append(weakref.ref(coro) if self._reports_traced() else held(coro))
 
     def _awaitable(self, op, key, value):
         """An AWAITABLE: the future or task named, or a new coroutine object."""

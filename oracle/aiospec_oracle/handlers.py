@@ -22,7 +22,7 @@ import warnings
 
 from . import ops
 from .reprs import normalise
-from .values import HANDLE, RAISABLE, _fail, describe, held
+from .values import HANDLE, RAISABLE, _fail, describe, Hold
 
 __all__ = ('Handlers', 'LogCapture', 'Callback')
 
@@ -224,7 +224,8 @@ class Handlers:
 
     def _op_drop(self, op, args):
         """Forget the future or task: its name, the keep-alive list, a task's coroutine (which
-        the end of the run would close); then collect the garbage."""
+        the end of the run would close), and, where reports are traced, every coroutine that has
+        run (values.Hold); then collect the garbage."""
         given = [key for key in ('future', 'task') if key in args]
         if len(given) != 1:
             _fail('drop: exactly one of future and task')
@@ -238,6 +239,8 @@ class Handlers:
             self._coroutines[:] = [c for c in self._coroutines if c() is not coro]
             del coro
         del future, get_coro
+        for hold in self._coroutines:
+            hold.let_go_if_started()
         gc.collect()
 
     def _future_arg(self, op, key, name):
@@ -276,7 +279,7 @@ class Handlers:
             _fail("%s: object needs feature 'callback-checks' in the scenario" % op)
         if value == 'coroutine':
             coro = _coro()
-            self._coroutines.append(held(coro))
+            self._coroutines.append(Hold(coro))
             return coro
         if value == 'coroutine-function':
             return _coro

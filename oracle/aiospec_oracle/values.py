@@ -5,6 +5,7 @@ exceptions (EXC)."""
 import asyncio
 import builtins
 import math
+import weakref
 
 from . import ops
 from .exceptions import InvalidScenarioAbort
@@ -108,6 +109,25 @@ def trace_value(value):
     return repr(value)
 
 
-def held(obj):
-    """A strong reference with weakref.ref's interface: calling it gives the object."""
-    return lambda: obj
+class Hold:
+    """The run's reference to a scenario coroutine object, which the end of the run closes if it
+    is still alive; calling it gives the coroutine, or None once collected.
+
+    Strong, unless `weak_once_started` (where reports are traced): then it turns weak at the
+    first `drop` after the coroutine has run. From then on its awaiter or its task holds it, so it
+    lives as long as CPython keeps it (EXC-08): a task waiting inside a nested coroutine is
+    collected with it once the scenario lets go of the task. A coroutine that never ran stays
+    held to the end and is closed silently, not warned about as never awaited."""
+
+    __slots__ = ('_strong', '_weak')
+
+    def __init__(self, coro, weak_once_started=False):
+        self._strong = coro
+        self._weak = weakref.ref(coro) if weak_once_started else None
+
+    def __call__(self):
+        return self._strong if self._strong is not None else self._weak()
+
+    def let_go_if_started(self):
+        if self._weak is not None and self._strong is not None and self._strong.started:
+            self._strong = None
