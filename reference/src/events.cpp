@@ -138,21 +138,17 @@ std::string Handle::repr() const {
   return out + ">";
 }
 
-void Handle::run() {
-  // While the callable runs it stays where it is: a cancel() meanwhile (a reader removing itself)
-  // only marks it, and it is dropped when the call returns, however it returns.
-  struct Running {
-    Handle& handle;
-    explicit Running(Handle& h) : handle(h) { handle.running_ = true; }
-    ~Running() {
-      handle.running_ = false;
-      if (!handle.has_callback_) handle.drop_callback();
-    }
-  };
+void Handle::called_none() {
   try {
-    if (!has_callback_) throw std::bad_function_call();  // Python: calling None, a TypeError
-    Running running(*this);
-    callback_();
+    throw std::bad_function_call();
+  } catch (...) {
+    callback_failed();
+  }
+}
+
+void Handle::callback_failed() {
+  try {
+    throw;
   } catch (const SystemExit&) {
     throw;
   } catch (const KeyboardInterrupt&) {

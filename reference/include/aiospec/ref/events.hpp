@@ -123,7 +123,22 @@ class Handle {
   // handler ({message: 'Exception in callback name(args)', exception, handle[, source_traceback]})
   // and the batch goes on; SystemExit, KeyboardInterrupt and anything not derived from
   // std::exception (a harness's WouldBlockForever, say) propagate out of run_forever (Handle._run).
-  void run();
+  // Inline, with everything but the call itself out of line (called_none, callback_failed): the
+  // loop runs one handle per callback.
+  void run() {
+    if (!has_callback_) [[unlikely]] return called_none();
+    // While the callable runs it stays where it is: a cancel() meanwhile (a reader removing
+    // itself) only marks it, and it is dropped when the call returns, however it returns.
+    running_ = true;
+    try {
+      callback_();
+    } catch (...) {
+      finish_running();
+      callback_failed();  // reports it, or rethrows
+      return;
+    }
+    finish_running();
+  }
 
   // repr(handle): <Handle name(args)>, <Handle cancelled>, <TimerHandle when=1.0 name()>,
   // with " created at file:line" in debug mode.
@@ -145,23 +160,27 @@ class Handle {
   friend class EventLoop;  // marks call_soon_threadsafe's handles shared_between_threads_
   friend void retain(const Handle& handle) noexcept {
     if (handle.shared_between_threads_) {
-      handle.refs_.fetch_add(1, std::memory_order_relaxed);
+      std::atomic_ref(handle.refs_).fetch_add(1, std::memory_order_relaxed);
     } else {
-      handle.refs_.store(handle.refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      ++handle.refs_;
     }
   }
   friend void release(const Handle& handle) noexcept {
-    std::uint32_t left;
-    if (handle.shared_between_threads_) {
-      left = handle.refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-    } else {
-      left = handle.refs_.load(std::memory_order_relaxed) - 1;
-      handle.refs_.store(left, std::memory_order_relaxed);
-    }
+    const std::uint32_t left = handle.shared_between_threads_
+                                   ? std::atomic_ref(handle.refs_).fetch_sub(1, std::memory_order_acq_rel) - 1
+                                   : --handle.refs_;
     if (left == 0) delete &handle;
   }
 
   void drop_callback() noexcept;
+  void finish_running() noexcept {
+    running_ = false;
+    if (!has_callback_) [[unlikely]] drop_callback();
+  }
+  // In run()'s handler: the exception in flight goes to the loop's exception handler, or on
+  // (SystemExit, KeyboardInterrupt, anything not a std::exception).
+  [[gnu::cold]] void callback_failed();
+  [[gnu::cold]] void called_none();  // Python: calling None, a TypeError, reported as above
   void record_creation(const std::source_location& where);
 
   Callback callback_;
@@ -169,9 +188,12 @@ class Handle {
   bool cancelled_ = false;
   bool running_ = false;      // inside run(): cancel() leaves the callable to run() to drop
   // HandleRef's count: only the loop's thread touches a handle, except one made by
-  // call_soon_threadsafe, which its caller's thread also holds and drops (atomic updates then).
+  // call_soon_threadsafe, which its caller's thread also holds and drops: its count is updated
+  // through atomic_ref from then on. A plain integer otherwise, which the compiler sees through
+  // (call_soon's copy into the queue and its caller's release of the returned reference fold
+  // into plain stores; an atomic would reload what was just stored).
   bool shared_between_threads_ = false;
-  mutable std::atomic<std::uint32_t> refs_{1};  // make_handle's
+  alignas(std::atomic_ref<std::uint32_t>::required_alignment) mutable std::uint32_t refs_ = 1;  // make_handle's
   // What only debug mode records, apart so that a handle outside debug mode stays small.
   struct DebugRecord {
     SourceTraceback source_traceback;
