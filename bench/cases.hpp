@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -30,5 +31,11 @@ void idle_pingpong_libuv(benchmark::State& state);  // range(0): N idle
 void many_ready_libuv(benchmark::State& state);
 void timer_compaction_libuv(benchmark::State& state);
 void threadsafe_producers_libuv(benchmark::State& state);
+
+// floor_cases.cpp: socketpair_pingpong's round trips on the bare system calls of one readiness
+// mechanism (no loop): the kernel's part of each loop's ping-pong. `mechanism`: one of
+// floor_mechanisms() ("select", "poll", "epoll", and "io_uring" when liburing was found).
+std::vector<std::string> floor_mechanisms();
+void socketpair_pingpong_floor(benchmark::State& state, const std::string& mechanism);
 
 }  // namespace aiospec::bench

@@ -40,6 +40,13 @@ void register_pairs() {
         ->UseRealTime();
   }
   benchmark::RegisterBenchmark("BM_socketpair_pingpong/libuv", socketpair_pingpong_libuv)->UseRealTime();
+  // The kernel's part of the ping-pong, mechanism by mechanism (BM_socketpair_pingpong/floor/...):
+  // ratios.py shows what each loop adds to it.
+  for (const std::string& mechanism : floor_mechanisms()) {
+    benchmark::RegisterBenchmark(("BM_socketpair_pingpong/floor/" + mechanism).c_str(), socketpair_pingpong_floor,
+                                 mechanism)
+        ->UseRealTime();
+  }
 
   // BM_idle_pingpong/reference/<backend>/<N> and BM_idle_pingpong/libuv/<N>. select at N = 1024
   // is registered and reports "unavailable: select(2) cannot watch descriptors >= FD_SETSIZE".

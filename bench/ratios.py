@@ -11,6 +11,11 @@ table: backend x N, ns per item and the ratio to libuv at the same N. Ratios com
 the same process on the same machine at about the same time; absolute numbers from different
 runs or machines are not comparable. Stdlib only.
 
+Runs named BM_<case>/floor/<mechanism> are the case's work on the bare system calls of one
+readiness mechanism, no loop (bench/floor_cases.cpp). They get a table of their own: each floor,
+what the reference on that backend and libuv (on epoll) add to it, and floor/libuv, the ratio
+the reference on that backend would have if its loop cost nothing.
+
 A case that reports SkipWithError("unavailable: ...") could not run on this machine (select(2)
 past FD_SETSIZE, a kernel without io_uring): listed as not run. Any other error is a case that
 failed its own sanity check, and makes the exit status 1.
@@ -113,6 +118,46 @@ def pair_rows(samples):
         spread = (min(per_rep), max(per_rep)) if len(per_rep) > 1 else None
         rows.append((case, variant, ref_med, uv_med, ref_med / uv_med, spread, len(ref)))
     return rows, unpaired
+
+
+def floor_rows(samples):
+    """{case: [(mechanism, floor ns, reference ns or None, libuv ns or None, floor/libuv or None)]}.
+
+    libuv is given on the epoll row only: libuv on Linux waits with epoll, so that is its floor.
+    """
+    out = {}
+    for (case, side, mechanism), floor in samples.items():
+        if side != "floor":
+            continue
+        floor_ns = statistics.median(floor)
+        ref = samples.get((case, "reference", mechanism))
+        uv = samples.get((case, "libuv", ""))
+        uv_ns = statistics.median(uv) if uv else None
+        out.setdefault(case, []).append((
+            mechanism, floor_ns,
+            statistics.median(ref) if ref else None,
+            uv_ns if mechanism == "epoll" else None,
+            floor_ns / uv_ns if uv_ns else None))
+    return out
+
+
+def render_floor(case, rows):
+    """The floor table of one case: ns per item, and what each loop adds to its mechanism's."""
+    header = ["mechanism", "floor ns", "reference ns", "reference - floor", "libuv ns", "libuv - floor",
+              "floor / libuv"]
+    table = [header]
+    for mechanism, floor_ns, ref_ns, uv_ns, floor_ratio in rows:
+        table.append([
+            mechanism, f"{floor_ns:.0f}",
+            f"{ref_ns:.0f}" if ref_ns is not None else "-",
+            f"{ref_ns - floor_ns:.0f}" if ref_ns is not None else "-",
+            f"{uv_ns:.0f}" if uv_ns is not None else "-",
+            f"{uv_ns - floor_ns:.0f}" if uv_ns is not None else "-",
+            f"{floor_ratio:.2f}" if floor_ratio is not None else "-"])
+    return ([f"kernel floor: {case}, ns per item on the bare system calls (no loop), and what each loop adds"]
+            + render_table(table)
+            + ["floor / libuv: the least reference/libuv ratio a loop on that mechanism can have "
+               "(its own cost zero)."])
 
 
 def _int_or_none(text):
@@ -270,8 +315,12 @@ def report(data, out=sys.stdout, err=sys.stderr):
         print(file=out)
         for line in render_curve(case, curve):
             print(line, file=out)
+    for case, rows_of_case in floor_rows(samples).items():
+        print(file=out)
+        for line in render_floor(case, rows_of_case):
+            print(line, file=out)
     in_curves = {(case, side, variant) for (case, side, variant) in unavailable if case in curves}
-    if curves:
+    if curves or floor_rows(samples):
         print(file=out)
     for (case, side, variant), reason in unavailable.items():
         if (case, side, variant) not in in_curves:

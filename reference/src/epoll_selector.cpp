@@ -87,12 +87,13 @@ std::vector<ReadyEvent> EpollSelector::select(std::optional<double> timeout) {
   using Clock = std::chrono::steady_clock;
   int ms = epoll_timeout_milliseconds(timeout);
   if (epfd_ < 0) throw ValueError("I/O operation on closed epoll object");
-  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(ms, 0));
+  // The clock is read only for a finite wait, the one a retry needs (PEP 475).
+  const auto deadline = ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point{};
   // "epoll_wait() expects `maxevents` to be greater than zero; we want to make sure that
-  // `select()` can be called when no FD is registered."
-  std::vector<epoll_event> events(std::max<std::size_t>(map_.size(), 1));
+  // `select()` can be called when no FD is registered." (Kept between calls: its storage.)
+  events_.resize(std::max<std::size_t>(map_.size(), 1));
   int n;
-  while ((n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), ms)) < 0) {
+  while ((n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms)) < 0) {
     if (errno != EINTR) raise_os_error(errno);
     // PEP 475 (select.epoll.poll): retry with what is left of the timeout.
     if (ms > 0) {
@@ -104,12 +105,12 @@ std::vector<ReadyEvent> EpollSelector::select(std::optional<double> timeout) {
 
   std::vector<ReadyEvent> ready;
   for (int i = 0; i < n; ++i) {
-    const std::uint32_t got = events[i].events;
+    const std::uint32_t got = events_[i].events;
     // As PollSelector: anything but EPOLLIN counts as writable, anything but EPOLLOUT as
     // readable (EPOLLHUP and EPOLLERR as both), then masked by what the descriptor wants.
     const unsigned mask =
         ((got & ~std::uint32_t{EPOLLIN}) ? EVENT_WRITE : 0u) | ((got & ~std::uint32_t{EPOLLOUT}) ? EVENT_READ : 0u);
-    if (const auto registered = map_.get(events[i].data.fd)) ready.push_back({events[i].data.fd, mask & *registered});
+    if (const auto registered = map_.get(events_[i].data.fd)) ready.push_back({events_[i].data.fd, mask & *registered});
   }
   return ready;
 }

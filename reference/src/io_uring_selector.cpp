@@ -67,17 +67,18 @@ class ReadyList {
     if (events != 0) events_.push_back({fd, events});
   }
   bool empty() const { return events_.empty(); }
-  std::vector<ReadyEvent> take() {
+  std::vector<ReadyEvent> take() {  // merged in place: the one vector select() returns
     std::sort(events_.begin(), events_.end(), [](const ReadyEvent& a, const ReadyEvent& b) { return a.fd < b.fd; });
-    std::vector<ReadyEvent> merged;
-    for (const ReadyEvent& e : events_) {
-      if (!merged.empty() && merged.back().fd == e.fd) {
-        merged.back().mask |= e.mask;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+      if (kept != 0 && events_[kept - 1].fd == events_[i].fd) {
+        events_[kept - 1].mask |= events_[i].mask;
       } else {
-        merged.push_back(e);
+        events_[kept++] = events_[i];
       }
     }
-    return merged;
+    events_.resize(kept);
+    return std::move(events_);
   }
 
  private:
@@ -299,7 +300,8 @@ std::vector<ReadyEvent> IoUringSelector::select(std::optional<double> timeout) {
   const int ms = epoll_timeout_milliseconds(timeout);  // its errors first, as EpollSelector
   if (!open_) throw ValueError("I/O operation on closed io_uring selector");
   if ((flags_ & IORING_SETUP_SINGLE_ISSUER) && owner_ != std::this_thread::get_id()) move_to_this_thread();
-  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(ms, 0));
+  // Only a finite wait reads the clock (a select() of the ping-pong waits forever or not at all).
+  const auto deadline = ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point{};
 
   ReadyList ready;
   drain(nullptr);  // 1. the wake-ups of the past: re-checked with 2. and 3.

@@ -57,7 +57,8 @@ std::vector<ReadyEvent> SelectSelector::select(std::optional<double> timeout) {
   using Clock = std::chrono::steady_clock;
   std::optional<Nanoseconds> wait;
   if (timeout) wait = to_nanoseconds(std::max(*timeout, 0.0));
-  const auto deadline = Clock::now() + wait.value_or(Nanoseconds{0});
+  // The clock is read only for a finite wait, the one a retry needs (PEP 475).
+  const auto deadline = wait && wait->count() > 0 ? Clock::now() + *wait : Clock::time_point{};
 
   fd_set r, w;
   int maxfd = -1;
@@ -74,6 +75,7 @@ std::vector<ReadyEvent> SelectSelector::select(std::optional<double> timeout) {
     if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "select");
     // PEP 475: retry with what is left of the timeout.
     if (wait) {
+      if (wait->count() == 0) return {};
       wait = std::chrono::duration_cast<Nanoseconds>(deadline - Clock::now());
       if (wait->count() < 0) return {};
     }

@@ -132,6 +132,39 @@ class Curves(unittest.TestCase):
         self.assertIn("select at N=1024: not run: select(2) cannot watch descriptors >= FD_SETSIZE", text)
 
 
+class Floor(unittest.TestCase):
+    RUNS = [
+        run("BM_socketpair_pingpong/reference/epoll", 1800, family=0),
+        run("BM_socketpair_pingpong/reference/io_uring", 2000, family=1),
+        run("BM_socketpair_pingpong/libuv", 1700, family=2),
+        run("BM_socketpair_pingpong/floor/epoll", 1600, family=3),
+        run("BM_socketpair_pingpong/floor/io_uring", 1785, family=4),
+        run("BM_socketpair_pingpong/floor/select", 1650, family=5),
+    ]
+
+    def test_each_floor_with_what_the_loops_add_and_floor_over_libuv(self):
+        samples, errors, _ = ratios.collect(self.RUNS)
+        self.assertEqual(errors, [])
+        rows = {row[0]: row for row in ratios.floor_rows(samples)["socketpair_pingpong"]}
+        self.assertEqual([round(x) for x in rows["epoll"][1:4]], [1600, 1800, 1700])  # libuv's floor is epoll's
+        self.assertEqual([round(x) for x in rows["io_uring"][1:3]], [1785, 2000])
+        self.assertIsNone(rows["io_uring"][3])
+        self.assertAlmostEqual(rows["io_uring"][4], 1.05)
+        self.assertEqual(rows["select"][2], None)                       # no reference run of it
+
+    def test_floors_are_not_pairs_and_get_their_own_table(self):
+        samples, _, _ = ratios.collect(self.RUNS)
+        rows, unpaired = ratios.pair_rows(samples)
+        self.assertEqual([r[1] for r in rows], ["epoll", "io_uring"])
+        self.assertEqual(unpaired, [])
+        out = io.StringIO()
+        self.assertEqual(ratios.report({"benchmarks": self.RUNS}, out=out, err=io.StringIO()), 0)
+        text = out.getvalue()
+        self.assertIn("kernel floor: socketpair_pingpong", text)
+        io_uring = next(line for line in text.splitlines() if line.startswith("io_uring"))
+        self.assertEqual(io_uring.split(), ["io_uring", "1785", "2000", "215", "-", "-", "1.05"])
+
+
 class Report(unittest.TestCase):
     def test_unavailable_is_not_an_error_but_a_failed_check_is(self):
         out = io.StringIO()

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include <map>
 #include <memory>
@@ -145,6 +146,7 @@ class EpollSelector final : public Selector {
  private:
   SelectorMap map_;
   int epfd_ = -1;
+  std::vector<epoll_event> events_;  // epoll_wait's answer, kept to reuse its storage
 };
 
 }  // namespace aiospec::ref
