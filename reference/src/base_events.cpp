@@ -155,7 +155,9 @@ void EventLoop::run_once() {
   drop_cancelled_timers();
   const auto events = selector().select(compute_timeout());
   process_events(events);
-  schedule_expired_timers(time() + clock_resolution_);
+  // end_time = self.time() + self._clock_resolution; the clock is read only when a timer is
+  // there to compare it with (a read has no other effect).
+  if (!scheduled_.empty()) schedule_expired_timers(time() + clock_resolution_);
   run_ready_batch();
 }
 
