@@ -3,7 +3,8 @@
 #   make test          everything: unit tests, conformance, mutants, oracle freshness, lint
 # Also: make bless (regenerate expected traces; never on CI), make lint, make diff S=spec/x.yaml,
 #       make sanitize (ASan+UBSan and TSan builds running the tests), make bench (reference loop
-#       vs libuv, as ratios; benchmarks are never part of the tests), make matrix (every loop on
+#       vs libuv, as ratios; benchmarks are never part of the tests), make bench-against REV=<rev>
+#       (this tree's benchmarks against another revision's, in one run), make matrix (every loop on
 #       this machine x every CPython version: build/matrix/index.html, checked in headless Chromium).
 
 BUILD   ?= build
@@ -12,7 +13,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SPEC_ENV = PYTHONPATH=$(CURDIR)/tools:$(CURDIR)/oracle
 
-.PHONY: all bootstrap configure build test conformance matrix bless lint diff sanitize bench install clean
+.PHONY: all bootstrap configure build test conformance matrix bless lint diff sanitize bench bench-against install clean
 
 all: build
 
@@ -66,6 +67,12 @@ bench: build
 	    --benchmark_min_time=0.2 $(BENCH_FLAGS) \
 	    --benchmark_format=json --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json >/dev/null
 	$(PYTHON) bench/ratios.py $(BUILD)/bench.json
+
+# This tree's loop_bench against REV's, in turns in one run (bench/against.py): what a change did.
+# REV=ba8240b is the loop before issue 11's hot path. BENCH_FILTER: a --benchmark_filter regex.
+bench-against: build
+	@test -n "$(REV)" || { echo "usage: make bench-against REV=<revision> [BENCH_FILTER=<regex>]"; exit 2; }
+	$(PYTHON) bench/against.py $(REV) --build $(BUILD) $(if $(BENCH_FILTER),--filter '$(BENCH_FILTER)')
 
 # Under the sanitizers epoll and io_uring run the io and ordering areas (their selector code); every
 # scenario on every backend runs in `make test`. This keeps CI's two sanitizer builds within its budget.
