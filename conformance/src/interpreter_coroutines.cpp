@@ -291,7 +291,17 @@ Body<Value> Interpreter::Impl::gathering(const Op& op) {
 Body<void> Interpreter::Impl::op_gather(const Op& op) { co_await outcome(event_of(op), gathering(op)); }
 
 Body<Value> Interpreter::Impl::shielding(const Op& op) {
-  auto outer = running().shield(awaitable(op, op.args.at("on")));
+  Awaitable inner = awaitable(op, op.args.at("on"));
+  // shield(arg) begins with ensure_future(arg). Where reports are not traced, the task it makes
+  // of a coroutine is made here and kept, as create_task's are (the oracle's _cop_shield): a
+  // failure only the cancelled outer future saw is then never reported to the fault net.
+  if (inner.coroutine && !reports_traced()) {
+    auto task = running().create_task(std::move(inner.coroutine), std::nullopt);
+    tasks_.push_back(task);
+    inner.future = std::move(task);
+    inner.coroutine = nullptr;
+  }
+  auto outer = running().shield(std::move(inner));
   bind_future(op, outer);
   co_return co_await await_future(std::move(outer));
 }

@@ -383,7 +383,11 @@ class Coroutines:
         inner = self._awaitable(op, 'on', args['on'])
 
         async def make():
-            outer = self._keep(asyncio.shield(inner))
+            # shield(arg) begins with ensure_future(arg): done here first, the same call at the
+            # same moment, so that the task it makes of a coroutine is kept like the scenario's
+            # (its failure, which only the cancelled outer future saw, is never reported then).
+            # gather retrieves its children's exceptions itself and never logs them as pending.
+            outer = self._keep(asyncio.shield(self._keep(asyncio.ensure_future(inner))))
             return await self._bind_future(op, args, outer)
         await self._outcome(op, {}, make, frame)
 

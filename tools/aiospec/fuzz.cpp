@@ -161,8 +161,15 @@ class Fuzzer {
 
  private:
   Verdict evaluate(const std::string& canonical_text, const std::string& backend);
-  void report_divergence(std::uint64_t index, const std::string& backend, const std::string& canonical_text,
-                         const Verdict& verdict);
+  // A divergence, or a program on which the oracle itself failed: minimised (while it stays that
+  // kind of finding) and written to --out with the command that reproduces it.
+  void report_finding(std::uint64_t index, const std::string& backend, const std::string& canonical_text,
+                      const Verdict& verdict);
+  std::size_t divergence_kinds() const {
+    return static_cast<std::size_t>(std::count_if(kinds_.begin(), kinds_.end(), [](const auto& kind) {
+      return kind.first.rfind("DIVERGENCE ", 0) == 0;
+    }));
+  }
   std::string label(std::uint64_t index, const std::string& backend) const {
     std::string s = "seed " + std::to_string(o_.seed) + " index " + std::to_string(index) + " on " + backend;
     if (!o_.mutant.empty()) s += " (mutant " + o_.mutant + ")";
@@ -174,7 +181,8 @@ class Fuzzer {
   py::object invalid_;
   py::module_ json_;
   double cpython_s_ = 0, reference_s_ = 0, minimise_s_ = 0;
-  std::map<std::string, std::pair<int, std::string>> kinds_;  // kind -> (how many, first file)
+  // "DIVERGENCE kind" or "ORACLE-FAULT kind" -> (how many, first file)
+  std::map<std::string, std::pair<int, std::string>> kinds_;
   std::map<std::string, std::pair<int, std::string>> minimised_kinds_;
 };
 
@@ -296,12 +304,14 @@ Verdict Fuzzer::evaluate(const std::string& canonical_text, const std::string& b
   return {Kind::divergence, d->summary};
 }
 
-void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, const std::string& canonical_text,
-                               const Verdict& verdict) {
-  auto& [seen, first] = kinds_[kind_of(verdict.detail)];
+void Fuzzer::report_finding(std::uint64_t index, const std::string& backend, const std::string& canonical_text,
+                            const Verdict& verdict) {
+  const bool fault = verdict.kind == Kind::oracle_fault;
+  const char* tag = fault ? "ORACLE-FAULT " : "DIVERGENCE ";
+  auto& [seen, first] = kinds_[tag + kind_of(verdict.detail)];
   if (++seen > o_.per_kind) {
     if (!o_.quiet) {
-      std::cout << "DIVERGENCE " << label(index, backend) << ": " << verdict.detail << " (same kind as " << first
+      std::cout << tag << label(index, backend) << ": " << verdict.detail << " (same kind as " << first
                 << ", not minimised)\n";
     }
     return;
@@ -319,7 +329,7 @@ void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, 
       } catch (const py::error_already_set&) {
         return false;  // the loader refuses it: not a candidate
       }
-      return evaluate(text, backend).kind == Kind::divergence;
+      return evaluate(text, backend).kind == verdict.kind;
     });
     py::tuple r = gen_.attr("minimise")(canonical, still_fails, o_.max_tests);
     best = r[0];
@@ -330,20 +340,21 @@ void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, 
   int before = gen_.attr("size")(canonical).cast<int>();
   int after = gen_.attr("size")(best).cast<int>();
   // Several programs minimise to the same finding: keep per_kind files per minimised kind.
-  auto& [final_seen, final_first] = minimised_kinds_[kind_of(final_line)];
+  auto& [final_seen, final_first] = minimised_kinds_[tag + kind_of(final_line)];
   if (++final_seen > o_.per_kind) {
     minimise_s_ += since(t0);
     if (!o_.quiet) {
-      std::cout << "DIVERGENCE " << label(index, backend) << ": " << final_line << " (minimised to " << after
+      std::cout << tag << label(index, backend) << ": " << final_line << " (minimised to " << after
                 << " operations: same kind as " << final_first << ", not written)\n";
     }
     return;
   }
   std::filesystem::create_directories(o_.out);
-  std::string path = o_.out + "/fuzz-" + std::to_string(o_.seed) + "-" + std::to_string(index) + ".yaml";
+  std::string path = o_.out + (fault ? "/oracle-fault-" : "/fuzz-") + std::to_string(o_.seed) + "-" + std::to_string(index) + ".yaml";
   std::string reproduce = "aiospec diff " + path + " --backend " + backend;
   if (!o_.mutant.empty()) reproduce += " --mutant " + o_.mutant;
-  std::string comment = "Found by `aiospec fuzz --seed " + std::to_string(o_.seed) + "`: program " +
+  std::string comment = std::string(fault ? "The CPython oracle failed on it (a defect of the oracle, not of a loop). " : "") +
+                        "Found by `aiospec fuzz --seed " + std::to_string(o_.seed) + "`: program " +
                         std::to_string(index) + " on " + backend +
                         (o_.mutant.empty() ? std::string() : " (mutant " + o_.mutant + ")") + ", minimised from " +
                         std::to_string(before) + " to " + std::to_string(after) + " operations in " +
@@ -355,7 +366,7 @@ void Fuzzer::report_divergence(std::uint64_t index, const std::string& backend, 
   if (first.empty()) first = path;
   if (final_first.empty()) final_first = path;
   minimise_s_ += since(t0);
-  std::cout << "DIVERGENCE " << label(index, backend) << ": " << final_line << " -> " << path << " (" << before
+  std::cout << tag << label(index, backend) << ": " << final_line << " -> " << path << " (" << before
             << " -> " << after << " operations)\n"
             << std::flush;
 }
@@ -403,11 +414,11 @@ int Fuzzer::run() {
       case Kind::invalid: ++invalid; break;
       case Kind::oracle_fault:
         ++oracle_faults;
-        std::cout << "ORACLE-FAULT " << label(index, backend) << ": " << v.detail << "\n";
+        report_finding(index, backend, canonical_text, v);
         break;
       case Kind::divergence:
         ++divergences;
-        report_divergence(index, backend, canonical_text, v);
+        report_finding(index, backend, canonical_text, v);
         break;
     }
     if (o_.stop_after && divergences >= o_.stop_after) break;
@@ -421,7 +432,7 @@ int Fuzzer::run() {
   double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   std::cout << "fuzz: seed " << o_.seed << ", programs " << programs << " (indices " << o_.start << ".."
             << (o_.start + programs) << "), " << static_cast<int>(rate * 10) / 10.0 << " programs/s (" << static_cast<int>(cpu > 0 ? programs / cpu : 0)
-            << " per CPU second), divergences " << divergences << " of " << kinds_.size() << " kinds, budget stops " << budget << " (one side only " << one_sided << "), scenario errors "
+            << " per CPU second), divergences " << divergences << " of " << divergence_kinds() << " kinds, budget stops " << budget << " (one side only " << one_sided << "), scenario errors "
             << scenario_errors << ", invalid " << invalid << ", oracle faults " << oracle_faults << ", unsupported "
             << unsupported << "\n";
   for (const auto& [kind, seen] : minimised_kinds_) {
