@@ -106,13 +106,17 @@ class Handlers:
         gc.disable()
         self._installed = {}        # id(handler callable) -> (callable, policy)
         self._log = None
-        self._warnings = None
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
         if 'callback-checks' in self.features:
             # `object: coroutine-function` run outside debug mode makes a coroutine nobody
             # awaits: CPython's RuntimeWarning says so on stderr, which is not the trace.
-            self._warnings = warnings.catch_warnings()
-            self._warnings.__enter__()
             warnings.filterwarnings('ignore', "coroutine 'coro' was never awaited",
+                                    RuntimeWarning)
+        if 'warning-trace' not in self.features:
+            # A task dropped before its first step, then freed with its loop's ready queue: its
+            # coroutine never ran, and CPython says so on stderr, which is not the trace either.
+            warnings.filterwarnings('ignore', "coroutine 'Coroutines._coroutine' was never awaited",
                                     RuntimeWarning)
         if self._reports_traced():
             self._log = LogCapture(self.world, 'log-trace' in self.features)

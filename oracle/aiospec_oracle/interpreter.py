@@ -202,8 +202,8 @@ class Interpreter(Coroutines, Handlers):
         self._creating = []     # (name, coroutine) of the create_task calls under way
         self._kept = []         # every task and future the run made: none is collected (and
                                 # reported to an exception handler) before the run ends
-        self._coroutines = []   # a reference to every scenario coroutine object (see
-                                # _hold_coroutine); those still alive are closed at the end
+        self._coroutines = []   # a values.Hold of every scenario coroutine object; those
+                                # still alive are closed at the end
         self._ended = False     # the program's last operation is behind us
         self._fault = None      # the first report the fault net refused (see _exception_handler)
         self._dispatch = {name: getattr(self, '_op_' + name)
