@@ -121,7 +121,8 @@ def pair_rows(samples):
 
 
 def floor_rows(samples):
-    """{case: [(mechanism, floor ns, reference ns or None, libuv ns or None, floor/libuv or None)]}.
+    """{case: [(mechanism, floor ns, reference ns or None, libuv ns or None, floor/libuv or None,
+    (min, max) of the per-repetition floor/libuv or None)]}.
 
     libuv is given on the epoll row only: libuv on Linux waits with epoll, so that is its floor.
     """
@@ -133,27 +134,30 @@ def floor_rows(samples):
         ref = samples.get((case, "reference", mechanism))
         uv = samples.get((case, "libuv", ""))
         uv_ns = statistics.median(uv) if uv else None
+        per_rep = [f / u for f, u in zip(floor, uv)] if uv else []
         out.setdefault(case, []).append((
             mechanism, floor_ns,
             statistics.median(ref) if ref else None,
             uv_ns if mechanism == "epoll" else None,
-            floor_ns / uv_ns if uv_ns else None))
+            floor_ns / uv_ns if uv_ns else None,
+            (min(per_rep), max(per_rep)) if len(per_rep) > 1 else None))
     return out
 
 
 def render_floor(case, rows):
     """The floor table of one case: ns per item, and what each loop adds to its mechanism's."""
     header = ["mechanism", "floor ns", "reference ns", "reference - floor", "libuv ns", "libuv - floor",
-              "floor / libuv"]
+              "floor / libuv", "min..max"]
     table = [header]
-    for mechanism, floor_ns, ref_ns, uv_ns, floor_ratio in rows:
+    for mechanism, floor_ns, ref_ns, uv_ns, floor_ratio, spread in rows:
         table.append([
             mechanism, f"{floor_ns:.0f}",
             f"{ref_ns:.0f}" if ref_ns is not None else "-",
             f"{ref_ns - floor_ns:.0f}" if ref_ns is not None else "-",
             f"{uv_ns:.0f}" if uv_ns is not None else "-",
             f"{uv_ns - floor_ns:.0f}" if uv_ns is not None else "-",
-            f"{floor_ratio:.2f}" if floor_ratio is not None else "-"])
+            f"{floor_ratio:.2f}" if floor_ratio is not None else "-",
+            f"{spread[0]:.2f}..{spread[1]:.2f}" if spread else "-"])
     return ([f"kernel floor: {case}, ns per item on the bare system calls (no loop), and what each loop adds"]
             + render_table(table)
             + ["floor / libuv: the least reference/libuv ratio a loop on that mechanism can have "

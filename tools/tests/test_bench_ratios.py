@@ -162,7 +162,17 @@ class Floor(unittest.TestCase):
         text = out.getvalue()
         self.assertIn("kernel floor: socketpair_pingpong", text)
         io_uring = next(line for line in text.splitlines() if line.startswith("io_uring"))
-        self.assertEqual(io_uring.split(), ["io_uring", "1785", "2000", "215", "-", "-", "1.05"])
+        self.assertEqual(io_uring.split(), ["io_uring", "1785", "2000", "215", "-", "-", "1.05", "-"])
+
+    def test_repetitions_give_floor_over_libuv_its_spread(self):
+        runs = []
+        for rep, (floor, uv) in enumerate([(1800, 1700), (1900, 1700), (1700, 1700)]):
+            runs += [run("BM_socketpair_pingpong/floor/io_uring", floor, rep=rep, family=0),
+                     run("BM_socketpair_pingpong/libuv", uv, rep=rep, family=1)]
+        (row,) = ratios.floor_rows(ratios.collect(runs)[0])["socketpair_pingpong"]
+        self.assertAlmostEqual(row[4], 1800 / 1700)
+        self.assertAlmostEqual(row[5][0], 1.0)
+        self.assertAlmostEqual(row[5][1], 1900 / 1700)
 
 
 class Report(unittest.TestCase):
