@@ -21,13 +21,11 @@ import sys
 import tarfile
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from ratios import ns_per_item, render_table  # noqa: E402  (bench/ is not a package)
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 MIN_TIME = "0.2"
-
-
-def ns_per_item(run):
-    ips = run.get("items_per_second")
-    return 1e9 / ips if ips else None
 
 
 def samples_of(document, into):
@@ -59,13 +57,7 @@ def render(rev, rows, rounds):
     header = ["case", f"{rev} ns/item", "now ns/item", f"now/{rev}", f"min..max ({rounds} rounds)"]
     table = [header] + [[name.removesuffix("/real_time"), f"{t:.1f}", f"{n:.1f}", f"{r:.2f}",
                          f"{lo:.2f}..{hi:.2f}"] for name, t, n, r, (lo, hi) in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    lines = []
-    for k, line in enumerate(table):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines + [f"now/{rev} < 1: faster now. Same machine, same run, in turns."]
+    return render_table(table) + [f"now/{rev} < 1: faster now. Same machine, same run, in turns."]
 
 
 def git(*args):

@@ -319,12 +319,13 @@ def report(data, out=sys.stdout, err=sys.stderr):
         print(file=out)
         for line in render_curve(case, curve):
             print(line, file=out)
-    for case, rows_of_case in floor_rows(samples).items():
+    floors = floor_rows(samples)
+    for case, rows_of_case in floors.items():
         print(file=out)
         for line in render_floor(case, rows_of_case):
             print(line, file=out)
     in_curves = {(case, side, variant) for (case, side, variant) in unavailable if case in curves}
-    if curves or floor_rows(samples):
+    if curves or floors:
         print(file=out)
     for (case, side, variant), reason in unavailable.items():
         if (case, side, variant) not in in_curves:

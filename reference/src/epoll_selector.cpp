@@ -87,8 +87,7 @@ std::vector<ReadyEvent> EpollSelector::select(std::optional<double> timeout) {
   using Clock = std::chrono::steady_clock;
   int ms = epoll_timeout_milliseconds(timeout);
   if (epfd_ < 0) throw ValueError("I/O operation on closed epoll object");
-  // The clock is read only for a finite wait, the one a retry needs (PEP 475).
-  const auto deadline = ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point{};
+  const auto deadline = wait_deadline(ms);
   // "epoll_wait() expects `maxevents` to be greater than zero; we want to make sure that
   // `select()` can be called when no FD is registered." (Kept between calls: its storage.)
   events_.resize(std::max<std::size_t>(map_.size(), 1));

@@ -300,8 +300,7 @@ std::vector<ReadyEvent> IoUringSelector::select(std::optional<double> timeout) {
   const int ms = epoll_timeout_milliseconds(timeout);  // its errors first, as EpollSelector
   if (!open_) throw ValueError("I/O operation on closed io_uring selector");
   if ((flags_ & IORING_SETUP_SINGLE_ISSUER) && owner_ != std::this_thread::get_id()) move_to_this_thread();
-  // Only a finite wait reads the clock (a select() of the ping-pong waits forever or not at all).
-  const auto deadline = ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point{};
+  const auto deadline = wait_deadline(ms);
 
   ReadyList ready;
   drain(nullptr);  // 1. the wake-ups of the past: re-checked with 2. and 3.

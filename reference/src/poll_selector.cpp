@@ -61,8 +61,7 @@ void PollSelector::unregister(int fd) {
 std::vector<ReadyEvent> PollSelector::select(std::optional<double> timeout) {
   using Clock = std::chrono::steady_clock;
   int ms = to_milliseconds(timeout);
-  // The clock is read only for a finite wait, the one a retry needs (PEP 475).
-  const auto deadline = ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point{};
+  const auto deadline = wait_deadline(ms);
   for (auto& p : pollfds_) p.revents = 0;
   while (::poll(pollfds_.data(), pollfds_.size(), ms) < 0) {
     if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");

@@ -40,6 +40,10 @@ std::optional<unsigned> SelectorMap::get(int fd) const {
   return it->second;
 }
 
+std::chrono::steady_clock::time_point wait_deadline(int ms) {
+  return ms > 0 ? std::chrono::steady_clock::now() + std::chrono::milliseconds(ms) : std::chrono::steady_clock::time_point{};
+}
+
 void raise_os_error(int error) {
   // OSError.__new__ picks the subclass by errno; these are the ones a selector can meet.
   const char* type = error == EPERM || error == EACCES ? "PermissionError"

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,11 @@ std::optional<std::string> why_unavailable(std::string_view backend);
 // again; with their errors (NaN: ValueError "cannot convert float NaN to integer"). The io_uring
 // selector waits by the same rule, so the two agree.
 int epoll_timeout_milliseconds(std::optional<double> timeout);
+
+// When a wait of `ms` milliseconds (poll(2)'s, epoll_wait's, io_uring's) that starts now ends:
+// what a retry after EINTR waits for (PEP 475). Only a finite wait (ms > 0) reads the clock; for
+// any other the result is meaningless, and not used.
+std::chrono::steady_clock::time_point wait_deadline(int ms);
 
 // PollSelector's two translations, which the io_uring selector shares (its polls are poll(2)'s
 // masks): EVENT_READ/EVENT_WRITE as POLLIN/POLLOUT, and a revents mask back as Python maps it,
